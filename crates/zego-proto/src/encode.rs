@@ -1,0 +1,169 @@
+//! Query-string encoding: RFC 3986 unreserved characters kept, everything else
+//! percent-encoded (space is `%20`, brackets are `%5B%5D`), and the reverse.
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::error::{Problem, ValidationError};
+
+/// Everything but `A-Z a-z 0-9 - . _ ~` is encoded.
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Most bytes a stream ID may have on the wire (after any test-environment prefix).
+pub const MAX_STREAM_ID_BYTES: usize = 256;
+
+/// Appends `text` to `out`, percent-encoded.
+pub(crate) fn push_encoded(out: &mut String, text: &str) {
+    for chunk in utf8_percent_encode(text, ENCODE) {
+        out.push_str(chunk);
+    }
+}
+
+/// Writes an operation's business parameters into the request URL.
+///
+/// Keys and values are percent-encoded here, so an operation cannot produce a
+/// malformed query, and stream IDs get the test-environment prefix here, so no
+/// operation can forget it.
+#[derive(Debug)]
+pub struct ParamWriter<'a> {
+    url: &'a mut String,
+    stream_prefix: Option<&'a str>,
+}
+
+impl<'a> ParamWriter<'a> {
+    pub(crate) fn new(url: &'a mut String, stream_prefix: Option<&'a str>) -> Self {
+        Self { url, stream_prefix }
+    }
+
+    /// Appends `&key=value`.
+    pub fn param(&mut self, key: &str, value: &str) {
+        self.url.push('&');
+        push_encoded(self.url, key);
+        self.url.push('=');
+        push_encoded(self.url, value);
+    }
+
+    /// Appends `&key=value` for a number, without allocating.
+    pub fn param_int(&mut self, key: &str, value: impl itoa::Integer) {
+        let mut buf = itoa::Buffer::new();
+        self.param(key, buf.format(value));
+    }
+
+    /// Appends a stream ID, adding the test-environment prefix when it applies, and checks
+    /// the wire length (at most 256 bytes).
+    pub fn stream_id(
+        &mut self,
+        key: &'static str,
+        index: Option<usize>,
+        id: &str,
+    ) -> Result<(), ValidationError> {
+        let prefix = match self.stream_prefix {
+            Some(prefix) if !id.starts_with(prefix) => prefix,
+            _ => "",
+        };
+        let actual = prefix.len() + id.len();
+        if actual > MAX_STREAM_ID_BYTES {
+            let problem = Problem::TooLong {
+                max_bytes: MAX_STREAM_ID_BYTES,
+                actual,
+            };
+            return Err(match index {
+                Some(i) => ValidationError::at(key, i, problem),
+                None => ValidationError::new(key, problem),
+            });
+        }
+        self.url.push('&');
+        push_encoded(self.url, key);
+        self.url.push('=');
+        push_encoded(self.url, prefix);
+        push_encoded(self.url, id);
+        Ok(())
+    }
+}
+
+/// Splits a URL's query into decoded `(key, value)` pairs, in order.
+///
+/// The inverse of what [`crate::prepare`] writes: `StreamId%5B%5D` decodes to
+/// `StreamId[]`. `+` is kept as a literal `+` (the SDK never sends it for a space).
+///
+/// ```
+/// let pairs = zego_proto::decode_query("https://h/?Action=A&StreamId%5B%5D=a%20b&X=")?;
+/// assert_eq!(pairs, vec![
+///     ("Action".to_owned(), "A".to_owned()),
+///     ("StreamId[]".to_owned(), "a b".to_owned()),
+///     ("X".to_owned(), String::new()),
+/// ]);
+/// # Ok::<(), zego_proto::ValidationError>(())
+/// ```
+pub fn decode_query(url: &str) -> Result<Vec<(String, String)>, ValidationError> {
+    let query = url.split_once('?').map_or(url, |(_, q)| q);
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    let decode = |part: &str| {
+        percent_decode_str(part)
+            .decode_utf8()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| {
+                ValidationError::new(
+                    "query",
+                    Problem::Invalid {
+                        expected: "percent-encoded UTF-8",
+                    },
+                )
+            })
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(key)?, decode(value)?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_keeps_only_unreserved() {
+        let mut s = String::new();
+        push_encoded(&mut s, "aZ09-._~ +/[]?&=%中");
+        assert_eq!(s, "aZ09-._~%20%2B%2F%5B%5D%3F%26%3D%25%E4%B8%AD");
+    }
+
+    #[test]
+    fn stream_prefix_is_added_once() {
+        let mut url = String::new();
+        let mut w = ParamWriter::new(&mut url, Some("zegotest-1-"));
+        w.stream_id("StreamId", None, "a").unwrap();
+        w.stream_id("StreamId", None, "zegotest-1-b").unwrap();
+        assert_eq!(url, "&StreamId=zegotest-1-a&StreamId=zegotest-1-b");
+    }
+
+    #[test]
+    fn prefixed_length_is_checked() {
+        let mut url = String::new();
+        let mut w = ParamWriter::new(&mut url, Some("zegotest-1-"));
+        let id = "x".repeat(250);
+        let err = w.stream_id("StreamId[]", Some(3), &id).unwrap_err();
+        assert_eq!(err.index(), Some(3));
+        assert_eq!(
+            err.problem(),
+            &Problem::TooLong {
+                max_bytes: 256,
+                actual: 261
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_queries_are_errors_not_panics() {
+        assert!(decode_query("?a=%FF").is_err());
+        assert_eq!(decode_query("?a=%4").unwrap()[0].1, "%4");
+        assert_eq!(decode_query("").unwrap(), vec![]);
+    }
+}

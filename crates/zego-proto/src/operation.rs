@@ -1,0 +1,83 @@
+//! The [`Operation`] trait: what every ZEGO action (typed or raw) provides.
+
+use serde_json::value::RawValue;
+
+use crate::encode::ParamWriter;
+use crate::error::ValidationError;
+use crate::response::DataError;
+use crate::sequence::Sequence;
+
+/// The client-side rate-limit bucket an action draws from.
+///
+/// ZEGO's quotas are per AppId across all rooms. Where the documentation does not say
+/// whether actions share a quota, they share one here: being conservative only ever
+/// costs throughput, never a rate-limit answer.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RateLimitGroup {
+    /// The four RTC forbid/resume actions: 20/s (test environment 5/s).
+    StreamForbid,
+    /// Stream ban rules and user ban rules: 10/s.
+    Rules,
+    /// CDN forbid, resume and query: 20/s.
+    Cdn,
+    /// `DescribeRTCStreamState`: 40/s (test environment 10/s).
+    StreamState,
+    /// Actions outside this family (raw operations by default): no client-side limit.
+    Unmetered,
+}
+
+impl RateLimitGroup {
+    /// A short stable name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StreamForbid => "stream_forbid",
+            Self::Rules => "rules",
+            Self::Cdn => "cdn",
+            Self::StreamState => "stream_state",
+            Self::Unmetered => "unmetered",
+        }
+    }
+}
+
+/// One ZEGO server API action with its parameters.
+///
+/// Implemented by every type in [`crate::ops`] and by [`crate::ops::RawOperation`] for any
+/// other action. [`crate::prepare`] turns an operation into a signed request and
+/// [`crate::parse_response`] turns the answer into [`Operation::Output`].
+///
+/// ```
+/// use zego_proto::{ops::DelForbidStreamRule, Operation, RateLimitGroup};
+/// let op = DelForbidStreamRule::new("room1", "stream1")?;
+/// assert_eq!(op.action(), "DelForbidStreamRule");
+/// assert_eq!(op.rate_limit_group(), RateLimitGroup::Rules);
+/// assert!(op.sequence().is_none());
+/// # Ok::<(), zego_proto::ValidationError>(())
+/// ```
+pub trait Operation {
+    /// The typed `Data` of a successful answer.
+    type Output;
+
+    /// The `Action` parameter.
+    fn action(&self) -> &str;
+
+    /// The rate-limit group the action draws from.
+    fn rate_limit_group(&self) -> RateLimitGroup;
+
+    /// The `Sequence` this operation carries, if the action takes one. A retry sends the
+    /// same sequence again, so the server still orders it correctly.
+    fn sequence(&self) -> Option<Sequence> {
+        None
+    }
+
+    /// Writes the business parameters (everything but `Action` and the common ones).
+    fn write_params(&self, params: &mut ParamWriter<'_>) -> Result<(), ValidationError>;
+
+    /// Rough length of the encoded business parameters, to size the URL in one allocation.
+    fn params_len_hint(&self) -> usize {
+        64
+    }
+
+    /// Turns the envelope's `Data` (absent or `null` is `None`) into the output.
+    fn parse_data(&self, data: Option<&RawValue>) -> Result<Self::Output, DataError>;
+}

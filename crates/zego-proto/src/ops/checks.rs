@@ -1,0 +1,69 @@
+//! Field checks shared by the operations.
+
+use crate::encode::MAX_STREAM_ID_BYTES;
+use crate::error::{Problem, ValidationError};
+
+/// A required identifier (RoomId, UserId, IP, ...): non-empty.
+pub(crate) fn required(field: &'static str, value: String) -> Result<String, ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, Problem::Empty));
+    }
+    Ok(value)
+}
+
+/// A stream ID: non-empty and at most 256 bytes.
+pub(crate) fn stream_id(
+    field: &'static str,
+    index: Option<usize>,
+    value: String,
+) -> Result<String, ValidationError> {
+    let problem = if value.is_empty() {
+        Problem::Empty
+    } else if value.len() > MAX_STREAM_ID_BYTES {
+        Problem::TooLong {
+            max_bytes: MAX_STREAM_ID_BYTES,
+            actual: value.len(),
+        }
+    } else {
+        return Ok(value);
+    };
+    Err(match index {
+        Some(i) => ValidationError::at(field, i, problem),
+        None => ValidationError::new(field, problem),
+    })
+}
+
+/// A list of stream IDs with `1..=max` valid entries.
+pub(crate) fn stream_ids<I, S>(
+    field: &'static str,
+    ids: I,
+    max: usize,
+) -> Result<Vec<String>, ValidationError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let mut ids = ids.into_iter();
+    let mut out = Vec::new();
+    for (i, id) in ids.by_ref().take(max).enumerate() {
+        out.push(stream_id(field, Some(i), id.into())?);
+    }
+    // Count the rest without keeping it, so the error reports the real size.
+    let beyond_max = ids.count();
+    if out.is_empty() || beyond_max > 0 {
+        return Err(ValidationError::new(
+            field,
+            Problem::Count {
+                min: 1,
+                max,
+                actual: out.len() + beyond_max,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Rough encoded length of a list of IDs, for sizing the URL.
+pub(crate) fn ids_len_hint(key_len: usize, ids: &[String]) -> usize {
+    ids.iter().map(|id| key_len + 2 + id.len() * 3).sum()
+}

@@ -1,0 +1,156 @@
+//! [`RawOperation`]: any ZEGO action through the same signing, sending and parsing path.
+
+use serde_json::value::RawValue;
+
+use crate::encode::ParamWriter;
+use crate::error::{Problem, ValidationError};
+use crate::operation::{Operation, RateLimitGroup};
+use crate::response::DataError;
+use crate::sequence::Sequence;
+
+/// Parameters the SDK sets itself and a raw operation may not give.
+const RESERVED: [&str; 7] = [
+    "Action",
+    "AppId",
+    "SignatureNonce",
+    "Timestamp",
+    "Signature",
+    "SignatureVersion",
+    "IsTest",
+];
+
+/// Any action by name, with its business parameters in order. Array parameters are
+/// repeated keys ending in `[]`.
+///
+/// ```
+/// use zego_proto::{ops::RawOperation, Operation, RateLimitGroup};
+/// let op = RawOperation::new("DescribeUserNum")?
+///     .param("RoomId[]", "room1")?
+///     .param("RoomId[]", "room2")?
+///     .rate_limit_group(RateLimitGroup::Rules);
+/// assert_eq!(op.action(), "DescribeUserNum");
+/// assert!(RawOperation::new("X")?.param("Signature", "forged").is_err());
+/// # Ok::<(), zego_proto::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawOperation {
+    action: String,
+    params: Vec<(String, String)>,
+    group: RateLimitGroup,
+    sequence: Option<Sequence>,
+}
+
+impl RawOperation {
+    /// An action name: ASCII letters and digits.
+    pub fn new(action: impl Into<String>) -> Result<Self, ValidationError> {
+        let action = action.into();
+        if action.is_empty() {
+            return Err(ValidationError::new("Action", Problem::Empty));
+        }
+        if !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(ValidationError::new(
+                "Action",
+                Problem::Invalid {
+                    expected: "ASCII letters and digits",
+                },
+            ));
+        }
+        Ok(Self {
+            action,
+            params: Vec::new(),
+            group: RateLimitGroup::Unmetered,
+            sequence: None,
+        })
+    }
+
+    /// Appends a parameter. The key must be non-empty and not one the SDK sets itself.
+    pub fn param(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, ValidationError> {
+        let key = key.into();
+        if key.is_empty() {
+            return Err(ValidationError::new("parameter name", Problem::Empty));
+        }
+        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
+            return Err(ValidationError::new("parameter name", Problem::Reserved));
+        }
+        if key == "Sequence" {
+            return Err(ValidationError::new(
+                "Sequence",
+                Problem::Invalid {
+                    expected: "a Sequence given with RawOperation::sequence",
+                },
+            ));
+        }
+        self.params.push((key, value.into()));
+        Ok(self)
+    }
+
+    /// Sends `Sequence` (kept unchanged across retries).
+    #[must_use]
+    pub fn sequence(mut self, sequence: Sequence) -> Self {
+        self.sequence = Some(sequence);
+        self
+    }
+
+    /// Draws from a client-side rate-limit group (default: unmetered).
+    #[must_use]
+    pub fn rate_limit_group(mut self, group: RateLimitGroup) -> Self {
+        self.group = group;
+        self
+    }
+
+    /// The parameters, in order.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+}
+
+/// A raw operation's `Data`, as JSON (`Value::Null` when absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawOutput(pub serde_json::Value);
+
+impl Operation for RawOperation {
+    type Output = RawOutput;
+
+    fn action(&self) -> &str {
+        &self.action
+    }
+
+    fn rate_limit_group(&self) -> RateLimitGroup {
+        self.group
+    }
+
+    fn sequence(&self) -> Option<Sequence> {
+        self.sequence
+    }
+
+    fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
+        for (key, value) in &self.params {
+            w.param(key, value);
+        }
+        if let Some(seq) = self.sequence {
+            w.param_int("Sequence", seq.get());
+        }
+        Ok(())
+    }
+
+    fn params_len_hint(&self) -> usize {
+        self.params
+            .iter()
+            .map(|(k, v)| (k.len() + v.len()) * 3 + 2)
+            .sum::<usize>()
+            + 32
+    }
+
+    fn parse_data(&self, data: Option<&RawValue>) -> Result<RawOutput, DataError> {
+        match data {
+            None => Ok(RawOutput(serde_json::Value::Null)),
+            Some(raw) => serde_json::from_str(raw.get())
+                .map(RawOutput)
+                .map_err(|e| DataError::new(&self.action, e)),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Forbid and resume RTC stream publishing: `ForbidRTCStreams`, `ResumeRTCStreams`,
+//! `ForbidRTCStream`, `ResumeRTCStream`.
+
+use serde_json::value::RawValue;
+
+use super::checks;
+use crate::encode::ParamWriter;
+use crate::error::ValidationError;
+use crate::operation::{Operation, RateLimitGroup};
+use crate::response::DataError;
+use crate::sequence::Sequence;
+
+/// Most stream IDs one `ForbidRTCStreams` / `ResumeRTCStreams` call accepts.
+pub const MAX_STREAMS_PER_BATCH: usize = 20;
+
+/// Defines a batch forbid/resume operation; the two differ only in their action name.
+macro_rules! batch_operation {
+    ($(#[$doc:meta])* $name:ident, $action:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            stream_ids: Vec<String>,
+            sequence: Sequence,
+        }
+
+        impl $name {
+            /// The action name.
+            pub const ACTION: &'static str = $action;
+
+            /// 1 to 20 stream IDs, each non-empty and at most 256 bytes, sent with `sequence`.
+            pub fn new<I, S>(stream_ids: I, sequence: Sequence) -> Result<Self, ValidationError>
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                Ok(Self {
+                    stream_ids: checks::stream_ids("StreamId[]", stream_ids, MAX_STREAMS_PER_BATCH)?,
+                    sequence,
+                })
+            }
+
+            /// The stream IDs, as given (without any test-environment prefix).
+            pub fn stream_ids(&self) -> &[String] {
+                &self.stream_ids
+            }
+        }
+
+        impl Operation for $name {
+            type Output = ();
+
+            fn action(&self) -> &str {
+                Self::ACTION
+            }
+
+            fn rate_limit_group(&self) -> RateLimitGroup {
+                RateLimitGroup::StreamForbid
+            }
+
+            fn sequence(&self) -> Option<Sequence> {
+                Some(self.sequence)
+            }
+
+            fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
+                for (i, id) in self.stream_ids.iter().enumerate() {
+                    w.stream_id("StreamId[]", Some(i), id)?;
+                }
+                w.param_int("Sequence", self.sequence.get());
+                Ok(())
+            }
+
+            fn params_len_hint(&self) -> usize {
+                checks::ids_len_hint(14, &self.stream_ids) + 32
+            }
+
+            fn parse_data(&self, _data: Option<&RawValue>) -> Result<(), DataError> {
+                // Documented as `null`; anything else carries nothing we use.
+                Ok(())
+            }
+        }
+    };
+}
+
+/// Defines a single-stream forbid/resume operation.
+macro_rules! single_operation {
+    ($(#[$doc:meta])* $name:ident, $action:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            stream_id: String,
+            sequence: Sequence,
+        }
+
+        impl $name {
+            /// The action name.
+            pub const ACTION: &'static str = $action;
+
+            /// A stream ID (non-empty, at most 256 bytes) sent with `sequence`.
+            pub fn new(stream_id: impl Into<String>, sequence: Sequence) -> Result<Self, ValidationError> {
+                Ok(Self {
+                    stream_id: checks::stream_id("StreamId", None, stream_id.into())?,
+                    sequence,
+                })
+            }
+
+            /// The stream ID, as given.
+            pub fn stream_id(&self) -> &str {
+                &self.stream_id
+            }
+        }
+
+        impl Operation for $name {
+            type Output = ();
+
+            fn action(&self) -> &str {
+                Self::ACTION
+            }
+
+            fn rate_limit_group(&self) -> RateLimitGroup {
+                RateLimitGroup::StreamForbid
+            }
+
+            fn sequence(&self) -> Option<Sequence> {
+                Some(self.sequence)
+            }
+
+            fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
+                w.stream_id("StreamId", None, &self.stream_id)?;
+                w.param_int("Sequence", self.sequence.get());
+                Ok(())
+            }
+
+            fn params_len_hint(&self) -> usize {
+                self.stream_id.len() * 3 + 48
+            }
+
+            fn parse_data(&self, _data: Option<&RawValue>) -> Result<(), DataError> {
+                Ok(())
+            }
+        }
+    };
+}
+
+batch_operation!(
+    /// `ForbidRTCStreams`: stop up to 20 streams from publishing to RTC.
+    ///
+    /// Streams that do not exist are recorded and the call succeeds; publishers and
+    /// players are notified (ZegoExpress 1003025 / 1004025, LiveRoom 12301011).
+    ///
+    /// ```
+    /// use zego_proto::{ops::ForbidRtcStreams, Operation, Sequence};
+    /// let op = ForbidRtcStreams::new(["rtc01", "rtc02"], Sequence::new(1617249600001))?;
+    /// assert_eq!(op.action(), "ForbidRTCStreams");
+    /// assert!(ForbidRtcStreams::new(Vec::<String>::new(), Sequence::new(1)).is_err());
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    ForbidRtcStreams,
+    "ForbidRTCStreams"
+);
+
+batch_operation!(
+    /// `ResumeRTCStreams`: allow up to 20 streams to publish again.
+    ///
+    /// ```
+    /// use zego_proto::{ops::ResumeRtcStreams, Sequence};
+    /// let op = ResumeRtcStreams::new(["rtc01"], Sequence::new(2))?;
+    /// assert_eq!(op.stream_ids(), ["rtc01"]);
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    ResumeRtcStreams,
+    "ResumeRTCStreams"
+);
+
+single_operation!(
+    /// `ForbidRTCStream`: stop one stream from publishing to RTC.
+    ///
+    /// ```
+    /// use zego_proto::{ops::ForbidRtcStream, Sequence};
+    /// let op = ForbidRtcStream::new("rtc01", Sequence::new(1))?;
+    /// assert_eq!(op.stream_id(), "rtc01");
+    /// assert!(ForbidRtcStream::new("x".repeat(257), Sequence::new(1)).is_err());
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    ForbidRtcStream,
+    "ForbidRTCStream"
+);
+
+single_operation!(
+    /// `ResumeRTCStream`: allow one stream to publish again.
+    ///
+    /// ```
+    /// use zego_proto::{ops::ResumeRtcStream, Sequence};
+    /// let op = ResumeRtcStream::new("rtc01", Sequence::new(2))?;
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    ResumeRtcStream,
+    "ResumeRTCStream"
+);

@@ -1,0 +1,93 @@
+//! `DescribeRTCStreamState`: whether a stream is live.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::checks;
+use crate::encode::ParamWriter;
+use crate::error::ValidationError;
+use crate::lenient::string_lenient;
+use crate::operation::{Operation, RateLimitGroup};
+use crate::response::{data_required, DataError};
+use crate::sequence::Sequence;
+
+/// `DescribeRTCStreamState`: when a stream was created and closed.
+///
+/// ```
+/// use zego_proto::{ops::DescribeRtcStreamState, Operation, Sequence};
+/// let op = DescribeRtcStreamState::new("rtc01", Sequence::new(5))?;
+/// assert_eq!(op.sequence(), Some(Sequence::new(5)));
+/// # Ok::<(), zego_proto::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribeRtcStreamState {
+    stream_id: String,
+    sequence: Sequence,
+}
+
+impl DescribeRtcStreamState {
+    /// The action name.
+    pub const ACTION: &'static str = "DescribeRTCStreamState";
+
+    /// Describes `stream_id`.
+    pub fn new(stream_id: impl Into<String>, sequence: Sequence) -> Result<Self, ValidationError> {
+        Ok(Self {
+            stream_id: checks::stream_id("StreamId", None, stream_id.into())?,
+            sequence,
+        })
+    }
+}
+
+/// A stream's state: `{create_time, close_time}`, sent as strings in snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct StreamState {
+    /// When the stream started, verbatim.
+    #[serde(default, deserialize_with = "string_lenient")]
+    pub create_time: String,
+    /// When it closed, verbatim (empty or `0` while live).
+    #[serde(default, deserialize_with = "string_lenient")]
+    pub close_time: String,
+}
+
+impl StreamState {
+    /// `create_time` as a number, when it is one.
+    pub fn create_time_secs(&self) -> Option<i64> {
+        self.create_time.trim().parse().ok()
+    }
+
+    /// `close_time` as a number, when it is one.
+    pub fn close_time_secs(&self) -> Option<i64> {
+        self.close_time.trim().parse().ok()
+    }
+
+    /// Whether the stream is live: created and not closed.
+    pub fn is_live(&self) -> bool {
+        self.create_time_secs().is_some_and(|t| t > 0) && self.close_time_secs().unwrap_or(0) == 0
+    }
+}
+
+impl Operation for DescribeRtcStreamState {
+    type Output = StreamState;
+
+    fn action(&self) -> &str {
+        Self::ACTION
+    }
+
+    fn rate_limit_group(&self) -> RateLimitGroup {
+        RateLimitGroup::StreamState
+    }
+
+    fn sequence(&self) -> Option<Sequence> {
+        Some(self.sequence)
+    }
+
+    fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
+        w.stream_id("StreamId", None, &self.stream_id)?;
+        w.param_int("Sequence", self.sequence.get());
+        Ok(())
+    }
+
+    fn parse_data(&self, data: Option<&RawValue>) -> Result<StreamState, DataError> {
+        data_required(Self::ACTION, data)
+    }
+}

@@ -1,0 +1,233 @@
+//! Client-side rate limiting at ZEGO's documented quotas, as a pure reservation
+//! state machine: the caller passes the time and sleeps for the delay it is given.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::config::Environment;
+use crate::credentials::AppId;
+use crate::operation::RateLimitGroup;
+
+/// Which bucket a request draws from: quotas are per AppId, environment and group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateLimitKey {
+    /// The app.
+    pub app_id: AppId,
+    /// The environment (the test environment has lower quotas).
+    pub environment: Environment,
+    /// The action's group.
+    pub group: RateLimitGroup,
+}
+
+/// Decides when a request may be sent. Implement it to share one quota between
+/// processes (e.g. through Redis); [`TokenBucketLimiter`] is the in-process default.
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::{AppId, Environment, RateLimitGroup, RateLimitKey, RateLimiter, TokenBucketLimiter};
+/// let limiter = TokenBucketLimiter::default();
+/// let key = RateLimitKey { app_id: AppId::new(1), environment: Environment::Production, group: RateLimitGroup::StreamForbid };
+/// let now = Duration::ZERO;
+/// assert_eq!(limiter.reserve(key, now), Duration::ZERO);
+/// assert_eq!(limiter.reserve(key, now), Duration::from_millis(50)); // 20/s
+/// ```
+pub trait RateLimiter: Send + Sync + fmt::Debug {
+    /// Reserves a slot for one request at monotonic time `now` and returns how long the
+    /// caller must wait before sending it. Reservations are never cancelled: a request
+    /// that is not sent after all still used its slot, which only errs on the safe side.
+    fn reserve(&self, key: RateLimitKey, now: Duration) -> Duration;
+}
+
+/// Requests per second for each group; `0` means unmetered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// RTC forbid/resume, production: 20/s.
+    pub stream_forbid: u32,
+    /// RTC forbid/resume, test environment: 5/s.
+    pub stream_forbid_test: u32,
+    /// Stream and user ban rules: 10/s.
+    pub rules: u32,
+    /// CDN actions: 20/s.
+    pub cdn: u32,
+    /// `DescribeRTCStreamState`, production: 40/s.
+    pub stream_state: u32,
+    /// `DescribeRTCStreamState`, test environment: 10/s.
+    pub stream_state_test: u32,
+}
+
+impl Default for Quotas {
+    /// ZEGO's documented quotas.
+    fn default() -> Self {
+        Self {
+            stream_forbid: 20,
+            stream_forbid_test: 5,
+            rules: 10,
+            cdn: 20,
+            stream_state: 40,
+            stream_state_test: 10,
+        }
+    }
+}
+
+impl Quotas {
+    /// The quota for a group in an environment, `None` if unmetered.
+    pub fn per_second(&self, group: RateLimitGroup, environment: Environment) -> Option<u32> {
+        let test = environment.is_test();
+        let quota = match group {
+            RateLimitGroup::StreamForbid if test => self.stream_forbid_test,
+            RateLimitGroup::StreamForbid => self.stream_forbid,
+            RateLimitGroup::Rules => self.rules,
+            RateLimitGroup::Cdn => self.cdn,
+            RateLimitGroup::StreamState if test => self.stream_state_test,
+            RateLimitGroup::StreamState => self.stream_state,
+            RateLimitGroup::Unmetered => 0,
+        };
+        (quota > 0).then_some(quota)
+    }
+}
+
+/// A token bucket per [`RateLimitKey`], implemented as GCRA reservations.
+///
+/// With the default burst of 1, requests are spaced evenly (50 ms apart at 20/s), so no
+/// one-second window, however the server aligns it, sees more than the quota. A larger
+/// burst lets that many requests go at once after a quiet period.
+#[derive(Debug)]
+pub struct TokenBucketLimiter {
+    quotas: Quotas,
+    burst: u32,
+    /// Theoretical arrival time of the next request, per key.
+    next_free: Mutex<HashMap<RateLimitKey, Duration>>,
+}
+
+impl Default for TokenBucketLimiter {
+    fn default() -> Self {
+        Self::new(Quotas::default())
+    }
+}
+
+impl TokenBucketLimiter {
+    /// A limiter at `quotas` with a burst of 1.
+    pub fn new(quotas: Quotas) -> Self {
+        Self {
+            quotas,
+            burst: 1,
+            next_free: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Allows `burst` requests at once (at least 1).
+    #[must_use]
+    pub fn with_burst(mut self, burst: u32) -> Self {
+        self.burst = burst.max(1);
+        self
+    }
+
+    /// The quotas.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
+    }
+}
+
+impl RateLimiter for TokenBucketLimiter {
+    fn reserve(&self, key: RateLimitKey, now: Duration) -> Duration {
+        let Some(per_second) = self.quotas.per_second(key.group, key.environment) else {
+            return Duration::ZERO;
+        };
+        let interval = Duration::from_secs(1) / per_second;
+        let tolerance = interval * (self.burst - 1);
+        // A poisoned lock only means another thread panicked mid-update of a plain map of
+        // times; the map is still consistent, so keep using it.
+        let mut next_free = self
+            .next_free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let tat = next_free.entry(key).or_insert(now);
+        let start = (*tat).max(now);
+        let send_at = tat.saturating_sub(tolerance).max(now);
+        *tat = start + interval;
+        send_at.saturating_sub(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(group: RateLimitGroup, environment: Environment) -> RateLimitKey {
+        RateLimitKey {
+            app_id: AppId::new(1),
+            environment,
+            group,
+        }
+    }
+
+    /// Send times of `n` requests all reserved at time zero.
+    fn schedule(limiter: &TokenBucketLimiter, key: RateLimitKey, n: usize) -> Vec<Duration> {
+        (0..n)
+            .map(|_| limiter.reserve(key, Duration::ZERO))
+            .collect()
+    }
+
+    #[test]
+    fn quotas_are_the_documented_ones() {
+        let limiter = TokenBucketLimiter::default();
+        for (group, env, per_sec) in [
+            (RateLimitGroup::StreamForbid, Environment::Production, 20u32),
+            (RateLimitGroup::StreamForbid, Environment::Test, 5),
+            (RateLimitGroup::Rules, Environment::Production, 10),
+            (RateLimitGroup::Cdn, Environment::Production, 20),
+            (RateLimitGroup::StreamState, Environment::Production, 40),
+            (RateLimitGroup::StreamState, Environment::Test, 10),
+        ] {
+            let times = schedule(&limiter, key(group, env), 2 * per_sec as usize + 1);
+            assert_eq!(
+                times.last().copied(),
+                Some(Duration::from_secs(2)),
+                "{group:?} {env:?}"
+            );
+        }
+        assert!(schedule(
+            &limiter,
+            key(RateLimitGroup::Unmetered, Environment::Production),
+            1000
+        )
+        .iter()
+        .all(Duration::is_zero));
+    }
+
+    #[test]
+    fn no_one_second_window_exceeds_the_quota() {
+        let limiter = TokenBucketLimiter::default().with_burst(5);
+        let k = key(RateLimitGroup::StreamForbid, Environment::Production);
+        let times = schedule(&limiter, k, 200);
+        for (i, start) in times.iter().enumerate() {
+            let in_window = times[i..]
+                .iter()
+                .take_while(|t| **t < *start + Duration::from_secs(1))
+                .count();
+            assert!(in_window <= 20 + 4, "{in_window} requests in one second");
+        }
+    }
+
+    #[test]
+    fn idle_time_refills_but_never_beyond_the_burst() {
+        let limiter = TokenBucketLimiter::default();
+        let k = key(RateLimitGroup::Rules, Environment::Production);
+        assert!(limiter.reserve(k, Duration::ZERO).is_zero());
+        let later = Duration::from_secs(60);
+        assert!(limiter.reserve(k, later).is_zero());
+        assert_eq!(limiter.reserve(k, later), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn keys_are_independent() {
+        let limiter = TokenBucketLimiter::default();
+        let a = key(RateLimitGroup::StreamForbid, Environment::Production);
+        let mut b = a;
+        b.app_id = AppId::new(2);
+        limiter.reserve(a, Duration::ZERO);
+        assert!(limiter.reserve(b, Duration::ZERO).is_zero());
+    }
+}

@@ -1,0 +1,523 @@
+//! The retry policy as a pure state machine: the driver reports each failed attempt with
+//! the current time and gets back "retry after this delay" or "stop, because ...".
+//!
+//! A retry is a *new* request (re-signed, fresh nonce and timestamp) for the *same*
+//! operation, so it carries the same `Sequence`. ZEGO orders a stream's operations by
+//! sequence only within 10 seconds, so a sequenced operation stops retrying before that
+//! window closes: a late retry could otherwise land after a newer operation and undo it.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rand::RngCore;
+
+use crate::codes::ErrorClass;
+
+/// What went wrong with one attempt, as far as retrying is concerned.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// An answer with a non-zero code, or an unusable HTTP answer, of this class.
+    Answer(ErrorClass),
+    /// The connection could not be made (refused, DNS, TLS): the request was not sent.
+    Connect,
+    /// The connection failed after the request may have been sent (reset, closed early).
+    Interrupted,
+    /// No answer within the request timeout.
+    Timeout,
+}
+
+/// Why the driver must stop and report the last failure.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The failure is not one this policy retries.
+    NotRetryable,
+    /// `max_attempts` attempts were made.
+    AttemptsExhausted,
+    /// The shared retry budget is spent (the service is failing broadly).
+    BudgetExhausted,
+    /// Retrying would send a sequenced operation after its 10-second ordering window.
+    SequenceWindowClosing,
+    /// The next attempt would start after the total deadline.
+    DeadlineExceeded,
+}
+
+impl StopReason {
+    /// A short description for error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotRetryable => "not retryable",
+            Self::AttemptsExhausted => "attempts exhausted",
+            Self::BudgetExhausted => "retry budget exhausted",
+            Self::SequenceWindowClosing => "the Sequence ordering window is closing",
+            Self::DeadlineExceeded => "total deadline exceeded",
+        }
+    }
+}
+
+/// The policy's verdict on a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Sleep this long, then re-sign and send the same operation again.
+    RetryAfter(Duration),
+    /// Give up and report the failure.
+    Stop(StopReason),
+}
+
+/// Which failures are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // One switch per failure kind reads best here.
+pub struct RetryOn {
+    /// Rate-limit codes (30002, 206, ...).
+    pub rate_limited: bool,
+    /// Transient codes (1, 123, 30003, 42003, ...) and 5xx pages.
+    pub transient: bool,
+    /// Clock codes (100000004, 3002): retried once, freshly signed.
+    pub clock: bool,
+    /// Connections that could not be made.
+    pub connect: bool,
+    /// Connections broken mid-request, and timeouts. Safe for this API family: its
+    /// operations are idempotent, and sequenced ones keep their `Sequence`.
+    pub interrupted: bool,
+}
+
+impl Default for RetryOn {
+    fn default() -> Self {
+        Self {
+            rate_limited: true,
+            transient: true,
+            clock: true,
+            connect: true,
+            interrupted: true,
+        }
+    }
+}
+
+/// How often and how patiently to retry.
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::{AttemptFailure, ErrorClass, RetryDecision, RetryPolicy, StopReason};
+/// let policy = RetryPolicy::default();
+/// let mut rng = rand::rng();
+/// let started = Duration::ZERO;
+/// let mut state = policy.begin(started, false);
+/// let transient = AttemptFailure::Answer(ErrorClass::Transient);
+/// assert!(matches!(state.on_failure(transient, started, &mut rng), RetryDecision::RetryAfter(_)));
+/// let bad = AttemptFailure::Answer(ErrorClass::BadRequest);
+/// assert_eq!(state.on_failure(bad, started, &mut rng), RetryDecision::Stop(StopReason::NotRetryable));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retrying).
+    pub max_attempts: u32,
+    /// Backoff before the first retry; it doubles with each retry.
+    pub base_delay: Duration,
+    /// Backoff before the first retry after a rate-limit answer.
+    pub rate_limited_base_delay: Duration,
+    /// Upper bound of any backoff.
+    pub max_delay: Duration,
+    /// Randomise each delay between half and all of its value ("equal jitter"), so
+    /// clients that failed together do not retry together.
+    pub jitter: bool,
+    /// Which failures are retried.
+    pub retry_on: RetryOn,
+    /// Total time for all attempts of one operation, from the first send.
+    pub deadline: Option<Duration>,
+    /// ZEGO's ordering window for sequenced operations.
+    pub sequence_window: Duration,
+    /// How long before the window closes the last retry must be sent, to cover its trip
+    /// to the server.
+    pub sequence_margin: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            rate_limited_base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(4),
+            jitter: true,
+            retry_on: RetryOn::default(),
+            deadline: Some(Duration::from_secs(30)),
+            sequence_window: Duration::from_secs(10),
+            sequence_margin: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn never() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Starts tracking one operation whose first attempt is sent at monotonic time
+    /// `first_send`. `sequenced` is whether it carries a `Sequence`.
+    pub fn begin(&self, first_send: Duration, sequenced: bool) -> RetryState<'_> {
+        RetryState {
+            policy: self,
+            first_send,
+            sequenced,
+            attempts: 1,
+            clock_retries: 0,
+            budget: None,
+        }
+    }
+
+    fn retries(&self, failure: AttemptFailure) -> bool {
+        let on = &self.retry_on;
+        match failure {
+            AttemptFailure::Answer(ErrorClass::RateLimited) => on.rate_limited,
+            AttemptFailure::Answer(ErrorClass::Transient) => on.transient,
+            AttemptFailure::Answer(ErrorClass::Clock) => on.clock,
+            AttemptFailure::Answer(_) => false,
+            AttemptFailure::Connect => on.connect,
+            AttemptFailure::Interrupted | AttemptFailure::Timeout => on.interrupted,
+        }
+    }
+}
+
+/// One operation's progress through its retries.
+#[derive(Debug)]
+pub struct RetryState<'p> {
+    policy: &'p RetryPolicy,
+    first_send: Duration,
+    sequenced: bool,
+    attempts: u32,
+    clock_retries: u32,
+    budget: Option<&'p RetryBudget>,
+}
+
+impl<'p> RetryState<'p> {
+    /// Draws retries from a budget shared with other operations.
+    #[must_use]
+    pub fn with_budget(mut self, budget: &'p RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Attempts made so far (1 after the first send).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Reports that the latest attempt failed at monotonic time `now`.
+    /// On [`RetryDecision::RetryAfter`] the attempt count goes up by one.
+    pub fn on_failure<R: RngCore + ?Sized>(
+        &mut self,
+        failure: AttemptFailure,
+        now: Duration,
+        rng: &mut R,
+    ) -> RetryDecision {
+        let policy = self.policy;
+        let clock = failure == AttemptFailure::Answer(ErrorClass::Clock);
+        if !policy.retries(failure) || (clock && self.clock_retries >= 1) {
+            return RetryDecision::Stop(StopReason::NotRetryable);
+        }
+        if self.attempts >= policy.max_attempts {
+            return RetryDecision::Stop(StopReason::AttemptsExhausted);
+        }
+        let delay = if clock {
+            // A fresh timestamp is the fix; waiting would not help.
+            Duration::ZERO
+        } else {
+            self.backoff(failure, rng)
+        };
+        let send_at = now + delay;
+        if let Some(deadline) = policy.deadline {
+            if send_at >= self.first_send + deadline {
+                return RetryDecision::Stop(StopReason::DeadlineExceeded);
+            }
+        }
+        if self.sequenced {
+            let last_safe = self.first_send
+                + policy
+                    .sequence_window
+                    .saturating_sub(policy.sequence_margin);
+            if send_at >= last_safe {
+                return RetryDecision::Stop(StopReason::SequenceWindowClosing);
+            }
+        }
+        if let Some(budget) = self.budget {
+            if !budget.try_withdraw(now) {
+                return RetryDecision::Stop(StopReason::BudgetExhausted);
+            }
+        }
+        self.attempts += 1;
+        if clock {
+            self.clock_retries += 1;
+        }
+        RetryDecision::RetryAfter(delay)
+    }
+
+    fn backoff<R: RngCore + ?Sized>(&self, failure: AttemptFailure, rng: &mut R) -> Duration {
+        let policy = self.policy;
+        let base = if failure == AttemptFailure::Answer(ErrorClass::RateLimited) {
+            policy.rate_limited_base_delay
+        } else {
+            policy.base_delay
+        };
+        let retry_index = self.attempts.saturating_sub(1).min(30);
+        let exponential = base
+            .saturating_mul(1u32 << retry_index)
+            .min(policy.max_delay);
+        if !policy.jitter {
+            return exponential;
+        }
+        let half = exponential / 2;
+        let span = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        let random = if span == 0 {
+            0
+        } else {
+            rng.next_u64() % (span + 1)
+        };
+        half + Duration::from_nanos(random)
+    }
+}
+
+/// A budget of retries shared by many operations, so a failing service gets a bounded
+/// amount of extra traffic instead of every caller retrying at once.
+///
+/// A token bucket: each retry costs one token; tokens come back at `refill_per_sec` and
+/// by `per_success` for each success reported, up to `capacity`.
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::RetryBudget;
+/// let budget = RetryBudget::new(2, 0.0, 0.0);
+/// assert!(budget.try_withdraw(Duration::ZERO));
+/// assert!(budget.try_withdraw(Duration::ZERO));
+/// assert!(!budget.try_withdraw(Duration::ZERO));
+/// ```
+#[derive(Debug)]
+pub struct RetryBudget {
+    capacity: f64,
+    refill_per_sec: f64,
+    per_success: f64,
+    state: Mutex<BudgetState>,
+}
+
+#[derive(Debug)]
+struct BudgetState {
+    tokens: f64,
+    updated: Duration,
+}
+
+impl Default for RetryBudget {
+    /// 100 retries at once, 10 more per second, and one more per 5 successes.
+    fn default() -> Self {
+        Self::new(100, 10.0, 0.2)
+    }
+}
+
+impl RetryBudget {
+    /// A full budget of `capacity` retries.
+    pub fn new(capacity: u32, refill_per_sec: f64, per_success: f64) -> Self {
+        let capacity = f64::from(capacity);
+        Self {
+            capacity,
+            refill_per_sec: refill_per_sec.max(0.0),
+            per_success: per_success.max(0.0),
+            state: Mutex::new(BudgetState {
+                tokens: capacity,
+                updated: Duration::ZERO,
+            }),
+        }
+    }
+
+    fn with_state<T>(&self, now: Duration, f: impl FnOnce(&mut BudgetState) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let elapsed = now.saturating_sub(state.updated).as_secs_f64();
+        state.tokens = (state.tokens + elapsed * self.refill_per_sec).min(self.capacity);
+        state.updated = state.updated.max(now);
+        f(&mut state)
+    }
+
+    /// Takes one retry from the budget, if there is one.
+    pub fn try_withdraw(&self, now: Duration) -> bool {
+        self.with_state(now, |s| {
+            if s.tokens >= 1.0 {
+                s.tokens -= 1.0;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Reports a successful operation, which earns back part of a retry.
+    pub fn record_success(&self, now: Duration) {
+        let (per_success, capacity) = (self.per_success, self.capacity);
+        self.with_state(now, |s| s.tokens = (s.tokens + per_success).min(capacity));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::SmallRng;
+    use rand::SeedableRng;
+
+    const TRANSIENT: AttemptFailure = AttemptFailure::Answer(ErrorClass::Transient);
+
+    fn rng() -> SmallRng {
+        SmallRng::seed_from_u64(3)
+    }
+
+    #[test]
+    fn retries_up_to_max_attempts_with_growing_capped_delays() {
+        let policy = RetryPolicy {
+            jitter: false,
+            deadline: None,
+            max_attempts: 8,
+            ..RetryPolicy::default()
+        };
+        let mut state = policy.begin(Duration::ZERO, false);
+        let mut delays = Vec::new();
+        while let RetryDecision::RetryAfter(d) =
+            state.on_failure(TRANSIENT, Duration::ZERO, &mut rng())
+        {
+            delays.push(d.as_millis());
+        }
+        assert_eq!(delays, [100, 200, 400, 800, 1600, 3200, 4000]);
+        assert_eq!(state.attempts(), 8);
+        assert_eq!(
+            state.on_failure(TRANSIENT, Duration::ZERO, &mut rng()),
+            RetryDecision::Stop(StopReason::AttemptsExhausted)
+        );
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_full_delay() {
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        };
+        let mut r = rng();
+        for _ in 0..200 {
+            let mut state = policy.begin(Duration::ZERO, false);
+            let RetryDecision::RetryAfter(d) = state.on_failure(TRANSIENT, Duration::ZERO, &mut r)
+            else {
+                panic!()
+            };
+            assert!(
+                d >= Duration::from_millis(50) && d <= Duration::from_millis(100),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rate_limits_back_off_longer() {
+        let policy = RetryPolicy {
+            jitter: false,
+            ..RetryPolicy::default()
+        };
+        let mut state = policy.begin(Duration::ZERO, false);
+        assert_eq!(
+            state.on_failure(
+                AttemptFailure::Answer(ErrorClass::RateLimited),
+                Duration::ZERO,
+                &mut rng()
+            ),
+            RetryDecision::RetryAfter(Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn never_retries_what_cannot_succeed() {
+        let policy = RetryPolicy::default();
+        for class in [
+            ErrorClass::BadRequest,
+            ErrorClass::AuthOrConfig,
+            ErrorClass::NotFound,
+            ErrorClass::Other,
+        ] {
+            let mut state = policy.begin(Duration::ZERO, false);
+            assert_eq!(
+                state.on_failure(AttemptFailure::Answer(class), Duration::ZERO, &mut rng()),
+                RetryDecision::Stop(StopReason::NotRetryable)
+            );
+        }
+    }
+
+    #[test]
+    fn clock_errors_are_retried_once_at_once() {
+        let policy = RetryPolicy::default();
+        let clock = AttemptFailure::Answer(ErrorClass::Clock);
+        let mut state = policy.begin(Duration::ZERO, true);
+        assert_eq!(
+            state.on_failure(clock, Duration::ZERO, &mut rng()),
+            RetryDecision::RetryAfter(Duration::ZERO)
+        );
+        assert_eq!(
+            state.on_failure(clock, Duration::ZERO, &mut rng()),
+            RetryDecision::Stop(StopReason::NotRetryable)
+        );
+    }
+
+    #[test]
+    fn sequenced_operations_stop_before_the_window_closes() {
+        let policy = RetryPolicy {
+            jitter: false,
+            deadline: None,
+            max_attempts: 100,
+            ..RetryPolicy::default()
+        };
+        let start = Duration::from_secs(1000);
+        let mut state = policy.begin(start, true);
+        // 7.9 s in, a 100 ms backoff would send at 8.0 s = 10 s window - 2 s margin.
+        let late = start + Duration::from_millis(7900);
+        assert_eq!(
+            state.on_failure(TRANSIENT, late, &mut rng()),
+            RetryDecision::Stop(StopReason::SequenceWindowClosing)
+        );
+        // The same failure for an unsequenced operation is retried.
+        let mut state = policy.begin(start, false);
+        assert!(matches!(
+            state.on_failure(TRANSIENT, late, &mut rng()),
+            RetryDecision::RetryAfter(_)
+        ));
+    }
+
+    #[test]
+    fn the_deadline_bounds_all_attempts() {
+        let policy = RetryPolicy {
+            jitter: false,
+            deadline: Some(Duration::from_secs(1)),
+            ..RetryPolicy::default()
+        };
+        let mut state = policy.begin(Duration::ZERO, false);
+        assert_eq!(
+            state.on_failure(TRANSIENT, Duration::from_millis(950), &mut rng()),
+            RetryDecision::Stop(StopReason::DeadlineExceeded)
+        );
+    }
+
+    #[test]
+    fn the_budget_is_shared_and_refills() {
+        let budget = RetryBudget::new(1, 1.0, 0.5);
+        let policy = RetryPolicy::default();
+        let mut a = policy.begin(Duration::ZERO, false).with_budget(&budget);
+        let mut b = policy.begin(Duration::ZERO, false).with_budget(&budget);
+        assert!(matches!(
+            a.on_failure(TRANSIENT, Duration::ZERO, &mut rng()),
+            RetryDecision::RetryAfter(_)
+        ));
+        assert_eq!(
+            b.on_failure(TRANSIENT, Duration::ZERO, &mut rng()),
+            RetryDecision::Stop(StopReason::BudgetExhausted)
+        );
+        assert!(budget.try_withdraw(Duration::from_secs(1)));
+        budget.record_success(Duration::from_secs(1));
+        budget.record_success(Duration::from_secs(1));
+        assert!(budget.try_withdraw(Duration::from_secs(1)));
+        assert!(!budget.try_withdraw(Duration::from_secs(1)));
+    }
+}

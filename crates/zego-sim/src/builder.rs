@@ -1,0 +1,301 @@
+//! Configuring and starting a simulator.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::clock::SimClock;
+use crate::engine::{Config, Engine};
+use crate::env::Env;
+use crate::error::SimError;
+use crate::faults::FaultPlan;
+use crate::gateway::AppConfig;
+use crate::handle::SimHandle;
+use crate::log::FileLog;
+use crate::rate_limit::RateGroup;
+
+/// Entry point: `Simulator::builder()`.
+///
+/// ```
+/// let sim = zego_sim::Simulator::builder()
+///     .app(1234567890, "0123456789abcdef0123456789abcdef")
+///     .start()
+///     .unwrap();
+/// assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Simulator;
+
+impl Simulator {
+    /// A builder with the defaults: no apps, rate limits on, no faults, the system clock, a
+    /// time-derived seed, bound to `127.0.0.1:0`, no log file.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder();
+    /// let sim = b.app(1, "s").seed(1).start().unwrap();
+    /// sim.shutdown();
+    /// ```
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+}
+
+/// Configuration of a simulator; consumed by [`SimulatorBuilder::start`].
+///
+/// ```
+/// use zego_sim::{Fault, FaultPlan, RateGroup, SimClock, Simulator};
+/// let sim = Simulator::builder()
+///     .app(1234567890, "0123456789abcdef0123456789abcdef")
+///     .app_without_rule_permission(42, "another-secret")
+///     .rate_limit(true)
+///     .quota(RateGroup::ForbidResume, 100)
+///     .test_quota(RateGroup::ForbidResume, 50)
+///     .faults(FaultPlan::new().seed(7).all(Fault::TransientCode, 0.0))
+///     .clock(SimClock::manual(1_700_000_000_000))
+///     .seed(42)
+///     .bind("127.0.0.1:0".parse().unwrap())
+///     .start()
+///     .unwrap();
+/// assert_eq!(sim.clock().now_secs(), 1_700_000_000);
+/// ```
+#[derive(Debug)]
+pub struct SimulatorBuilder {
+    apps: HashMap<u32, AppConfig>,
+    rate_limit: bool,
+    quotas: HashMap<(RateGroup, Env), u32>,
+    faults: FaultPlan,
+    clock: SimClock,
+    seed: Option<u64>,
+    bind: SocketAddr,
+    log_path: Option<PathBuf>,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        Self {
+            apps: HashMap::new(),
+            rate_limit: true,
+            quotas: HashMap::new(),
+            faults: FaultPlan::new(),
+            clock: SimClock::system(),
+            seed: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log_path: None,
+        }
+    }
+}
+
+impl SimulatorBuilder {
+    /// Adds (or replaces) an app with its ServerSecret; rule and CDN actions are enabled.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app(1, "a").app(2, "b").start().unwrap();
+    /// # drop(sim);
+    /// ```
+    #[must_use]
+    pub fn app(mut self, app_id: u32, server_secret: impl Into<String>) -> Self {
+        self.apps.insert(
+            app_id,
+            AppConfig {
+                secret: server_secret.into(),
+                rules_enabled: true,
+            },
+        );
+        self
+    }
+
+    /// Adds (or replaces) an app for which ZEGO has not enabled the rule and CDN actions: they
+    /// answer Code 9.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app_without_rule_permission(1, "a").start().unwrap();
+    /// # drop(sim);
+    /// ```
+    #[must_use]
+    pub fn app_without_rule_permission(
+        mut self,
+        app_id: u32,
+        server_secret: impl Into<String>,
+    ) -> Self {
+        self.apps.insert(
+            app_id,
+            AppConfig {
+                secret: server_secret.into(),
+                rules_enabled: false,
+            },
+        );
+        self
+    }
+
+    /// Turns rate limiting on (the default) or off.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().rate_limit(false);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn rate_limit(mut self, enabled: bool) -> Self {
+        self.rate_limit = enabled;
+        self
+    }
+
+    /// Overrides a group's production quota (requests per second; also the burst). 0 rejects
+    /// every request of the group.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().quota(zego_sim::RateGroup::Rules, 1);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn quota(mut self, group: RateGroup, per_sec: u32) -> Self {
+        self.quotas.insert((group, Env::Production), per_sec);
+        self
+    }
+
+    /// Overrides a group's test-environment quota.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().test_quota(zego_sim::RateGroup::Rules, 1);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn test_quota(mut self, group: RateGroup, per_sec: u32) -> Self {
+        self.quotas.insert((group, Env::Test), per_sec);
+        self
+    }
+
+    /// Sets the fault plan (default: none).
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().faults("transient=0.3;seed=7".parse().unwrap());
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = plan;
+        self
+    }
+
+    /// Sets the clock (default: [`SimClock::system`]).
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().clock(zego_sim::SimClock::manual(0));
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn clock(mut self, clock: SimClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Seeds the RNG behind `RequestId`s and (unless the plan has its own seed) faults.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().seed(42);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`, an ephemeral port).
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().bind("127.0.0.1:0".parse().unwrap());
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Also appends every request, as one JSON object per line, to this file.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join("zego-sim-doc-example.jsonl");
+    /// let sim = zego_sim::Simulator::builder().request_log_path(&path).start().unwrap();
+    /// # drop(sim);
+    /// # let _ = std::fs::remove_file(path);
+    /// ```
+    #[must_use]
+    pub fn request_log_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log_path = Some(path.into());
+        self
+    }
+
+    /// Binds the socket and starts the server on a dedicated thread with its own tokio runtime,
+    /// so it works from plain synchronous code and from inside any tokio runtime alike.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start()?;
+    /// assert_ne!(sim.addr().port(), 0);
+    /// # Ok::<(), zego_sim::SimError>(())
+    /// ```
+    pub fn start(self) -> Result<SimHandle, SimError> {
+        let seed = self.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| {
+                    u64::try_from(d.as_nanos() & u128::from(u64::MAX)).unwrap_or(0)
+                })
+        });
+        let file = match &self.log_path {
+            Some(p) => Some(FileLog::open(p)?),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(self.bind).map_err(SimError::Bind)?;
+        listener.set_nonblocking(true).map_err(SimError::Bind)?;
+        let addr = listener.local_addr().map_err(SimError::Bind)?;
+        let engine = Arc::new(Engine::new(Config {
+            apps: self.apps,
+            clock: self.clock,
+            rate_limit: self.rate_limit,
+            quotas: self.quotas,
+            faults: self.faults,
+            seed,
+            file,
+        }));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(SimError::Runtime)?;
+        let (tx, rx) = watch::channel(false);
+        let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let thread_engine = engine.clone();
+        let thread_done = done.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("zego-sim-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(crate::server::serve(listener, thread_engine, rx));
+                drop(runtime);
+                let (lock, cv) = &*thread_done;
+                *lock
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+                cv.notify_all();
+            })
+            .map_err(SimError::Runtime)?;
+        Ok(SimHandle::new(engine, addr, tx, thread, done))
+    }
+
+    /// Same as [`SimulatorBuilder::start`], for async callers (it does not block).
+    ///
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start_async().await.unwrap();
+    /// assert_ne!(sim.addr().port(), 0);
+    /// # });
+    /// ```
+    #[allow(clippy::unused_async)]
+    pub async fn start_async(self) -> Result<SimHandle, SimError> {
+        self.start()
+    }
+}

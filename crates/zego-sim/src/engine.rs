@@ -1,0 +1,372 @@
+//! The HTTP-free core: query parsing, gateway, faults, rate limits, dispatch, logging.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::actions::{self, Action, Ctx, Data, Reply};
+use crate::clock::SimClock;
+use crate::codes;
+use crate::env::Env;
+use crate::faults::{Fault, FaultDecider, FaultPlan};
+use crate::gateway::{self, AppConfig};
+use crate::log::{redact, FileLog, LoggedRequest};
+use crate::query::Params;
+use crate::rate_limit::{RateGroup, RateLimiter};
+use crate::state::{AppStateSnapshot, World};
+
+/// The body of an HTTP 503 fault.
+pub(crate) const HTML_503: &str = "<html>Service Unavailable</html>";
+
+/// What to send back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A JSON body with this HTTP status.
+    Json { status: u16, body: String },
+    /// An HTML body with this HTTP status.
+    Html { status: u16, body: &'static str },
+    /// Close the connection without answering.
+    Drop,
+    /// Never answer.
+    Hang,
+}
+
+/// A request that passed the gateway and waits for its (optional) delay.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    entry: LoggedRequest,
+    params: Params,
+    app_id: u32,
+    env: Env,
+    action: Action,
+    fault: Option<Fault>,
+}
+
+/// Result of the first phase.
+#[derive(Debug)]
+pub(crate) enum Begin {
+    /// Answer now.
+    Done(Outcome),
+    /// Sleep `delay` (real time), then call [`Engine::finish`].
+    Later {
+        delay: Option<Duration>,
+        pending: Box<Pending>,
+    },
+}
+
+#[derive(Serialize)]
+#[allow(non_snake_case)]
+struct Envelope<'a> {
+    Code: i64,
+    Message: &'a str,
+    RequestId: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    Data: Option<&'a Value>,
+}
+
+pub(crate) struct Config {
+    pub apps: HashMap<u32, AppConfig>,
+    pub clock: SimClock,
+    pub rate_limit: bool,
+    pub quotas: HashMap<(RateGroup, Env), u32>,
+    pub faults: FaultPlan,
+    pub seed: u64,
+    pub file: Option<FileLog>,
+}
+
+struct Inner {
+    world: World,
+    limiter: RateLimiter,
+    faults: FaultDecider,
+    ids: ChaCha8Rng,
+    log: Vec<LoggedRequest>,
+    file: Option<FileLog>,
+}
+
+/// The simulator's core, shared by the HTTP server, the handle and the fuzzing entry point.
+pub(crate) struct Engine {
+    apps: HashMap<u32, AppConfig>,
+    clock: SimClock,
+    seed: u64,
+    inner: Mutex<Inner>,
+    sequence_rejections: AtomicU64,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("apps", &self.apps.keys().collect::<Vec<_>>())
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(cfg: Config) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                world: World::default(),
+                limiter: RateLimiter::new(cfg.rate_limit, &cfg.quotas),
+                faults: FaultDecider::new(cfg.faults, cfg.seed),
+                ids: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_1d5e_ed1d_5eed),
+                log: Vec::new(),
+                file: cfg.file,
+            }),
+            apps: cfg.apps,
+            clock: cfg.clock,
+            seed: cfg.seed,
+            sequence_rejections: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Phase one: decode, authenticate, pick faults.
+    pub fn begin(&self, query: &str) -> Begin {
+        let now_ms = self.clock.now_millis();
+        let mut entry = LoggedRequest {
+            time_ms: now_ms,
+            action: String::new(),
+            app_id: None,
+            env: None,
+            params: Vec::new(),
+            code: None,
+            http_status: None,
+            fault: None,
+            sequence_rejected: false,
+            request_id: String::new(),
+        };
+        let Ok(params) = Params::parse(query) else {
+            return Begin::Done(self.answer(entry, codes::BAD_PARAM, &Data::Value(Value::Null)));
+        };
+        params
+            .get("Action")
+            .unwrap_or("")
+            .clone_into(&mut entry.action);
+        entry.app_id = params.get("AppId").and_then(gateway::parse_app_id);
+        entry.params = redact(params.pairs());
+        let authed = match gateway::check(&params, &self.apps, now_ms.div_euclid(1000)) {
+            Ok(a) => a,
+            Err(code) => return Begin::Done(self.answer(entry, code, &Data::Value(Value::Null))),
+        };
+        let env = match params.get("IsTest") {
+            None => Env::Production,
+            Some(v) if v.is_empty() || v.eq_ignore_ascii_case("false") => Env::Production,
+            Some(v) if v.eq_ignore_ascii_case("true") => Env::Test,
+            Some(_) => {
+                return Begin::Done(self.answer(
+                    entry,
+                    codes::IS_TEST_WRONG,
+                    &Data::Value(Value::Null),
+                ))
+            }
+        };
+        entry.env = Some(env);
+        let decision = self.lock().faults.decide(authed.action.name());
+        let mut labels = Vec::new();
+        if let Some(d) = decision.delay {
+            labels.push(Fault::Delay(d).to_string());
+        }
+        if let Some(f) = &decision.fault {
+            labels.push(f.to_string());
+        }
+        if !labels.is_empty() {
+            entry.fault = Some(labels.join(","));
+        }
+        Begin::Later {
+            delay: decision.delay,
+            pending: Box::new(Pending {
+                entry,
+                params,
+                app_id: authed.app_id,
+                env,
+                action: authed.action,
+                fault: decision.fault,
+            }),
+        }
+    }
+
+    /// Phase two: apply the fault or the action.
+    pub fn finish(&self, pending: Pending) -> Outcome {
+        let Pending {
+            mut entry,
+            params,
+            app_id,
+            env,
+            action,
+            fault,
+        } = pending;
+        let null = Data::Value(Value::Null);
+        match fault {
+            Some(Fault::DropConnection) => return self.record(entry, Outcome::Drop),
+            Some(Fault::Hang) => return self.record(entry, Outcome::Hang),
+            Some(Fault::Http503) => {
+                entry.http_status = Some(503);
+                return self.record(
+                    entry,
+                    Outcome::Html {
+                        status: 503,
+                        body: HTML_503,
+                    },
+                );
+            }
+            Some(Fault::Http500) => {
+                return self.answer_with(500, entry, codes::FAILED, &null);
+            }
+            Some(ref f) => {
+                let code = self.lock().faults.code_for(f, action.service());
+                if let Some(code) = code {
+                    if let Some(label) = &mut entry.fault {
+                        if matches!(f, Fault::TransientCode | Fault::RateLimited) {
+                            *label = label.replace(&f.to_string(), &format!("{f}:{code}"));
+                        }
+                    }
+                    return self.answer(entry, code, &null);
+                }
+            }
+            None => {}
+        }
+        let now_ms = self.clock.now_millis();
+        if action.needs_permission() && !self.apps.get(&app_id).is_some_and(|a| a.rules_enabled) {
+            return self.answer(entry, codes::NO_PERMISSION, &null);
+        }
+        let reply = {
+            let mut inner = self.lock();
+            if inner
+                .limiter
+                .try_acquire(app_id, env, action.group(), now_ms)
+            {
+                let ctx = Ctx {
+                    app_id,
+                    env,
+                    now_ms,
+                    params: &params,
+                };
+                actions::dispatch(action, &ctx, inner.world.env_mut(app_id, env))
+            } else {
+                Reply::error(action.group().limited_code())
+            }
+        };
+        if reply.sequence_rejected > 0 {
+            entry.sequence_rejected = true;
+            self.sequence_rejections
+                .fetch_add(reply.sequence_rejected, Ordering::SeqCst);
+        }
+        self.answer(entry, reply.code, &reply.data)
+    }
+
+    /// Both phases without any sleeping (for the fuzzing entry point).
+    pub fn handle_now(&self, query: &str) -> Outcome {
+        match self.begin(query) {
+            Begin::Done(o) => o,
+            Begin::Later { pending, .. } => self.finish(*pending),
+        }
+    }
+
+    /// Builds an envelope answer (HTTP 200) and logs it.
+    fn answer(&self, entry: LoggedRequest, code: i64, data: &Data) -> Outcome {
+        self.answer_with(200, entry, code, data)
+    }
+
+    /// Builds an envelope answer with this HTTP status and logs it.
+    fn answer_with(
+        &self,
+        status: u16,
+        mut entry: LoggedRequest,
+        code: i64,
+        data: &Data,
+    ) -> Outcome {
+        let request_id = {
+            let mut inner = self.lock();
+            inner
+                .ids
+                .random_range(1_000_000_000_000_000_000u64..=9_999_999_999_999_999_999u64)
+                .to_string()
+        };
+        let data = match data {
+            Data::Absent => None,
+            Data::Value(v) => Some(v),
+        };
+        let body = serde_json::to_string(&Envelope {
+            Code: code,
+            Message: codes::message(code),
+            RequestId: &request_id,
+            Data: data,
+        })
+        .unwrap_or_else(|_| String::from("{\"Code\":1,\"Message\":\"failed\",\"RequestId\":\"\"}"));
+        entry.code = Some(code);
+        entry.http_status = Some(status);
+        entry.request_id = request_id;
+        self.record(entry, Outcome::Json { status, body })
+    }
+
+    fn record(&self, entry: LoggedRequest, outcome: Outcome) -> Outcome {
+        tracing::debug!(
+            action = %entry.action,
+            code = ?entry.code,
+            fault = ?entry.fault,
+            "zego-sim request"
+        );
+        let mut inner = self.lock();
+        if let Some(f) = inner.file.as_mut() {
+            f.write(&entry);
+        }
+        inner.log.push(entry);
+        outcome
+    }
+
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    pub fn sequence_rejections(&self) -> u64 {
+        self.sequence_rejections.load(Ordering::SeqCst)
+    }
+
+    pub fn state(&self, app_id: u32, env: Env) -> AppStateSnapshot {
+        let now = self.clock.now_secs();
+        self.lock().world.snapshot(app_id, env, now)
+    }
+
+    /// Every configured app's state in both environments, plus any other state present.
+    pub fn all_states(&self) -> Vec<AppStateSnapshot> {
+        let now = self.clock.now_secs();
+        let mut inner = self.lock();
+        let mut keys: Vec<(u32, Env)> = self
+            .apps
+            .keys()
+            .flat_map(|id| [(*id, Env::Production), (*id, Env::Test)])
+            .chain(inner.world.apps.keys().copied())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter()
+            .map(|(id, env)| inner.world.snapshot(id, env, now))
+            .collect()
+    }
+
+    pub fn with_env_state<R>(
+        &self,
+        app_id: u32,
+        env: Env,
+        f: impl FnOnce(&mut crate::state::EnvState) -> R,
+    ) -> R {
+        f(self.lock().world.env_mut(app_id, env))
+    }
+
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.lock().faults = FaultDecider::new(plan, self.seed);
+    }
+}

@@ -1,0 +1,227 @@
+//! The running simulator.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use tokio::sync::watch;
+
+use crate::clock::SimClock;
+use crate::engine::Engine;
+use crate::env::Env;
+use crate::faults::FaultPlan;
+use crate::log::LoggedRequest;
+use crate::state::{AppStateSnapshot, StreamState};
+
+/// A running simulator. Dropping it shuts the server down. `Send + Sync`: share it by reference
+/// or in an `Arc`.
+///
+/// ```
+/// use zego_sim::{Env, Simulator};
+/// let sim = Simulator::builder().app(1, "secret").start().unwrap();
+/// assert!(sim.forbidden_rtc_streams(1, Env::Production).is_empty());
+/// assert!(sim.request_log().is_empty());
+/// sim.shutdown();
+/// ```
+pub struct SimHandle {
+    engine: Arc<Engine>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    done: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimHandle {
+    pub(crate) fn new(
+        engine: Arc<Engine>,
+        addr: SocketAddr,
+        shutdown: watch::Sender<bool>,
+        thread: JoinHandle<()>,
+        done: Arc<(Mutex<bool>, Condvar)>,
+    ) -> Self {
+        Self {
+            engine,
+            addr,
+            shutdown,
+            thread: Mutex::new(Some(thread)),
+            done,
+        }
+    }
+
+    /// `http://IP:PORT`, without a trailing slash.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().start().unwrap();
+    /// assert_eq!(sim.base_url(), format!("http://{}", sim.addr()));
+    /// ```
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address (with the real port when bound to port 0).
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().start().unwrap();
+    /// assert!(sim.addr().ip().is_loopback());
+    /// ```
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of one app's state in one environment (expired rules removed).
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert!(sim.state(1, zego_sim::Env::Test).stream_rules.is_empty());
+    /// ```
+    pub fn state(&self, app_id: u32, env: Env) -> AppStateSnapshot {
+        self.engine.state(app_id, env)
+    }
+
+    /// The streams currently forbidden on RTC.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert!(sim.forbidden_rtc_streams(1, zego_sim::Env::Production).is_empty());
+    /// ```
+    pub fn forbidden_rtc_streams(&self, app_id: u32, env: Env) -> BTreeSet<String> {
+        self.engine.state(app_id, env).forbidden_rtc_streams
+    }
+
+    /// Every request so far, in the order they were answered.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().start().unwrap();
+    /// assert_eq!(sim.request_log().len(), 0);
+    /// ```
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.engine.request_log()
+    }
+
+    /// How many stream operations the `Sequence` rule has dropped (one per stream of a batch).
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().start().unwrap();
+    /// assert_eq!(sim.sequence_rejections(), 0);
+    /// ```
+    pub fn sequence_rejections(&self) -> u64 {
+        self.engine.sequence_rejections()
+    }
+
+    /// Marks a stream as publishing since `create_time` (for `DescribeRTCStreamState`).
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// sim.set_stream_live(1, Env::Production, "s1", 1_700_000_000);
+    /// assert_eq!(sim.state(1, Env::Production).stream_states["s1"].create_time, 1_700_000_000);
+    /// ```
+    pub fn set_stream_live(&self, app_id: u32, env: Env, stream_id: &str, create_time: i64) {
+        self.engine.with_env_state(app_id, env, |s| {
+            s.stream_states.insert(
+                stream_id.to_owned(),
+                StreamState {
+                    create_time,
+                    close_time: None,
+                },
+            );
+        });
+    }
+
+    /// Marks a stream as closed at `close_time` (a stream never set live gets `create_time` =
+    /// `close_time`).
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// sim.set_stream_live(1, Env::Production, "s1", 10);
+    /// sim.set_stream_closed(1, Env::Production, "s1", 20);
+    /// assert_eq!(sim.state(1, Env::Production).stream_states["s1"].close_time, Some(20));
+    /// ```
+    pub fn set_stream_closed(&self, app_id: u32, env: Env, stream_id: &str, close_time: i64) {
+        self.engine.with_env_state(app_id, env, |s| {
+            let st = s
+                .stream_states
+                .entry(stream_id.to_owned())
+                .or_insert(StreamState {
+                    create_time: close_time,
+                    close_time: None,
+                });
+            st.close_time = Some(close_time);
+        });
+    }
+
+    /// Replaces the fault plan; the fault RNG restarts from the plan's seed (or the simulator's).
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().start().unwrap();
+    /// sim.set_faults(zego_sim::FaultPlan::new().all(zego_sim::Fault::Http503, 0.5));
+    /// ```
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.engine.set_faults(plan);
+    }
+
+    /// The simulator's clock (advance it when it is manual).
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().clock(zego_sim::SimClock::manual(0)).start().unwrap();
+    /// sim.clock().advance(std::time::Duration::from_secs(1));
+    /// assert_eq!(sim.clock().now_millis(), 1000);
+    /// ```
+    pub fn clock(&self) -> &SimClock {
+        self.engine.clock()
+    }
+
+    /// Blocks until the server has stopped (after [`SimHandle::shutdown`] from another thread);
+    /// for running the simulator in the foreground.
+    ///
+    /// ```
+    /// let sim = std::sync::Arc::new(zego_sim::Simulator::builder().start().unwrap());
+    /// let other = sim.clone();
+    /// std::thread::spawn(move || other.shutdown());
+    /// sim.wait();
+    /// ```
+    pub fn wait(&self) {
+        let (lock, cv) = &*self.done;
+        let mut done = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*done {
+            done = cv.wait(done).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Stops the server, closing every open connection; idempotent. Also done on drop.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().start().unwrap();
+    /// sim.shutdown();
+    /// sim.shutdown();
+    /// ```
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(t) = thread {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
