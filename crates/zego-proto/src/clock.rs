@@ -14,6 +14,34 @@ pub trait Clock: Send + Sync {
     fn unix_time(&self) -> Duration;
     /// Monotonic time since an arbitrary, fixed origin.
     fn monotonic(&self) -> Duration;
+    /// Both readings at once.
+    fn now(&self) -> Now {
+        Now {
+            unix: self.unix_time(),
+            monotonic: self.monotonic(),
+        }
+    }
+}
+
+/// One reading of a [`Clock`], handed to the core's state machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Now {
+    /// Time since the Unix epoch: signs `Timestamp` and seeds `Sequence`.
+    pub unix: Duration,
+    /// Monotonic time: paces rate limits, backoff and deadlines.
+    pub monotonic: Duration,
+}
+
+impl Now {
+    /// Unix time in whole seconds (the `Timestamp` parameter).
+    pub fn unix_secs(self) -> u64 {
+        self.unix.as_secs()
+    }
+
+    /// Unix time in milliseconds (the basis of `Sequence`).
+    pub fn unix_millis(self) -> u64 {
+        u64::try_from(self.unix.as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 /// The machine's clocks: the default.

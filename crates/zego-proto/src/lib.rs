@@ -50,6 +50,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bulk;
+mod call;
+mod call_error;
 mod clock;
 mod codes;
 mod config;
@@ -65,8 +68,12 @@ mod response;
 mod retry;
 mod sequence;
 mod signature;
+mod transport_error;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use bulk::{BatchItem, BulkFailure, BulkReport, StreamBatches};
+pub use call::{Call, ClientCore, Step};
+pub use call_error::{CallError, CallErrorKind};
+pub use clock::{Clock, ManualClock, Now, SystemClock};
 pub use codes::{ErrorClass, ReturnCode};
 pub use config::{Config, CustomUrl, Endpoint, Environment, Region};
 pub use credentials::{AppId, Credentials, ServerSecret, APP_ID_ENV, SERVER_SECRET_ENV};
@@ -85,3 +92,4 @@ pub use retry::{
 };
 pub use sequence::{Sequence, SequenceGenerator};
 pub use signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
+pub use transport_error::{TransportError, TransportErrorKind};

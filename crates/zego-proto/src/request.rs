@@ -10,7 +10,7 @@ use crate::credentials::Credentials;
 use crate::encode::{push_encoded, ParamWriter};
 use crate::error::ValidationError;
 use crate::operation::Operation;
-use crate::signature::{sign, Nonce, SIGNATURE_VERSION};
+use crate::signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
 
 /// The HTTP method of a request. Every action of the stream-forbid family is a `GET`.
 #[non_exhaustive]
@@ -40,6 +40,17 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// The signature this request carries.
+    pub(crate) fn signature(&self) -> Signature {
+        let mut hex = [0u8; 32];
+        if let Some(bytes) = self.url.as_bytes().get(self.signature.clone()) {
+            if bytes.len() == hex.len() {
+                hex.copy_from_slice(bytes);
+            }
+        }
+        Signature::from_hex_bytes(hex)
+    }
+
     /// The method.
     pub fn method(&self) -> Method {
         self.method

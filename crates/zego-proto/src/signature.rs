@@ -86,6 +86,10 @@ impl fmt::Display for Nonce {
 pub struct Signature([u8; 32]);
 
 impl Signature {
+    pub(crate) fn from_hex_bytes(hex: [u8; 32]) -> Self {
+        Self(hex)
+    }
+
     /// The 32 hex characters, for the wire.
     pub fn expose(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
