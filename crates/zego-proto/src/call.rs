@@ -344,6 +344,7 @@ mod tests {
 
     type Outcome = Result<HttpResponse, TransportError>;
 
+    #[allow(clippy::unnecessary_wraps)] // Scripted outcomes are Results.
     fn ok() -> Outcome {
         Ok(HttpResponse::new(
             200,
@@ -351,6 +352,7 @@ mod tests {
         ))
     }
 
+    #[allow(clippy::unnecessary_wraps)]
     fn code(c: i64) -> Outcome {
         Ok(HttpResponse::new(
             200,
