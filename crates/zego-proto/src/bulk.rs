@@ -4,13 +4,23 @@
 //! The input is consumed lazily, so a bulk run over millions of IDs keeps only the
 //! current batch and the failures in memory.
 
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
 use crate::call_error::CallError;
 use crate::config::Environment;
 use crate::credentials::AppId;
+use crate::encode::ParamWriter;
 use crate::encode::MAX_STREAM_ID_BYTES;
 use crate::error::{Problem, ValidationError};
+use crate::operation::{Operation, RateLimitGroup};
 use crate::ops::MAX_STREAMS_PER_BATCH;
+use crate::ops::{ForbidRtcStreams, ResumeRtcStreams};
 use crate::request::test_stream_prefix;
+use crate::response::DataError;
+use crate::sequence::Sequence;
 
 /// One item of [`StreamBatches`]: a batch to send, or an ID refused on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +129,184 @@ impl<I: Iterator<Item = String>> Iterator for StreamBatches<I> {
             batch.push(id);
         }
         (!batch.is_empty()).then_some(BatchItem::Batch(batch))
+    }
+}
+
+/// What a bulk run does to every stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BulkAction {
+    /// `ForbidRTCStreams`, 20 streams per request.
+    Forbid,
+    /// `ResumeRTCStreams`, 20 streams per request.
+    Resume,
+}
+
+impl BulkAction {
+    /// The action name sent.
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::Forbid => ForbidRtcStreams::ACTION,
+            Self::Resume => ResumeRtcStreams::ACTION,
+        }
+    }
+}
+
+/// What happened to one batch (or one invalid ID), reported to
+/// [`BulkOptions::on_batch`] as soon as it is known.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchProgress {
+    /// Streams in the batch (1 for an ID refused before sending).
+    pub stream_count: usize,
+    /// Whether they all succeeded.
+    pub ok: bool,
+    /// Requests sent for the batch, retries included (0 when refused before sending).
+    pub attempts: u32,
+}
+
+impl BatchProgress {
+    /// The progress of a batch of `stream_count` streams after `attempts` requests.
+    pub fn new(stream_count: usize, ok: bool, attempts: u32) -> Self {
+        Self {
+            stream_count,
+            ok,
+            attempts,
+        }
+    }
+}
+
+/// The callback type of [`BulkOptions::on_batch`].
+pub type BatchCallback = Arc<dyn Fn(&BatchProgress) + Send + Sync>;
+
+/// Options of the transports' `Client::bulk`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use zego_proto::BulkOptions;
+/// let done = Arc::new(AtomicUsize::new(0));
+/// let seen = Arc::clone(&done);
+/// let options = BulkOptions::default()
+///     .with_concurrency(4)
+///     .with_on_batch(move |p| { seen.fetch_add(p.stream_count, Ordering::Relaxed); });
+/// assert_eq!(options.concurrency, 4);
+/// ```
+#[non_exhaustive]
+#[derive(Clone)]
+pub struct BulkOptions {
+    /// Batches in flight at once (default 8; 0 counts as 1). All of them draw from the
+    /// client's shared rate limiter, so more concurrency hides latency without exceeding
+    /// the quota.
+    pub concurrency: usize,
+    /// Called after every batch (from a worker thread or the bulk task), e.g. to drive a
+    /// progress bar.
+    pub on_batch: Option<BatchCallback>,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            on_batch: None,
+        }
+    }
+}
+
+impl fmt::Debug for BulkOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkOptions")
+            .field("concurrency", &self.concurrency)
+            .field("on_batch", &self.on_batch.as_ref().map(|_| "Fn"))
+            .finish()
+    }
+}
+
+impl BulkOptions {
+    /// Sets [`BulkOptions::concurrency`].
+    #[must_use]
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Sets [`BulkOptions::on_batch`].
+    #[must_use]
+    pub fn with_on_batch(
+        mut self,
+        callback: impl Fn(&BatchProgress) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_batch = Some(Arc::new(callback));
+        self
+    }
+}
+
+/// One batch of a bulk run as an operation: `ForbidRTCStreams` or `ResumeRTCStreams`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RtcStreamBatch {
+    /// Forbid the batch.
+    Forbid(ForbidRtcStreams),
+    /// Resume the batch.
+    Resume(ResumeRtcStreams),
+}
+
+impl BulkAction {
+    /// The operation for one batch, with its own `sequence`.
+    ///
+    /// ```
+    /// use zego_proto::{BulkAction, Operation, Sequence};
+    /// let op = BulkAction::Resume.batch(vec!["a".into(), "b".into()], Sequence::new(9))?;
+    /// assert_eq!(op.action(), "ResumeRTCStreams");
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    pub fn batch(
+        self,
+        stream_ids: Vec<String>,
+        sequence: Sequence,
+    ) -> Result<RtcStreamBatch, ValidationError> {
+        Ok(match self {
+            Self::Forbid => RtcStreamBatch::Forbid(ForbidRtcStreams::new(stream_ids, sequence)?),
+            Self::Resume => RtcStreamBatch::Resume(ResumeRtcStreams::new(stream_ids, sequence)?),
+        })
+    }
+}
+
+impl Operation for RtcStreamBatch {
+    type Output = ();
+
+    fn action(&self) -> &str {
+        match self {
+            Self::Forbid(op) => op.action(),
+            Self::Resume(op) => op.action(),
+        }
+    }
+
+    fn rate_limit_group(&self) -> RateLimitGroup {
+        RateLimitGroup::StreamForbid
+    }
+
+    fn sequence(&self) -> Option<Sequence> {
+        match self {
+            Self::Forbid(op) => op.sequence(),
+            Self::Resume(op) => op.sequence(),
+        }
+    }
+
+    fn write_params(&self, params: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
+        match self {
+            Self::Forbid(op) => op.write_params(params),
+            Self::Resume(op) => op.write_params(params),
+        }
+    }
+
+    fn params_len_hint(&self) -> usize {
+        match self {
+            Self::Forbid(op) => op.params_len_hint(),
+            Self::Resume(op) => op.params_len_hint(),
+        }
+    }
+
+    fn parse_data(&self, _data: Option<&RawValue>) -> Result<(), DataError> {
+        Ok(())
     }
 }
 

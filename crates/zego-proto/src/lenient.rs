@@ -67,6 +67,15 @@ pub(crate) fn i64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Err
             v.parse()
                 .map_err(|_| E::custom(format_args!("{v:?} is not an integer")))
         }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            // Integral floats only (`1700000000.0`); the range check keeps the cast exact.
+            #[allow(clippy::cast_possible_truncation)]
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(v as i64)
+            } else {
+                Err(E::custom(format_args!("{v} is not an integer")))
+            }
+        }
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<i64, E> {
             Ok(i64::from(v))
         }
@@ -85,4 +94,15 @@ pub(crate) fn flag_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::E
 /// Deserializes a string sent as a string, number or `null`.
 pub(crate) fn string_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     LenientString::deserialize(d).map(|s| s.0)
+}
+
+/// Deserializes a list of integers, each sent as a number or a numeric string.
+pub(crate) fn vec_i64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Item(#[serde(deserialize_with = "i64_lenient")] i64);
+    Ok(Option::<Vec<Item>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.0)
+        .collect())
 }

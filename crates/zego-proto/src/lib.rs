@@ -69,8 +69,12 @@ mod retry;
 mod sequence;
 mod signature;
 mod transport_error;
+mod transport_options;
 
-pub use bulk::{BatchItem, BulkFailure, BulkReport, StreamBatches};
+pub use bulk::{
+    BatchCallback, BatchItem, BatchProgress, BulkAction, BulkFailure, BulkOptions, BulkReport,
+    RtcStreamBatch, StreamBatches,
+};
 pub use call::{Call, ClientCore, Step};
 pub use call_error::{CallError, CallErrorKind};
 pub use clock::{Clock, ManualClock, Now, SystemClock};
@@ -93,3 +97,4 @@ pub use retry::{
 pub use sequence::{Sequence, SequenceGenerator};
 pub use signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
 pub use transport_error::{TransportError, TransportErrorKind};
+pub use transport_options::{TransportOptions, DEFAULT_USER_AGENT};

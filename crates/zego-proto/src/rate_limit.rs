@@ -135,7 +135,9 @@ impl RateLimiter for TokenBucketLimiter {
         let Some(per_second) = self.quotas.per_second(key.group, key.environment) else {
             return Duration::ZERO;
         };
-        let interval = Duration::from_secs(1) / per_second;
+        // Rounded up: a rounded-down interval would fit quota + 1 requests into a second
+        // for quotas that do not divide 10^9 ns.
+        let interval = Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(per_second)));
         let tolerance = interval * (self.burst - 1);
         // A poisoned lock only means another thread panicked mid-update of a plain map of
         // times; the map is still consistent, so keep using it.

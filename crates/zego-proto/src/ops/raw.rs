@@ -2,6 +2,7 @@
 
 use serde_json::value::RawValue;
 
+use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
 use crate::operation::{Operation, RateLimitGroup};
@@ -20,7 +21,8 @@ const RESERVED: [&str; 7] = [
 ];
 
 /// Any action by name, with its business parameters in order. Array parameters are
-/// repeated keys ending in `[]`.
+/// repeated keys ending in `[]`. Values of `StreamId` and `StreamId[]` are treated as stream
+/// IDs: they get the test-environment prefix and the 256-byte check.
 ///
 /// ```
 /// use zego_proto::{ops::RawOperation, Operation, RateLimitGroup};
@@ -63,7 +65,8 @@ impl RawOperation {
         })
     }
 
-    /// Appends a parameter. The key must be non-empty and not one the SDK sets itself.
+    /// Appends a parameter. The key must be non-empty and not one the SDK sets itself;
+    /// a `StreamId` or `StreamId[]` value must be a valid stream ID (1 to 256 bytes).
     pub fn param(
         mut self,
         key: impl Into<String>,
@@ -84,7 +87,12 @@ impl RawOperation {
                 },
             ));
         }
-        self.params.push((key, value.into()));
+        let value = match key.as_str() {
+            "StreamId" => checks::stream_id("StreamId", None, value.into())?,
+            "StreamId[]" => checks::stream_id("StreamId[]", Some(self.params.len()), value.into())?,
+            _ => value.into(),
+        };
+        self.params.push((key, value));
         Ok(self)
     }
 
@@ -128,8 +136,13 @@ impl Operation for RawOperation {
     }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
-        for (key, value) in &self.params {
-            w.param(key, value);
+        for (i, (key, value)) in self.params.iter().enumerate() {
+            // Stream IDs get the test-environment prefix like those of typed operations.
+            match key.as_str() {
+                "StreamId" => w.stream_id("StreamId", None, value)?,
+                "StreamId[]" => w.stream_id("StreamId[]", Some(i), value)?,
+                _ => w.param(key, value),
+            }
         }
         if let Some(seq) = self.sequence {
             w.param_int("Sequence", seq.get());

@@ -7,7 +7,7 @@ use super::checks;
 use super::EffectiveTime;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
-use crate::lenient::{i64_lenient, string_lenient};
+use crate::lenient::{i64_lenient, string_lenient, vec_i64_lenient};
 use crate::operation::{Operation, RateLimitGroup};
 use crate::response::{data_or_default, DataError};
 
@@ -333,7 +333,11 @@ pub struct UserRule {
     #[serde(rename = "UserId", default, deserialize_with = "string_lenient")]
     pub user_id: String,
     /// The privileges taken away (1 login, 2 publish).
-    #[serde(rename = "DisabledPrivilegeList", default)]
+    #[serde(
+        rename = "DisabledPrivilegeList",
+        default,
+        deserialize_with = "vec_i64_lenient"
+    )]
     pub disabled_privileges: Vec<i64>,
     /// When the rule expires (Unix seconds).
     #[serde(rename = "ExpireTime", default, deserialize_with = "i64_lenient")]

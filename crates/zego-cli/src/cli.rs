@@ -1,0 +1,478 @@
+//! The command line: every command, option and help text (clap derive).
+
+// The doc comments here are clap's help text, read on a terminal: plain URLs and
+// placeholders like <AppId> are meant literally, not as Markdown or HTML.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::exit_codes_help;
+
+const MAIN_AFTER_HELP: &str = concat!(
+    "\
+Credentials (precedence: flags > environment > profile):
+  export ZEGO_APP_ID=1234567890
+  export ZEGO_SERVER_SECRET=...        # prefer this to --server-secret (visible in ps)
+  or a profile in the config file (default <config dir>/zego/config.toml):
+    [profiles.default]
+    app_id = 1234567890
+    server_secret = \"...\"
+    region = \"fra\"                     # or endpoint = \"http://127.0.0.1:8080\"
+    test_env = false
+
+Examples:
+  zego demo                                   # a guided tour against a built-in simulator
+  zego forbid cheater-1 cheater-2             # cut off two streams
+  zego resume --from-file streams.txt         # resume every ID listed in a file
+  zego rule set --room r1 --stream s1 --audio --duration 6h
+  zego --dry-run --nonce 4fd24687296dd9f3 --timestamp 1615186943 forbid rtc01
+  zego sim --port 8080                        # a local simulator to point --endpoint at
+
+",
+    exit_codes_help!()
+);
+
+/// `zego`: the ZEGO server API from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "zego",
+    version,
+    about = "The ZEGO server API from the command line: forbid and resume streams, stream and user ban rules, CDN forbids, raw actions, signed dry runs, a local simulator and a guided demo.",
+    after_help = MAIN_AFTER_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command; they may be given before or after the command name.
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // One flag per switch reads best on a command line.
+pub struct GlobalArgs {
+    /// The AppId.
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_APP_ID",
+        value_name = "APP_ID",
+        help_heading = "Credentials"
+    )]
+    pub app_id: Option<String>,
+
+    /// The ServerSecret. Prefer the environment variable: a command-line value is visible to other users (ps, shell history).
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_SERVER_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        help_heading = "Credentials"
+    )]
+    pub server_secret: Option<String>,
+
+    /// Config file with named profiles [default: <config dir>/zego/config.toml].
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_CONFIG",
+        value_name = "PATH",
+        help_heading = "Credentials"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// The profile to use from the config file [default: default].
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_PROFILE",
+        value_name = "NAME",
+        help_heading = "Credentials"
+    )]
+    pub profile: Option<String>,
+
+    /// Base URL to send requests to, e.g. a simulator's http://127.0.0.1:8080 [default: https://rtc-api.zego.im].
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_ENDPOINT",
+        value_name = "URL",
+        help_heading = "Connection"
+    )]
+    pub endpoint: Option<String>,
+
+    /// A regional ZEGO host instead of the unified one.
+    #[arg(long, global = true, value_name = "REGION", value_parser = ["sha", "hkg", "fra", "lax", "bom", "sgp"], help_heading = "Connection")]
+    pub region: Option<String>,
+
+    /// Address the legacy test environment (IsTest=true, zegotest-<AppId>- stream prefix).
+    #[arg(long, global = true, help_heading = "Connection")]
+    pub test_env: bool,
+
+    /// Timeout of one request, in seconds.
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600), help_heading = "Connection")]
+    pub timeout: Option<u64>,
+
+    /// Retries after a retryable failure (max attempts = N+1) [default: the SDK's policy, 5 attempts].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20), help_heading = "Connection")]
+    pub retries: Option<u32>,
+
+    /// Do not pace requests to ZEGO's documented quotas (for `sim`: run the simulator without rate limits).
+    #[arg(long, global = true, help_heading = "Connection")]
+    pub no_rate_limit: bool,
+
+    /// Print the signed URL(s) that would be sent, one per line, and send nothing.
+    #[arg(long, global = true, help_heading = "Dry run")]
+    pub dry_run: bool,
+
+    /// Fix the SignatureNonce of a dry run (16 lowercase hex characters) [default: a fresh random nonce].
+    #[arg(long, global = true, value_name = "HEX", help_heading = "Dry run")]
+    pub nonce: Option<String>,
+
+    /// Fix the Timestamp of a dry run, in Unix seconds [default: now].
+    #[arg(long, global = true, value_name = "SECS", help_heading = "Dry run")]
+    pub timestamp: Option<u64>,
+
+    /// Fix the first Sequence of a dry run (later batches count up from it) [default: the time in ms].
+    #[arg(long, global = true, value_name = "N", help_heading = "Dry run")]
+    pub sequence: Option<u64>,
+
+    /// One JSON document per command on stdout (errors too), with stable snake_case fields.
+    #[arg(long, global = true, help_heading = "Output")]
+    pub json: bool,
+
+    /// More log output on stderr (-v info, -vv debug). The secret is never logged.
+    #[arg(short, long, global = true, action = ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Output"
+    )]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Forbid (cut off) RTC streams, in batches of 20, concurrently.
+    #[command(after_help = "\
+Examples:
+  zego forbid cheater-1 cheater-2
+  zego forbid --from-file abusive.txt --concurrency 8
+  grep -v ok streams.txt | zego forbid --from-file -
+  zego --dry-run forbid s1 s2 s3
+
+The file holds one stream ID per line; blank lines and lines starting with # are skipped,
+spaces around IDs are trimmed. It is read lazily, so it may be as large as you like.
+Exits 1 if any stream failed, listing the failed IDs with the error (3 if no request
+reached ZEGO).")]
+    Forbid(BulkArgs),
+
+    /// Resume (allow again) RTC streams, in batches of 20, concurrently.
+    #[command(after_help = "\
+Examples:
+  zego resume cheater-1
+  zego resume --from-file forgiven.txt
+  cat ids.txt | zego resume --from-file - --json
+
+The file holds one stream ID per line; blank lines and lines starting with # are skipped.
+Exits 1 if any stream failed, listing the failed IDs with the error (3 if no request
+reached ZEGO).")]
+    Resume(BulkArgs),
+
+    /// Stream ban rules: ban the audio and/or video of a stream in a room for a while.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+
+    /// CDN forbids: stop a stream on the CDN, resume it, list what is forbidden.
+    #[command(subcommand)]
+    Cdn(CdnCommand),
+
+    /// User ban rules: keep an IP, room, user or user-in-room from logging in or publishing.
+    #[command(subcommand, name = "user-rule")]
+    UserRule(UserRuleCommand),
+
+    /// Show when a stream started and whether it is still live.
+    #[command(after_help = "\
+Examples:
+  zego stream-state rtc01
+  zego stream-state rtc01 --json")]
+    StreamState {
+        /// The stream ID.
+        #[arg(value_name = "STREAM_ID")]
+        stream_id: String,
+    },
+
+    /// Call any other action by name and print its raw Data as JSON.
+    #[command(after_help = "\
+Examples:
+  zego call DescribeUserNum 'RoomId[]=room1' 'RoomId[]=room2'
+  zego call ForbidRTCStream StreamId=rtc01 Sequence=1700000000000
+  zego --dry-run call AnyAction Key=value
+
+Keys ending in [] may repeat (array parameters); Sequence is sent as the request's Sequence.
+The SDK adds AppId, SignatureNonce, Timestamp, Signature and SignatureVersion itself.")]
+    Call(CallArgs),
+
+    /// Run the ZEGO simulator in the foreground (Ctrl-C stops it).
+    #[command(after_help = "\
+Examples:
+  zego sim --port 8080
+  zego sim --app 42:my-test-secret --faults 'transient=0.2;seed=7' --log requests.jsonl
+  zego sim --faults delay=200ms       # ZEGO's real-world latency
+
+The first line of stdout is the base URL; point clients at it with --endpoint or ZEGO_ENDPOINT.
+Without --app the simulator serves the public demo app 1234567890 whose secret is the
+spec's example value 0123456789abcdef0123456789abcdef (printed on start as an export line:
+it is not a real secret). Secrets given with --app are never printed.
+Fault grammar: transient, ratelimited, http500, http503, drop, hang, code:N, delay[:D], each
+optionally Action:-prefixed and =probability; ';seed=N' fixes the random draws.
+Rate limits are on unless --no-rate-limit.")]
+    Sim(SimArgs),
+
+    /// A guided round trip against a built-in simulator: no credentials, no network.
+    #[command(after_help = "\
+Example:
+  cargo run -p zego-cli -- demo
+
+Starts the simulator in-process, then forbids, resumes, sets and describes rules, reads a
+stream's state and shows how errors are reported, through the real HTTP client.")]
+    Demo,
+}
+
+/// Arguments of `forbid` and `resume`.
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// Stream IDs (any number: they are sent in batches of 20).
+    #[arg(value_name = "STREAM_ID", required_unless_present = "from_file")]
+    pub stream_ids: Vec<String>,
+
+    /// Read stream IDs from a file, one per line (`-` for stdin); read lazily.
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+
+    /// Batches in flight at once (requests are still paced to ZEGO's 20/s quota).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+/// `zego rule ...`.
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Ban a stream's audio and/or video in a room for a while (SetForbidStreamRule).
+    #[command(after_help = "\
+Examples:
+  zego rule set --room room1 --stream s1 --audio --duration 6h
+  zego rule set --room room1 --stream s1 --audio --video --duration 3600
+
+Durations: seconds (3600) or 90s, 30m, 6h, 1d, 1h30m; at most 86400 s (1d), ZEGO's limit.")]
+    Set {
+        /// The room ID.
+        #[arg(long, value_name = "ROOM_ID")]
+        room: String,
+        /// The stream ID.
+        #[arg(long, value_name = "STREAM_ID")]
+        stream: String,
+        /// Ban the audio.
+        #[arg(long)]
+        audio: bool,
+        /// Ban the video.
+        #[arg(long)]
+        video: bool,
+        /// How long the rule lasts (at most 1d).
+        #[arg(long, value_name = "DURATION", default_value = "6h")]
+        duration: String,
+    },
+    /// Show the rules of up to any number of streams in a room (DescribeForbidStreamRules).
+    #[command(after_help = "\
+Examples:
+  zego rule get --room room1 s1 s2
+  zego rule get --room room1 s1 --json
+
+Streams without a rule show \"no rule\".")]
+    Get {
+        /// The room ID.
+        #[arg(long, value_name = "ROOM_ID")]
+        room: String,
+        /// Stream IDs (sent 10 per request).
+        #[arg(value_name = "STREAM_ID", required = true)]
+        stream_ids: Vec<String>,
+    },
+    /// Delete a stream's rule (DelForbidStreamRule).
+    #[command(after_help = "\
+Example:
+  zego rule delete --room room1 --stream s1")]
+    Delete {
+        /// The room ID.
+        #[arg(long, value_name = "ROOM_ID")]
+        room: String,
+        /// The stream ID.
+        #[arg(long, value_name = "STREAM_ID")]
+        stream: String,
+    },
+}
+
+/// `zego cdn ...`.
+#[derive(Debug, Subcommand)]
+pub enum CdnCommand {
+    /// Stop a stream on the CDN (ForbidCDNLiveStream).
+    #[command(after_help = "\
+Examples:
+  zego cdn forbid live1
+  zego cdn forbid live1 --resume-at 2030-11-29T19:00:00Z")]
+    Forbid {
+        /// The stream ID.
+        #[arg(value_name = "STREAM_ID")]
+        stream_id: String,
+        /// Resume automatically at this UTC time, written YYYY-MM-DDTHH:MM:SSZ (WangSu only).
+        #[arg(long, value_name = "UTC_TIME")]
+        resume_at: Option<String>,
+    },
+    /// Let a stream play on the CDN again (ResumeCDNLiveStream).
+    #[command(after_help = "\
+Example:
+  zego cdn resume live1")]
+    Resume {
+        /// The stream ID.
+        #[arg(value_name = "STREAM_ID")]
+        stream_id: String,
+    },
+    /// List the streams forbidden on a CDN (QueryForbidCDNLiveStream).
+    #[command(after_help = "\
+Example:
+  zego cdn list --vendor ws")]
+    List {
+        /// The CDN vendor (ws: WangSu).
+        #[arg(long, value_name = "VENDOR", default_value = "ws", value_parser = ["ws"])]
+        vendor: String,
+    },
+}
+
+/// A privilege a user ban rule takes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Privilege {
+    /// Logging in to a room.
+    Login,
+    /// Publishing a stream.
+    Publish,
+}
+
+/// Whom a user rule targets.
+#[derive(Debug, Args)]
+pub struct UserRuleTargetArgs {
+    /// RuleType: 1 IP, 2 room, 3 user, 4 user in a room.
+    #[arg(long = "type", value_name = "1..4", value_parser = clap::value_parser!(i64).range(1..=4))]
+    pub rule_type: i64,
+    /// The client IP (type 1).
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+    /// The room ID (types 2 and 4).
+    #[arg(long, value_name = "ROOM_ID")]
+    pub room: Option<String>,
+    /// The user ID (types 3 and 4).
+    #[arg(long, value_name = "USER_ID")]
+    pub user: Option<String>,
+}
+
+/// `zego user-rule ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserRuleCommand {
+    /// Ban an IP, room, user or user-in-room from logging in and/or publishing (SetForbidUserRule).
+    #[command(after_help = "\
+Examples:
+  zego user-rule set --type 3 --user cheater42 --privilege login --privilege publish --duration 1d
+  zego user-rule set --type 1 --ip 203.0.113.7 --privilege login
+  zego user-rule set --type 4 --room room1 --user u9 --privilege publish --duration 30m")]
+    Set {
+        /// Whom the rule targets.
+        #[command(flatten)]
+        target: UserRuleTargetArgs,
+        /// The privilege to take away (repeat for both).
+        #[arg(long, value_name = "PRIVILEGE", required = true)]
+        privilege: Vec<Privilege>,
+        /// How long the rule lasts (at most 1d).
+        #[arg(long, value_name = "DURATION", default_value = "6h")]
+        duration: String,
+    },
+    /// List the user rules of one type (DescribeForbidUserRules).
+    #[command(after_help = "\
+Example:
+  zego user-rule get --type 3")]
+    Get {
+        /// RuleType: 1 IP, 2 room, 3 user, 4 user in a room.
+        #[arg(long = "type", value_name = "1..4", value_parser = clap::value_parser!(i64).range(1..=4))]
+        rule_type: i64,
+    },
+    /// Delete a user rule (DelForbidUserRule).
+    #[command(after_help = "\
+Examples:
+  zego user-rule delete --type 3 --user cheater42
+  zego user-rule delete --type 1 --ip 203.0.113.7")]
+    Delete {
+        /// Whom the rule targets.
+        #[command(flatten)]
+        target: UserRuleTargetArgs,
+    },
+}
+
+/// Arguments of `call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The action name, e.g. DescribeUserNum.
+    #[arg(value_name = "ACTION")]
+    pub action: String,
+    /// Business parameters as KEY=VALUE (keys ending in [] may repeat).
+    #[arg(value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+}
+
+/// Arguments of `sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port to listen on, on 127.0.0.1 (0: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+    /// An app the simulator accepts, as APP_ID:SECRET (repeatable) [default: the demo app].
+    #[arg(long = "app", value_name = "APP_ID:SECRET")]
+    pub apps: Vec<String>,
+    /// Faults to inject, e.g. 'transient=0.2,delay=200ms;seed=7'.
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Append every request as a JSON line to this file (signatures redacted).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Seed of the simulator's RequestIds and fault draws.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exit_codes_are_documented_in_help() {
+        let help = Cli::command().render_help().to_string();
+        for code in ["0  success", "1  ZEGO answered", "2  usage", "3  transport"] {
+            assert!(help.contains(code), "{help}");
+        }
+    }
+}

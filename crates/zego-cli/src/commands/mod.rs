@@ -1,0 +1,180 @@
+//! The commands, and what they share: the context, dry runs and sending.
+
+pub mod bulk;
+pub mod call;
+pub mod cdn;
+pub mod rule;
+pub mod sim;
+pub mod stream_state;
+pub mod user_rule;
+
+use std::cell::RefCell;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use zego_proto::{
+    prepare_with_nonce, ApiResponse, Credentials, Nonce, Operation, RetryPolicy, Sequence,
+    SequenceGenerator,
+};
+use zego_transport_blocking::{Client, TransportOptions};
+
+use crate::cli::GlobalArgs;
+use crate::config::Settings;
+use crate::exit::CliError;
+use crate::output::Output;
+
+/// What every command gets: the options, the resolved settings and the output.
+pub struct Ctx<'a> {
+    /// The global options.
+    pub global: &'a GlobalArgs,
+    /// Credentials, endpoint and environment.
+    pub settings: Settings,
+    /// Where results go.
+    pub out: Output,
+    sequences: SequenceGenerator,
+    dry_run_urls: RefCell<Vec<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for one command.
+    pub fn new(global: &'a GlobalArgs, settings: Settings, out: Output) -> Self {
+        let sequences = match global.sequence {
+            Some(first) => {
+                SequenceGenerator::starting_after(Sequence::new(first.saturating_sub(1)))
+            }
+            None => SequenceGenerator::new(),
+        };
+        Self {
+            global,
+            settings,
+            out,
+            sequences,
+            dry_run_urls: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Whether this is a dry run.
+    pub fn dry_run(&self) -> bool {
+        self.global.dry_run
+    }
+
+    /// The credentials, or how to provide them.
+    pub fn credentials(&self) -> Result<Credentials, CliError> {
+        self.settings.credentials()
+    }
+
+    /// The next `Sequence`: the time in milliseconds, strictly increasing (or counting
+    /// up from `--sequence` in a dry run).
+    pub fn next_sequence(&self) -> Sequence {
+        let now = if self.global.sequence.is_some() {
+            0
+        } else {
+            now_unix_millis()
+        };
+        self.sequences.next(now)
+    }
+
+    /// A client for the resolved settings and the connection options.
+    pub fn client(&self) -> Result<Client, CliError> {
+        Ok(build_client(
+            self.global,
+            &self.settings,
+            self.credentials()?,
+        ))
+    }
+
+    /// Signs `op` as a dry run would: with `--nonce`/`--timestamp`, or a fresh nonce and now.
+    pub fn signed_url<O: Operation + ?Sized>(&self, op: &O) -> Result<String, CliError> {
+        let credentials = self.credentials()?;
+        let nonce = match &self.global.nonce {
+            Some(hex) => hex.parse::<Nonce>().map_err(|e| {
+                CliError::usage(
+                    format!("invalid --nonce: {e}"),
+                    "give 16 lowercase hex characters, e.g. 4fd24687296dd9f3",
+                )
+            })?,
+            None => Nonce::generate(&mut rand::rng()),
+        };
+        let timestamp = self
+            .global
+            .timestamp
+            .unwrap_or_else(|| now_unix_millis() / 1000);
+        let request =
+            prepare_with_nonce(op, &self.settings.config, &credentials, timestamp, nonce)?;
+        Ok(request.into_url())
+    }
+
+    /// Prints (or, in JSON mode, collects) the signed URL of a dry run.
+    pub fn print_dry_run<O: Operation + ?Sized>(&self, op: &O) -> Result<(), CliError> {
+        let url = self.signed_url(op)?;
+        if self.out.json {
+            self.dry_run_urls.borrow_mut().push(url);
+        } else {
+            crate::output::write_stdout(&url);
+        }
+        Ok(())
+    }
+
+    /// In JSON mode, the one document of a dry run.
+    pub fn finish_dry_run(&self) {
+        if self.dry_run() && self.out.json {
+            self.out
+                .json(&json!({ "ok": true, "dry_run": true, "urls": *self.dry_run_urls.borrow() }));
+        }
+    }
+
+    /// Sends `op`, or prints its signed URL in a dry run (then `None`).
+    pub fn send<O: Operation>(&self, op: &O) -> Result<Option<ApiResponse<O::Output>>, CliError> {
+        if self.dry_run() {
+            self.print_dry_run(op)?;
+            return Ok(None);
+        }
+        let client = self.client()?;
+        tracing::info!(action = op.action(), "sending");
+        let response = client.execute(op)?;
+        tracing::info!(action = op.action(), request_id = %response.request_id, "done");
+        Ok(Some(response))
+    }
+}
+
+/// Builds a client from the settings and the connection options.
+pub fn build_client(global: &GlobalArgs, settings: &Settings, credentials: Credentials) -> Client {
+    let mut options = TransportOptions::default();
+    options.user_agent = format!("zego-cli/{}", env!("CARGO_PKG_VERSION"));
+    if let Some(secs) = global.timeout {
+        let timeout = Duration::from_secs(secs);
+        let connect = options.connect_timeout.min(timeout);
+        options = options
+            .with_request_timeout(timeout)
+            .with_connect_timeout(connect);
+    }
+    let mut builder = Client::builder(credentials)
+        .config(settings.config.clone())
+        .transport_options(options);
+    if let Some(retries) = global.retries {
+        builder = builder.retry_policy(RetryPolicy {
+            max_attempts: retries + 1,
+            ..RetryPolicy::default()
+        });
+    }
+    if global.no_rate_limit {
+        builder = builder.no_rate_limit();
+    }
+    builder.build()
+}
+
+/// The current Unix time in milliseconds.
+pub fn now_unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// ` (RequestId X)` for human output.
+pub fn request_id_note(request_id: &str) -> String {
+    if request_id.is_empty() {
+        String::new()
+    } else {
+        format!(" (RequestId {request_id})")
+    }
+}

@@ -1,0 +1,127 @@
+//! `zego sim`: the simulator in the foreground.
+
+use std::net::SocketAddr;
+
+use serde_json::json;
+use zego_sim::{FaultPlan, Simulator};
+
+use crate::cli::SimArgs;
+use crate::exit::CliError;
+use crate::output::{write_stdout, Output};
+
+/// The public demo app served when no `--app` is given. Its secret is the example value
+/// of ZEGO's spec, not a real secret.
+pub const DEMO_APP_ID: u32 = 1_234_567_890;
+/// The demo app's (public, example) secret.
+pub const DEMO_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// Parses `APP_ID:SECRET`. Errors never repeat the secret.
+pub fn parse_app(spec: &str) -> Result<(u32, String), CliError> {
+    let hint = "write --app APP_ID:SECRET, e.g. --app 42:my-test-secret";
+    let Some((id, secret)) = spec.split_once(':') else {
+        return Err(CliError::usage(
+            "--app needs APP_ID:SECRET (no ':' found)",
+            hint,
+        ));
+    };
+    let id: u32 = id.trim().parse().map_err(|_| {
+        CliError::usage(
+            format!("--app: AppId {id:?} is not a number from 0 to 4294967295"),
+            hint,
+        )
+    })?;
+    if secret.is_empty() {
+        return Err(CliError::usage(
+            format!("--app {id}: the secret is empty"),
+            hint,
+        ));
+    }
+    Ok((id, secret.to_owned()))
+}
+
+/// Runs the simulator until the process is stopped.
+pub fn run(out: Output, args: &SimArgs, rate_limit: bool) -> Result<(), CliError> {
+    let mut apps = args
+        .apps
+        .iter()
+        .map(|a| parse_app(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let demo = apps.is_empty();
+    if demo {
+        apps.push((DEMO_APP_ID, DEMO_SECRET.to_owned()));
+    }
+    let mut builder = Simulator::builder()
+        .bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
+        .rate_limit(rate_limit);
+    for (id, secret) in &apps {
+        builder = builder.app(*id, secret.clone());
+    }
+    if let Some(spec) = &args.faults {
+        let plan: FaultPlan = spec.parse().map_err(|e| {
+            CliError::usage(
+                format!("--faults {spec:?}: {e}"),
+                "e.g. --faults 'transient=0.2,delay=200ms;seed=7' (see zego sim --help)",
+            )
+        })?;
+        builder = builder.faults(plan);
+    }
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    if let Some(log) = &args.log {
+        builder = builder.request_log_path(log);
+    }
+    let sim = builder.start().map_err(|e| {
+        CliError::usage(
+            format!("cannot start the simulator: {e}"),
+            "pick another --port (0 picks a free one)",
+        )
+    })?;
+    let base_url = sim.base_url();
+    let app_ids: Vec<u32> = apps.iter().map(|(id, _)| *id).collect();
+    if out.json {
+        write_stdout(
+            &json!({
+                "ok": true,
+                "base_url": base_url,
+                "app_ids": app_ids,
+                "demo_app": demo,
+                "rate_limit": rate_limit,
+            })
+            .to_string(),
+        );
+    } else {
+        // The base URL is the first line of stdout, for scripts.
+        write_stdout(&base_url);
+        for id in &app_ids {
+            write_stdout(&format!("app {id}"));
+        }
+        if demo {
+            write_stdout(&format!(
+                "demo app (public example secret, not a real one):\n  export ZEGO_ENDPOINT={base_url} ZEGO_APP_ID={DEMO_APP_ID} ZEGO_SERVER_SECRET={DEMO_SECRET}"
+            ));
+        } else {
+            write_stdout(&format!("  export ZEGO_ENDPOINT={base_url}"));
+        }
+        out.note(format!(
+            "zego-sim listening on {base_url} (rate limits {}); Ctrl-C stops it",
+            if rate_limit { "on" } else { "off" }
+        ));
+    }
+    sim.wait();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_specs() {
+        assert_eq!(parse_app("42:s:x").unwrap(), (42, "s:x".to_owned()));
+        let err = parse_app("x:topsecret").unwrap_err().to_string();
+        assert!(!err.contains("topsecret"), "{err}");
+        assert!(parse_app("42").is_err());
+        assert!(parse_app("42:").is_err());
+    }
+}

@@ -1,0 +1,309 @@
+//! The config file's named profiles and the resolution of credentials, endpoint and
+//! environment: flags > environment > profile.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zego_proto::{AppId, Config, Credentials, Endpoint, Environment, Region, ServerSecret};
+
+use crate::cli::GlobalArgs;
+use crate::exit::CliError;
+
+/// The profile used when `--profile` is not given.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// The config file: `[profiles.NAME]` tables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The named profiles.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// One `[profiles.NAME]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The AppId, as a number or a string.
+    pub app_id: Option<AppIdValue>,
+    /// The ServerSecret.
+    pub server_secret: Option<String>,
+    /// A custom base URL.
+    pub endpoint: Option<String>,
+    /// A region code (sha, hkg, fra, lax, bom, sgp).
+    pub region: Option<String>,
+    /// Whether to address the legacy test environment.
+    pub test_env: Option<bool>,
+}
+
+/// An AppId written as `app_id = 123` or `app_id = "123"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AppIdValue {
+    /// A TOML integer.
+    Number(i64),
+    /// A TOML string.
+    Text(String),
+}
+
+impl AppIdValue {
+    fn as_text(&self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Where each setting came from, as far as the precedence rules need to know.
+#[derive(Debug, Default, Clone, Copy)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct Sources {
+    /// `--server-secret` was typed on the command line.
+    pub secret_on_command_line: bool,
+    /// `--endpoint` was typed on the command line (not from `ZEGO_ENDPOINT`).
+    pub endpoint_on_command_line: bool,
+}
+
+/// Everything a command needs to reach ZEGO, resolved.
+#[derive(Debug)]
+pub struct Settings {
+    credentials: Result<Credentials, String>,
+    /// Endpoint and environment.
+    pub config: Config,
+    /// Warnings to show on stderr (never containing the secret).
+    pub warnings: Vec<String>,
+    config_path: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The credentials, or a usage error saying how to provide them.
+    pub fn credentials(&self) -> Result<Credentials, CliError> {
+        self.credentials.clone().map_err(|message| {
+            let where_ = self.config_path.as_ref().map_or_else(
+                || "a profile in the config file (--config)".to_owned(),
+                |p| format!("a [profiles.NAME] table in {}", p.display()),
+            );
+            CliError::usage(
+                message,
+                format!("set ZEGO_APP_ID and ZEGO_SERVER_SECRET, or add app_id and server_secret to {where_}"),
+            )
+        })
+    }
+}
+
+/// The default config file path: `<config dir>/zego/config.toml`.
+pub fn default_config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("zego").join("config.toml"))
+}
+
+/// Resolves the settings from the global flags (clap already merged flags over the
+/// environment) and the profile.
+pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliError> {
+    let mut warnings = Vec::new();
+    let explicit_path = global.config.is_some();
+    let path = global.config.clone().or_else(default_config_path);
+    let profile_name = global.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+    let profile =
+        match &path {
+            Some(p) if p.exists() => {
+                load_profile(p, profile_name, global.profile.is_some(), &mut warnings)?
+            }
+            Some(p) if explicit_path => return Err(CliError::usage(
+                format!("config file {} does not exist", p.display()),
+                "check --config / ZEGO_CONFIG, or create the file with a [profiles.default] table",
+            )),
+            _ if global.profile.is_some() => {
+                return Err(CliError::usage(
+                    format!("profile {profile_name:?} not found: there is no config file"),
+                    format!(
+                        "create {} with a [profiles.{profile_name}] table, or drop --profile",
+                        path.as_ref()
+                            .map_or("a config file".into(), |p| p.display().to_string())
+                    ),
+                ))
+            }
+            _ => Profile::default(),
+        };
+
+    if sources.secret_on_command_line {
+        warnings.push(
+            "--server-secret on the command line is visible to other users of this machine (ps, shell history); prefer ZEGO_SERVER_SECRET or a profile"
+                .into(),
+        );
+    }
+
+    let credentials = resolve_credentials(global, &profile);
+    let endpoint = resolve_endpoint(global, sources, &profile)?;
+    let environment = if global.test_env || profile.test_env.unwrap_or(false) {
+        Environment::Test
+    } else {
+        Environment::Production
+    };
+    Ok(Settings {
+        credentials,
+        config: Config::new(endpoint).with_environment(environment),
+        warnings,
+        config_path: path,
+    })
+}
+
+fn resolve_credentials(global: &GlobalArgs, profile: &Profile) -> Result<Credentials, String> {
+    let app_id = match (&global.app_id, &profile.app_id) {
+        (Some(flag), _) => flag.clone(),
+        (None, Some(p)) => p.as_text(),
+        (None, None) => return Err("no AppId: ZEGO_APP_ID is not set".into()),
+    };
+    let app_id: AppId = app_id
+        .parse()
+        .map_err(|e| format!("invalid AppId {app_id:?}: {e}"))?;
+    let secret = match (&global.server_secret, &profile.server_secret) {
+        (Some(flag), _) => flag.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => return Err("no ServerSecret: ZEGO_SERVER_SECRET is not set".into()),
+    };
+    // The error names the problem, never the value.
+    let secret =
+        ServerSecret::new(secret.trim()).map_err(|e| format!("invalid ServerSecret: {e}"))?;
+    Ok(Credentials::from_parts(app_id, secret))
+}
+
+fn resolve_endpoint(
+    global: &GlobalArgs,
+    sources: Sources,
+    profile: &Profile,
+) -> Result<Endpoint, CliError> {
+    let bad = |e: zego_proto::ConfigError| {
+        CliError::usage(
+            e.to_string(),
+            "give a base URL like https://rtc-api.zego.im or http://127.0.0.1:8080, or --region",
+        )
+    };
+    if let Some(region) = &global.region {
+        if sources.endpoint_on_command_line {
+            return Err(CliError::usage(
+                "--endpoint and --region both given",
+                "give one of them: --region picks a ZEGO host, --endpoint any base URL",
+            ));
+        }
+        return region.parse::<Region>().map(Endpoint::Region).map_err(bad);
+    }
+    if let Some(url) = &global.endpoint {
+        return Endpoint::custom(url).map_err(bad);
+    }
+    match (&profile.endpoint, &profile.region) {
+        (Some(_), Some(_)) => Err(CliError::usage(
+            "the profile sets both endpoint and region",
+            "keep one of them in the profile",
+        )),
+        (Some(url), None) => Endpoint::custom(url).map_err(bad),
+        (None, Some(region)) => region.parse::<Region>().map(Endpoint::Region).map_err(bad),
+        (None, None) => Ok(Endpoint::Unified),
+    }
+}
+
+fn load_profile(
+    path: &Path,
+    name: &str,
+    explicit: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Profile, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(
+            format!("cannot read config file {}: {e}", path.display()),
+            "check the file's permissions, or point --config elsewhere",
+        )
+    })?;
+    let mut file = parse_config(&text).map_err(|message| {
+        CliError::usage(
+            format!("config file {}: {message}", path.display()),
+            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, endpoint, region, test_env",
+        )
+    })?;
+    let known: Vec<String> = file.profiles.keys().cloned().collect();
+    match file.profiles.remove(name) {
+        Some(profile) => {
+            if profile.server_secret.is_some() {
+                if let Some(w) = permissions_warning(path) {
+                    warnings.push(w);
+                }
+            }
+            Ok(profile)
+        }
+        None if explicit => Err(CliError::usage(
+            format!("profile {name:?} not found in {}", path.display()),
+            if known.is_empty() {
+                "the file has no [profiles.NAME] table".to_owned()
+            } else {
+                format!("known profiles: {}", known.join(", "))
+            },
+        )),
+        None => Ok(Profile::default()),
+    }
+}
+
+/// Parses the config file. The error gives the message and line only: TOML's own
+/// rendering quotes the offending line, which may hold the secret.
+pub fn parse_config(text: &str) -> Result<ConfigFile, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        match line {
+            Some(line) => format!("line {line}: {}", e.message().trim()),
+            None => e.message().trim().to_owned(),
+        }
+    })
+}
+
+#[cfg(unix)]
+fn permissions_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} holds a server_secret and is readable by other users; run: chmod 600 {}",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn permissions_warning(_path: &Path) -> Option<String> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_parse_with_numeric_or_string_app_ids() {
+        let file = parse_config(
+            "[profiles.default]\napp_id = 12345\nserver_secret = \"abc\"\nregion = \"fra\"\n\
+             [profiles.staging]\napp_id = \"42\"\nendpoint = \"http://127.0.0.1:9\"\ntest_env = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            file.profiles["default"].app_id.as_ref().unwrap().as_text(),
+            "12345"
+        );
+        assert_eq!(
+            file.profiles["staging"].app_id.as_ref().unwrap().as_text(),
+            "42"
+        );
+        assert_eq!(file.profiles["staging"].test_env, Some(true));
+    }
+
+    #[test]
+    fn parse_errors_never_quote_the_file() {
+        let err = parse_config("[profiles.default]\nserver_secret = \"topsecret\nx").unwrap_err();
+        assert!(!err.contains("topsecret"), "{err}");
+        let err = parse_config("[profiles.default]\nsecret = \"topsecret\"\n").unwrap_err();
+        assert!(!err.contains("topsecret"), "{err}");
+        assert!(err.contains("line"), "{err}");
+    }
+}

@@ -1,0 +1,260 @@
+//! Exit codes and the CLI's one error type, which knows its exit code and a hint on what
+//! to do next.
+
+use std::fmt;
+
+use serde_json::{json, Value};
+use zego_proto::{
+    CallError, CallErrorKind, ErrorClass, ReturnCode, TransportErrorKind, ValidationError,
+};
+
+/// Everything worked.
+pub const OK: u8 = 0;
+/// ZEGO answered with an error, or some streams of a bulk run failed.
+pub const API_FAILURE: u8 = 1;
+/// The command line, the configuration or an argument is wrong; nothing was sent.
+pub const USAGE: u8 = 2;
+/// No answer from ZEGO: connection refused, timeout, broken connection, non-ZEGO page.
+pub const TRANSPORT: u8 = 3;
+
+/// The exit-code table shown in `--help` and the README, as a literal for `concat!`.
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes:
+  0  success
+  1  ZEGO answered with an error code, or some streams of a bulk forbid/resume failed
+  2  usage, configuration or validation error (nothing was sent)
+  3  transport error: no answer from ZEGO (connect, timeout, broken connection)"
+    };
+}
+pub(crate) use exit_codes_help;
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// A wrong command line or configuration (exit 2).
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        hint: Option<String>,
+    },
+    /// An argument ZEGO would refuse, caught before sending (exit 2).
+    Validation(ValidationError),
+    /// A call that failed (exit 1, 2 or 3 by the stage that failed).
+    Call(CallError),
+    /// Some streams of a bulk run failed; they were already listed (exit 1).
+    Partial {
+        /// How many streams failed.
+        failed: usize,
+        /// Whether every stream failed for want of an answer (exit 3 instead of 1).
+        all_transport: bool,
+    },
+}
+
+impl CliError {
+    /// A usage error with a hint.
+    pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::Usage {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage { .. } | Self::Validation(_) => USAGE,
+            Self::Partial { all_transport, .. } => {
+                if *all_transport {
+                    TRANSPORT
+                } else {
+                    API_FAILURE
+                }
+            }
+            Self::Call(e) => call_exit_code(e),
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Usage { hint, .. } => hint.clone(),
+            Self::Validation(_) => Some(
+                "fix the value named above (see the command's --help); nothing was sent".into(),
+            ),
+            Self::Call(e) => Some(call_hint(e)),
+            Self::Partial { .. } => Some(
+                "the failed stream IDs are listed above; fix the cause and run again with just those IDs"
+                    .into(),
+            ),
+        }
+    }
+
+    /// The error as a JSON object (stable snake_case field names).
+    pub fn to_json(&self) -> Value {
+        let mut base = json!({
+            "kind": self.kind_name(),
+            "message": self.to_string(),
+            "code": Value::Null,
+            "meaning": Value::Null,
+            "class": Value::Null,
+            "request_id": Value::Null,
+            "attempts": 0,
+            "exit_code": self.exit_code(),
+            "hint": self.hint(),
+        });
+        match self {
+            Self::Validation(_) | Self::Usage { .. } => {
+                base["class"] = json!(ErrorClass::BadRequest.as_str());
+            }
+            Self::Partial { failed, .. } => base["failed"] = json!(failed),
+            Self::Call(e) => {
+                base["class"] = json!(e.class().as_str());
+                base["attempts"] = json!(e.attempts());
+                if let Some(api) = e.api_error() {
+                    base["code"] = json!(api.code.code());
+                    base["meaning"] = json!(api.code.meaning());
+                    base["request_id"] = json!(api.request_id);
+                    base["server_message"] = json!(api.message);
+                } else if let CallErrorKind::Data { request_id, .. } = e.kind() {
+                    base["request_id"] = json!(request_id);
+                }
+            }
+        }
+        base
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Usage { .. } => "usage",
+            Self::Validation(_) => "validation",
+            Self::Partial { .. } => "partial_failure",
+            Self::Call(e) => call_kind_name(e),
+        }
+    }
+}
+
+/// A stable name for the stage at which a call failed.
+pub fn call_kind_name(e: &CallError) -> &'static str {
+    match e.kind() {
+        CallErrorKind::Validation(_) => "validation",
+        CallErrorKind::Transport(_) => "transport",
+        CallErrorKind::Http { .. } => "http",
+        CallErrorKind::Api(_) => "api",
+        CallErrorKind::Data { .. } => "data",
+        _ => "other",
+    }
+}
+
+/// The exit code for a failed call.
+pub fn call_exit_code(e: &CallError) -> u8 {
+    match e.kind() {
+        CallErrorKind::Validation(_) => USAGE,
+        CallErrorKind::Transport(_) | CallErrorKind::Http { .. } => TRANSPORT,
+        _ => API_FAILURE,
+    }
+}
+
+/// What to do about a failed call, from its code or stage.
+pub fn call_hint(e: &CallError) -> String {
+    match e.kind() {
+        CallErrorKind::Validation(_) => {
+            return "fix the value named above (see the command's --help); nothing was sent".into()
+        }
+        CallErrorKind::Transport(t) => {
+            return match t.kind() {
+                TransportErrorKind::Connect => "could not connect: check --endpoint / ZEGO_ENDPOINT / --region and the network".into(),
+                TransportErrorKind::Timeout => "no answer in time: raise --timeout, or check the network and --endpoint".into(),
+                TransportErrorKind::BodyTooLarge { .. } => "the answer was too large: check that --endpoint points at ZEGO".into(),
+                _ => "the connection failed: check the network and --endpoint, then retry (--retries N)".into(),
+            }
+        }
+        CallErrorKind::Http { .. } => {
+            return "the server answered with a page that is not a ZEGO response: check --endpoint (a proxy or a wrong host?) and retry".into()
+        }
+        CallErrorKind::Data { .. } => {
+            return "ZEGO accepted the request but its answer had an unexpected shape; report it with the RequestId".into()
+        }
+        _ => {}
+    }
+    let Some(code) = e.code() else {
+        return "see the message above".into();
+    };
+    match code {
+        ReturnCode::InvalidSignature
+        | ReturnCode::SignatureAuthFailed5003
+        | ReturnCode::SignatureAuthFailed40005 => {
+            "check ZEGO_APP_ID / ZEGO_SERVER_SECRET (or --profile): the secret must be the one the ZEGO console shows for this AppId".into()
+        }
+        ReturnCode::ServerSecretNotFound | ReturnCode::InvalidAppId | ReturnCode::AppIdFormat => {
+            "check ZEGO_APP_ID (or --app-id / --profile): ZEGO does not know this AppId".into()
+        }
+        ReturnCode::IsTestWrong | ReturnCode::NotConfiguredForProduction => {
+            "check --test-env: only projects created before 2021-11-16 have a test environment".into()
+        }
+        ReturnCode::NoPermission | ReturnCode::ServiceNotEnabled => {
+            "ask ZEGO support to enable this interface for your AppId".into()
+        }
+        _ => match code.class() {
+            ErrorClass::Clock => "check this machine's clock (NTP): ZEGO refuses timestamps more than 10 minutes off".into(),
+            ErrorClass::RateLimited => "over ZEGO's rate limit: lower --concurrency, keep --no-rate-limit off, and retry later".into(),
+            ErrorClass::Transient => "a temporary failure at ZEGO: retry, or raise --retries".into(),
+            ErrorClass::NotFound => "check the stream, room or user ID".into(),
+            ErrorClass::AuthOrConfig => "check the AppId, secret, --test-env and the app's configuration in the ZEGO console".into(),
+            ErrorClass::BadRequest => "check the command's arguments (see --help)".into(),
+            _ => "quote the RequestId to ZEGO support if it persists".into(),
+        },
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage { message, .. } => f.write_str(message),
+            Self::Validation(e) => write!(f, "refused before sending: {e}"),
+            Self::Call(e) => fmt::Display::fmt(e, f),
+            Self::Partial { failed, .. } => {
+                let s = if *failed == 1 { "" } else { "s" };
+                write!(f, "{failed} stream{s} failed")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<ValidationError> for CliError {
+    fn from(e: ValidationError) -> Self {
+        Self::Validation(e)
+    }
+}
+
+impl From<CallError> for CliError {
+    fn from(e: CallError) -> Self {
+        Self::Call(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zego_proto::Problem;
+
+    #[test]
+    fn codes_by_stage() {
+        let v = CliError::Validation(ValidationError::new("RoomId", Problem::Empty));
+        assert_eq!(v.exit_code(), USAGE);
+        assert_eq!(
+            CliError::Partial {
+                failed: 2,
+                all_transport: false
+            }
+            .exit_code(),
+            API_FAILURE
+        );
+        let json = v.to_json();
+        assert_eq!(json["kind"], "validation");
+        assert_eq!(json["exit_code"], 2);
+    }
+}

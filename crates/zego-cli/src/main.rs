@@ -1,0 +1,118 @@
+//! `zego`: the ZEGO server API from the command line.
+//!
+//! Run `zego --help` for the commands, and `zego demo` for a guided tour against a
+//! built-in simulator. This file only wires things together: parsing (`cli`), settings
+//! (`config`), the commands (`commands`, `demo`), rendering (`output`) and exit codes
+//! (`exit`).
+
+mod cli;
+mod commands;
+mod config;
+mod demo;
+mod duration;
+mod exit;
+mod ids;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command};
+use crate::commands::bulk::Direction;
+use crate::commands::Ctx;
+use crate::config::Sources;
+use crate::exit::CliError;
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let on_command_line = |id: &str| {
+        // A global arg is recorded on the subcommand's matches when given after it.
+        let mut m = Some(&matches);
+        while let Some(current) = m {
+            if current.value_source(id) == Some(ValueSource::CommandLine) {
+                return true;
+            }
+            m = current.subcommand().map(|(_, sub)| sub);
+        }
+        false
+    };
+    let sources = Sources {
+        secret_on_command_line: on_command_line("server_secret"),
+        endpoint_on_command_line: on_command_line("endpoint"),
+    };
+    let out = Output {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    init_tracing(cli.global.verbose, cli.global.quiet);
+    let result = run(cli, sources, out);
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(error) => {
+            out.error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
+    let global = &cli.global;
+    match cli.command {
+        // These two need neither credentials nor a profile.
+        Command::Demo => return demo::run(out),
+        Command::Sim(args) => return commands::sim::run(out, &args, !global.no_rate_limit),
+        _ => {}
+    }
+    if !global.dry_run {
+        for (given, flag) in [
+            (global.nonce.is_some(), "--nonce"),
+            (global.timestamp.is_some(), "--timestamp"),
+            (global.sequence.is_some(), "--sequence"),
+        ] {
+            if given {
+                return Err(CliError::usage(
+                    format!("{flag} only applies to --dry-run"),
+                    "add --dry-run: real requests always get a fresh nonce, the current time and a fresh Sequence",
+                ));
+            }
+        }
+    }
+    let settings = config::resolve(global, sources)?;
+    for warning in &settings.warnings {
+        out.warn(warning);
+    }
+    let ctx = Ctx::new(global, settings, out);
+    match cli.command {
+        Command::Forbid(args) => commands::bulk::run(&ctx, Direction::Forbid, args),
+        Command::Resume(args) => commands::bulk::run(&ctx, Direction::Resume, args),
+        Command::Rule(command) => commands::rule::run(&ctx, command),
+        Command::Cdn(command) => commands::cdn::run(&ctx, command),
+        Command::UserRule(command) => commands::user_rule::run(&ctx, command),
+        Command::StreamState { stream_id } => commands::stream_state::run(&ctx, &stream_id),
+        Command::Call(args) => commands::call::run(&ctx, &args),
+        Command::Demo | Command::Sim(_) => Ok(()),
+    }
+}
+
+/// Logs to stderr: warnings by default, `-v` info, `-vv` debug, `-vvv` trace; `-q` errors.
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::WARN,
+        (false, 1) => tracing::Level::INFO,
+        (false, 2) => tracing::Level::DEBUG,
+        (false, _) => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

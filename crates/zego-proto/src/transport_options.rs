@@ -1,0 +1,77 @@
+//! Settings shared by the built-in HTTP transports (blocking and async), so both read
+//! the same options with the same defaults.
+
+use std::time::Duration;
+
+/// The default User-Agent: `zego-rs/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("zego-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Settings of the built-in HTTP transports.
+///
+/// `#[non_exhaustive]`: start from [`TransportOptions::default`] and set fields directly
+/// or with the chaining setters.
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::TransportOptions;
+/// let options = TransportOptions::default()
+///     .with_request_timeout(Duration::from_secs(3))
+///     .with_max_body_bytes(64 * 1024);
+/// assert_eq!(options.connect_timeout, Duration::from_secs(5));
+/// assert_eq!(options.request_timeout, Duration::from_secs(3));
+/// assert!(options.user_agent.starts_with("zego-rs/"));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportOptions {
+    /// How long to wait for a connection (default 5 s).
+    pub connect_timeout: Duration,
+    /// How long one request may take in all, reading the body included (default 10 s).
+    pub request_timeout: Duration,
+    /// The largest body accepted; a larger one fails with
+    /// [`crate::TransportErrorKind::BodyTooLarge`] (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// The `User-Agent` header (default `zego-rs/<version>`).
+    pub user_agent: String,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            max_body_bytes: 1024 * 1024,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+impl TransportOptions {
+    /// Sets [`TransportOptions::connect_timeout`].
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`TransportOptions::request_timeout`].
+    #[must_use]
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`TransportOptions::max_body_bytes`].
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// Sets [`TransportOptions::user_agent`].
+    #[must_use]
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+}

@@ -1,0 +1,228 @@
+//! Sending one prepared request: the [`AsyncTransport`] trait and its default,
+//! reqwest-based implementation [`ReqwestTransport`].
+
+use std::error::Error as _;
+use std::fmt;
+use std::future::Future;
+
+use async_trait::async_trait;
+use zego_proto::{HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions};
+
+/// Sends one prepared request and returns the HTTP answer, whatever its status.
+///
+/// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
+/// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
+/// only the failure to get an answer as a [`TransportError`], whose message must never
+/// contain the URL. Object safe (`Box<dyn AsyncTransport>` works); closures returning a
+/// `Send` future implement it:
+///
+/// ```
+/// use zego_proto::{Credentials, HttpRequest, HttpResponse};
+/// use zego_transport_async::Client;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder(Credentials::new(1u32, "secret")?)
+///     .transport(|_request: HttpRequest| async {
+///         Ok(HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"42"}"#))
+///     })
+///     .build();
+/// assert_eq!(client.forbid_rtc_stream("stream-1").await?.request_id, "42");
+/// # Ok(())
+/// # }
+/// ```
+#[async_trait]
+pub trait AsyncTransport: Send + Sync {
+    /// Sends `request` and waits for the whole answer.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+#[async_trait]
+impl<F, Fut> AsyncTransport for F
+where
+    F: Fn(HttpRequest) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<HttpResponse, TransportError>> + Send,
+{
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self(request).await
+    }
+}
+
+/// The default transport: a [`reqwest::Client`] with connection pooling, rustls, no
+/// redirects (a 3xx is returned as the answer), the connect and whole-request timeouts of
+/// [`TransportOptions`], a body cap enforced while streaming the body, and the proxy from
+/// the environment (reqwest's default).
+///
+/// ```
+/// use zego_transport_async::{AsyncTransport, ReqwestTransport, TransportOptions};
+/// let transport = ReqwestTransport::new(&TransportOptions::default());
+/// let _: Box<dyn AsyncTransport> = Box::new(transport);
+/// ```
+#[derive(Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_body_bytes: usize,
+}
+
+impl fmt::Debug for ReqwestTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReqwestTransport")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReqwestTransport {
+    /// A transport with these options.
+    ///
+    /// # Panics
+    ///
+    /// If the TLS backend cannot be initialised (as [`reqwest::Client::new`] does).
+    pub fn new(options: &TransportOptions) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(options.user_agent.clone())
+            .build()
+            .expect("the HTTP client (TLS backend) could not be initialised");
+        Self {
+            client,
+            max_body_bytes: options.max_body_bytes,
+        }
+    }
+}
+
+impl Default for ReqwestTransport {
+    fn default() -> Self {
+        Self::new(&TransportOptions::default())
+    }
+}
+
+#[async_trait]
+impl AsyncTransport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut builder = self.client.get(request.url());
+        for (name, value) in request.headers() {
+            builder = builder.header(*name, *value);
+        }
+        let mut response = builder.send().await.map_err(|e| map_error(&e))?;
+        let status = response.status().as_u16();
+        let max = self.max_body_bytes;
+        if response
+            .content_length()
+            .is_some_and(|len| usize::try_from(len).map_or(true, |len| len > max))
+        {
+            return Err(body_too_large(max));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e))? {
+            if body.len().saturating_add(chunk.len()) > max {
+                return Err(body_too_large(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse { status, body })
+    }
+}
+
+fn body_too_large(limit: usize) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::BodyTooLarge { limit },
+        format!("the answer's body is larger than {limit} bytes"),
+    )
+}
+
+/// Maps a reqwest error to the shared error type, keeping the URL out of the message.
+pub(crate) fn map_error(error: &reqwest::Error) -> TransportError {
+    use TransportErrorKind as K;
+    let kind = if error.is_timeout() {
+        K::Timeout
+    } else if error.is_connect() {
+        K::Connect
+    } else if error.is_builder() {
+        K::InvalidRequest
+    } else if error.is_request() || error.is_body() || error.is_decode() {
+        K::Interrupted
+    } else {
+        K::Other
+    };
+    // reqwest's own message carries the URL; its sources (hyper, io) do not.
+    let mut message = match kind {
+        K::Timeout => "no complete answer in time".to_owned(),
+        K::Connect => "could not connect".to_owned(),
+        K::InvalidRequest => "the request could not be built (bad URL)".to_owned(),
+        K::Interrupted => "the connection broke".to_owned(),
+        _ => "HTTP error".to_owned(),
+    };
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    TransportError::new(kind, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let o = TransportOptions::default();
+        assert_eq!(o.connect_timeout, Duration::from_secs(5));
+        assert_eq!(o.request_timeout, Duration::from_secs(10));
+        assert_eq!(o.max_body_bytes, 1 << 20);
+        assert_eq!(o.user_agent, concat!("zego-rs/", env!("CARGO_PKG_VERSION")));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connect_error_without_the_url() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let core = zego_proto::ClientCore::new(
+            zego_proto::Credentials::new(1u32, "secret").unwrap(),
+            zego_proto::Config::new(
+                zego_proto::Endpoint::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
+            ),
+        );
+        let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
+        let mut call = core.call(&op);
+        let zego_proto::Step::Send(request) = call.step(
+            zego_proto::Clock::now(&zego_proto::SystemClock),
+            &mut rand::rng(),
+        ) else {
+            panic!("expected a request")
+        };
+        let err = ReqwestTransport::default().send(request).await.unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+        assert!(!err.message().contains("127.0.0.1"), "{err}");
+        assert!(!err.message().contains("Signature"), "{err}");
+    }
+
+    #[test]
+    fn boxed_transports_are_object_safe() {
+        let boxed: Box<dyn AsyncTransport> =
+            Box::new(|_req: HttpRequest| async { Ok(HttpResponse::new(204, Vec::new())) });
+        let core = zego_proto::ClientCore::new(
+            zego_proto::Credentials::new(1u32, "secret").unwrap(),
+            zego_proto::Config::default(),
+        );
+        let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
+        let zego_proto::Step::Send(request) = core.call(&op).step(
+            zego_proto::Clock::now(&zego_proto::SystemClock),
+            &mut rand::rng(),
+        ) else {
+            panic!("expected a request")
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let answer = runtime.block_on(boxed.send(request)).unwrap();
+        assert_eq!(answer.status, 204);
+    }
+}

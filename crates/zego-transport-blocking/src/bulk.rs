@@ -1,0 +1,244 @@
+//! Bulk forbid/resume of any number of streams, several batches in flight.
+
+use std::sync::{mpsc, Mutex};
+
+use zego_proto::{
+    BatchItem, BatchProgress, BulkAction, BulkFailure, BulkOptions, BulkReport, CallError,
+    StreamBatches,
+};
+
+use crate::client::Client;
+
+/// One worker's share of the report; failures keep their input position.
+#[derive(Default)]
+struct Partial {
+    succeeded: usize,
+    requests: u64,
+    failures: Vec<(usize, BulkFailure)>,
+}
+
+impl Client {
+    /// Forbids or resumes any number of streams, 20 per request, `options.concurrency`
+    /// batches in flight.
+    ///
+    /// The input is consumed lazily (only the batches in flight are in memory), invalid
+    /// IDs fail alone, every batch gets its own fresh `Sequence` when it is sent and is
+    /// retried per the policy, and all workers share the client's rate limiter, so the
+    /// quota is used fully but never exceeded. Every stream ends up counted as succeeded
+    /// or listed in [`BulkReport::failures`] (in input order).
+    ///
+    /// ```
+    /// use zego_proto::{Credentials, Endpoint};
+    /// use zego_transport_blocking::{BulkAction, BulkOptions, Client};
+    /// let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
+    /// let client = Client::builder(Credentials::new(7u32, "secret")?)
+    ///     .endpoint(Endpoint::custom(&sim.base_url())?)
+    ///     .build();
+    /// let ids = (0..50).map(|i| format!("stream-{i}")).chain([String::new()]);
+    /// let report = client.bulk(BulkAction::Forbid, ids, &BulkOptions::default());
+    /// assert_eq!(report.succeeded, 50);
+    /// assert_eq!(report.failed(), 1); // the empty ID, refused before sending
+    /// assert_eq!(sim.forbidden_rtc_streams(7, zego_sim::Env::Production).len(), 50);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bulk(
+        &self,
+        action: BulkAction,
+        stream_ids: impl IntoIterator<Item = String> + Send,
+        options: &BulkOptions,
+    ) -> BulkReport {
+        let core = self.core();
+        let batches = StreamBatches::new(
+            stream_ids,
+            core.credentials().app_id(),
+            core.config().environment(),
+        );
+        let concurrency = options.concurrency.max(1);
+        let span = tracing::info_span!("zego_bulk", action = action.action(), concurrency);
+        let _entered = span.enter();
+        let notify = |progress: BatchProgress| {
+            if let Some(callback) = &options.on_batch {
+                callback(&progress);
+            }
+        };
+
+        // This thread reads the input and hands batches to the workers through a bounded
+        // channel, so at most about `2 * concurrency` batches are in memory at once.
+        let (sender, receiver) = mpsc::sync_channel::<(usize, Vec<String>)>(concurrency);
+        let receiver = Mutex::new(receiver);
+        let mut total = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..concurrency)
+                .map(|_| {
+                    let receiver = &receiver;
+                    let notify = &notify;
+                    let span = span.clone();
+                    scope.spawn(move || {
+                        let _entered = span.enter();
+                        let mut partial = Partial::default();
+                        loop {
+                            // Hold the lock only while taking the next batch.
+                            let next = receiver.lock().map_or(None, |r| r.recv().ok());
+                            let Some((index, ids)) = next else { break };
+                            let count = ids.len();
+                            let (attempts, outcome) = self.send_batch(action, &ids);
+                            partial.requests += u64::from(attempts);
+                            let ok = outcome.is_ok();
+                            match outcome {
+                                Ok(()) => partial.succeeded += count,
+                                Err(error) => partial.failures.push((
+                                    index,
+                                    BulkFailure {
+                                        stream_ids: ids,
+                                        error,
+                                    },
+                                )),
+                            }
+                            notify(BatchProgress::new(count, ok, attempts));
+                        }
+                        partial
+                    })
+                })
+                .collect();
+
+            let mut own = Partial::default();
+            for (index, item) in batches.enumerate() {
+                match item {
+                    BatchItem::Batch(ids) => {
+                        if sender.send((index, ids)).is_err() {
+                            // Every worker is gone, which only a panic does: joining them
+                            // below re-raises it, so nothing is dropped silently.
+                            break;
+                        }
+                    }
+                    BatchItem::Invalid { stream_id, error } => {
+                        own.failures.push((
+                            index,
+                            BulkFailure {
+                                stream_ids: vec![stream_id],
+                                error: CallError::validation(action.action(), error),
+                            },
+                        ));
+                        notify(BatchProgress::new(1, false, 0));
+                    }
+                }
+            }
+            drop(sender);
+            for worker in workers {
+                // A panicking worker re-raises its panic here, like a panicking callback would.
+                let partial = worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                own.succeeded += partial.succeeded;
+                own.requests += partial.requests;
+                own.failures.extend(partial.failures);
+            }
+            own
+        });
+        total.failures.sort_by_key(|(index, _)| *index);
+        BulkReport {
+            succeeded: total.succeeded,
+            requests: total.requests,
+            failures: total.failures.into_iter().map(|(_, f)| f).collect(),
+        }
+    }
+
+    /// [`Client::bulk`] with [`BulkAction::Forbid`] and default options.
+    pub fn bulk_forbid(&self, stream_ids: impl IntoIterator<Item = String> + Send) -> BulkReport {
+        self.bulk(BulkAction::Forbid, stream_ids, &BulkOptions::default())
+    }
+
+    /// [`Client::bulk`] with [`BulkAction::Resume`] and default options.
+    pub fn bulk_resume(&self, stream_ids: impl IntoIterator<Item = String> + Send) -> BulkReport {
+        self.bulk(BulkAction::Resume, stream_ids, &BulkOptions::default())
+    }
+
+    /// Sends one batch with a fresh sequence; returns the requests sent and the outcome.
+    fn send_batch(&self, action: BulkAction, ids: &[String]) -> (u32, Result<(), CallError>) {
+        let sequence = self.next_sequence();
+        let result = action
+            .batch(ids.to_vec(), sequence)
+            .map(|op| self.drive(&op));
+        match result {
+            Ok((outcome, attempts)) => (attempts, outcome.map(|_| ())),
+            Err(e) => (0, Err(CallError::validation(action.action(), e))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use zego_proto::{decode_query, Credentials, HttpRequest, HttpResponse, RetryPolicy};
+
+    fn ok() -> HttpResponse {
+        HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"1"}"#)
+    }
+
+    #[test]
+    fn input_is_consumed_lazily_and_every_stream_is_accounted_for() {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::new(AtomicUsize::new(0));
+        let max_ahead = Arc::new(AtomicUsize::new(0));
+        let (p, s, m) = (
+            Arc::clone(&pulled),
+            Arc::clone(&sent),
+            Arc::clone(&max_ahead),
+        );
+        let client = Client::builder(Credentials::new(1u32, "s").unwrap())
+            .no_rate_limit()
+            .retry_policy(RetryPolicy::never())
+            .transport(move |req: HttpRequest| {
+                let streams = decode_query(req.url())
+                    .unwrap()
+                    .into_iter()
+                    .filter(|(k, _)| k == "StreamId[]")
+                    .count();
+                let done = s.fetch_add(streams, Ordering::SeqCst) + streams;
+                let ahead = p.load(Ordering::SeqCst).saturating_sub(done);
+                m.fetch_max(ahead, Ordering::SeqCst);
+                // Batch containing "bad-..." IDs answers a non-retryable code.
+                if req.url().contains("bad-") {
+                    return Ok(HttpResponse::new(
+                        200,
+                        r#"{"Code":30006,"Message":"bad","RequestId":"1"}"#,
+                    ));
+                }
+                Ok(ok())
+            })
+            .build();
+        let counter = Arc::clone(&pulled);
+        let ids = (0..20_000)
+            .map(move |i| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                match i {
+                    5 => String::new(),
+                    19_990 => "bad-1".to_owned(),
+                    _ => format!("s{i}"),
+                }
+            })
+            .chain(["x".repeat(300)]);
+        let progress = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&progress);
+        let options = BulkOptions::default()
+            .with_concurrency(4)
+            .with_on_batch(move |p| {
+                seen.fetch_add(p.stream_count, Ordering::SeqCst);
+            });
+        let report = client.bulk(BulkAction::Forbid, ids, &options);
+        assert_eq!(report.total(), 20_001);
+        assert_eq!(progress.load(Ordering::SeqCst), 20_001);
+        assert_eq!(report.failures.len(), 3);
+        assert!(report.failures[0].stream_ids[0].is_empty());
+        assert!(report.failures[1].stream_ids.contains(&"bad-1".to_owned()));
+        assert_eq!(report.failures[2].stream_ids[0].len(), 300);
+        assert_eq!(
+            report.succeeded,
+            20_001 - 1 - 1 - report.failures[1].stream_ids.len()
+        );
+        // Only a bounded number of IDs is read ahead of what was sent.
+        let ahead = max_ahead.load(Ordering::SeqCst);
+        assert!(ahead <= 20 * (2 * 4 + 2), "read {ahead} IDs ahead");
+    }
+}

@@ -1,0 +1,239 @@
+//! Sending one prepared request: the [`BlockingTransport`] trait and its default,
+//! ureq-based implementation [`UreqTransport`].
+
+use std::fmt;
+use std::io::{self, Read};
+
+use zego_proto::{HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions};
+
+/// Sends one prepared request and returns the HTTP answer, whatever its status.
+///
+/// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
+/// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
+/// only the failure to get an answer as a [`TransportError`], whose message must never
+/// contain the URL. Everything else — signing, retrying, rate limiting, parsing — is done by
+/// the core that drives it.
+///
+/// Closures implement it, which makes recorded or scripted transports one-liners:
+///
+/// ```
+/// use zego_proto::{Credentials, HttpResponse};
+/// use zego_transport_blocking::Client;
+///
+/// let client = Client::builder(Credentials::new(1u32, "secret")?)
+///     .transport(|_request| Ok(HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"42"}"#)))
+///     .build();
+/// let answer = client.forbid_rtc_stream("stream-1")?;
+/// assert_eq!(answer.request_id, "42");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait BlockingTransport: Send + Sync {
+    /// Sends `request` and waits for the whole answer.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+impl<F> BlockingTransport for F
+where
+    F: Fn(HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync,
+{
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self(request)
+    }
+}
+
+/// The default transport: a [`ureq`] agent with keep-alive pooling, rustls, no redirects
+/// (a 3xx is returned as the answer), the connect and whole-request timeouts and the body
+/// cap of [`TransportOptions`], and the proxy from the environment (`ALL_PROXY`,
+/// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, as ureq reads them).
+///
+/// ```
+/// use zego_transport_blocking::{BlockingTransport, TransportOptions, UreqTransport};
+/// let transport = UreqTransport::new(&TransportOptions::default());
+/// let _: &dyn BlockingTransport = &transport;
+/// ```
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    max_body_bytes: usize,
+}
+
+impl fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqTransport")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UreqTransport {
+    /// A transport with these options.
+    pub fn new(options: &TransportOptions) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.request_timeout))
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .user_agent(options.user_agent.as_str())
+            .proxy(ureq::Proxy::try_from_env())
+            .build();
+        Self {
+            agent: config.new_agent(),
+            max_body_bytes: options.max_body_bytes,
+        }
+    }
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new(&TransportOptions::default())
+    }
+}
+
+impl BlockingTransport for UreqTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut builder = self.agent.get(request.url());
+        for (name, value) in request.headers() {
+            builder = builder.header(*name, *value);
+        }
+        let response = builder
+            .call()
+            .map_err(|e| map_error(&e, self.max_body_bytes))?;
+        let status = response.status().as_u16();
+        let limit = u64::try_from(self.max_body_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(limit)
+            .read_to_end(&mut body)
+            .map_err(|e| map_io_error(&e, self.max_body_bytes))?;
+        if body.len() > self.max_body_bytes {
+            return Err(body_too_large(self.max_body_bytes));
+        }
+        Ok(HttpResponse { status, body })
+    }
+}
+
+fn body_too_large(limit: usize) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::BodyTooLarge { limit },
+        format!("the answer's body is larger than {limit} bytes"),
+    )
+}
+
+/// Maps a ureq error to the shared error type, keeping the URL out of the message.
+pub(crate) fn map_error(error: &ureq::Error, max_body_bytes: usize) -> TransportError {
+    use ureq::Error as E;
+    use TransportErrorKind as K;
+    let (kind, message) = match error {
+        E::Timeout(which) => (K::Timeout, format!("no complete answer in time ({which})")),
+        E::Io(io) => return map_io_error(io, max_body_bytes),
+        E::HostNotFound => (K::Connect, "host not found".to_owned()),
+        E::ConnectionFailed => (K::Connect, "connection failed".to_owned()),
+        E::Tls(_) | E::Rustls(_) | E::Pem(_) | E::TlsRequired => {
+            (K::Connect, format!("TLS failure: {error}"))
+        }
+        E::ConnectProxyFailed(_) | E::InvalidProxyUrl => {
+            (K::Connect, "could not connect through the proxy".to_owned())
+        }
+        E::BodyExceedsLimit(_) => return body_too_large(max_body_bytes),
+        E::BadUri(_) | E::Http(_) | E::RequireHttpsOnly(_) => (
+            K::InvalidRequest,
+            "the request could not be built (bad URL)".to_owned(),
+        ),
+        E::Protocol(e) => (K::Interrupted, format!("HTTP protocol error: {e}")),
+        E::LargeResponseHeader(..) => (K::Other, "response header too large".to_owned()),
+        E::BodyStalled => (K::Timeout, "the body stalled".to_owned()),
+        other => (K::Other, other.to_string()),
+    };
+    TransportError::new(kind, message)
+}
+
+fn map_io_error(error: &io::Error, max_body_bytes: usize) -> TransportError {
+    use io::ErrorKind as IoKind;
+    use TransportErrorKind as K;
+    if let Some(inner) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<ureq::Error>())
+    {
+        return map_error(inner, max_body_bytes);
+    }
+    let kind = match error.kind() {
+        IoKind::TimedOut | IoKind::WouldBlock => K::Timeout,
+        IoKind::ConnectionRefused
+        | IoKind::NotFound
+        | IoKind::AddrNotAvailable
+        | IoKind::AddrInUse
+        | IoKind::PermissionDenied => K::Connect,
+        _ => K::Interrupted,
+    };
+    TransportError::new(kind, format!("I/O error: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let o = TransportOptions::default();
+        assert_eq!(o.connect_timeout, Duration::from_secs(5));
+        assert_eq!(o.request_timeout, Duration::from_secs(10));
+        assert_eq!(o.max_body_bytes, 1 << 20);
+        assert_eq!(o.user_agent, concat!("zego-rs/", env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
+    fn io_errors_map_to_kinds() {
+        let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(
+            map_io_error(&refused, 1).kind(),
+            TransportErrorKind::Connect
+        );
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(
+            map_io_error(&reset, 1).kind(),
+            TransportErrorKind::Interrupted
+        );
+        let wrapped = ureq::Error::BodyExceedsLimit(3).into_io();
+        assert_eq!(
+            map_io_error(&wrapped, 7).kind(),
+            TransportErrorKind::BodyTooLarge { limit: 7 }
+        );
+        let bad = ureq::Error::BadUri("http://x/?Signature=abc".into());
+        let mapped = map_error(&bad, 1);
+        assert_eq!(mapped.kind(), TransportErrorKind::InvalidRequest);
+        assert!(!mapped.message().contains("Signature"));
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_connect_error_without_the_url() {
+        // Bind then drop a listener, so the port is (very likely) closed.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let core = zego_proto::ClientCore::new(
+            zego_proto::Credentials::new(1u32, "secret").unwrap(),
+            zego_proto::Config::new(
+                zego_proto::Endpoint::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
+            ),
+        );
+        let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
+        let mut call = core.call(&op);
+        let zego_proto::Step::Send(request) = call.step(
+            zego_proto::Clock::now(&zego_proto::SystemClock),
+            &mut rand::rng(),
+        ) else {
+            panic!("expected a request")
+        };
+        let url = request.url().to_owned();
+        let err = UreqTransport::default().send(request).unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+        assert!(!err.message().contains(&url));
+        assert!(!err.message().contains("Signature="));
+    }
+}
