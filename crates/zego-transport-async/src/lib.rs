@@ -109,3 +109,8 @@ pub use zego_proto::{
 pub use async_trait::async_trait;
 /// The core crate, re-exported for convenience.
 pub use zego_proto;
+
+/// The README's Rust examples, compiled as doctests so the front door never goes stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
