@@ -167,7 +167,21 @@ enum State {
     Finished,
 }
 
-/// One operation's call in progress. See the [module docs](self) for the driver loop.
+/// One operation's call in progress. Both transports drive it with the same loop:
+///
+/// ```text
+/// let mut call = core.call(&op);
+/// let mut step = call.step(clock.now(), rng);
+/// loop {
+///     step = match step {
+///         Step::Sleep(d) => { sleep(d); call.step(clock.now(), rng) }
+///         Step::Send(request) => { let answer = send(request); call.on_response(answer, clock.now(), rng) }
+///         Step::Done(result) => return result,
+///     }
+/// }
+/// ```
+///
+/// A scripted run:
 ///
 /// ```
 /// use std::time::Duration;

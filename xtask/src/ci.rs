@@ -1,0 +1,126 @@
+//! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::fuzz;
+use crate::util::{self, cargo, Arg, Args, Error, Result};
+
+/// The default length of each fuzz target's smoke run.
+const DEFAULT_FUZZ_SECONDS: u64 = 20;
+
+pub struct Options {
+    fuzz_seconds: Option<u64>,
+}
+
+impl Options {
+    pub fn parse(raw: &[String]) -> Result<Self> {
+        let mut args = Args::new("ci", raw);
+        let mut no_fuzz = false;
+        let mut seconds = DEFAULT_FUZZ_SECONDS;
+        while let Some(arg) = args.next() {
+            match arg {
+                Arg::Flag("no-fuzz", None) => no_fuzz = true,
+                Arg::Flag("fuzz-seconds", inline) => {
+                    seconds = args.seconds("--fuzz-seconds", inline)?;
+                }
+                Arg::Flag(flag, _) => return Err(args.error(format!("unknown flag --{flag}"))),
+                Arg::Positional(p) => return Err(args.error(format!("unexpected argument `{p}`"))),
+            }
+        }
+        Ok(Self {
+            fuzz_seconds: (!no_fuzz).then_some(seconds),
+        })
+    }
+}
+
+/// One CI step: a name and the command it runs.
+struct Step {
+    name: &'static str,
+    command: Command,
+}
+
+fn step<const N: usize>(name: &'static str, args: [&str; N]) -> Step {
+    Step {
+        name,
+        command: cargo(args),
+    }
+}
+
+/// The cargo steps, in order.
+fn steps() -> Vec<Step> {
+    let mut doc = cargo(["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    vec![
+        step("fmt", ["fmt", "--all", "--", "--check"]),
+        // fuzz/ is its own workspace (cargo-fuzz layout), so `--all` does not reach it.
+        step(
+            "fmt (fuzz)",
+            ["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"],
+        ),
+        step(
+            "clippy",
+            [
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        step("test", ["test", "--workspace"]),
+        Step {
+            name: "doc",
+            command: doc,
+        },
+        step("bench build", ["bench", "--workspace", "--no-run"]),
+    ]
+}
+
+pub fn run(options: &Options) -> Result {
+    let mut steps = steps();
+    let total = steps.len() + usize::from(options.fuzz_seconds.is_some());
+    let mut done: Vec<(&str, Duration)> = Vec::new();
+    for (i, step) in steps.iter_mut().enumerate() {
+        eprintln!("\n==> [{}/{total}] {}", i + 1, step.name);
+        let (result, took) = util::timed(|| util::run(&mut step.command));
+        if let Err(e) = result {
+            summary(&done);
+            return Err(Error::msg(format!(
+                "CI step `{}` failed after {}: {e}",
+                step.name,
+                util::human_duration(took)
+            )));
+        }
+        done.push((step.name, took));
+    }
+    if let Some(seconds) = options.fuzz_seconds {
+        eprintln!("\n==> [{total}/{total}] fuzz smoke run ({seconds} s per target)");
+        let fuzz = fuzz::Options::smoke(seconds);
+        let (result, took) = util::timed(|| fuzz::run(&fuzz));
+        if let Err(e) = result {
+            summary(&done);
+            return Err(Error::msg(format!(
+                "CI step `fuzz` failed after {}: {e}",
+                util::human_duration(took)
+            )));
+        }
+        done.push(("fuzz", took));
+    } else {
+        eprintln!("\n(fuzz smoke run skipped: --no-fuzz)");
+    }
+    summary(&done);
+    eprintln!("\nCI passed.");
+    Ok(())
+}
+
+fn summary(done: &[(&str, Duration)]) {
+    if done.is_empty() {
+        return;
+    }
+    eprintln!("\nCI steps passed:");
+    for (name, took) in done {
+        eprintln!("  {name:<14} {:>8}", util::human_duration(*took));
+    }
+}

@@ -1,0 +1,65 @@
+//! Maintainer tasks of the zego-rs workspace, in the cargo-xtask style: plain Rust run
+//! through the `cargo xtask` alias (`.cargo/config.toml`), so they need nothing but cargo.
+//!
+//! ```text
+//! cargo xtask ci    [--no-fuzz] [--fuzz-seconds N]   everything CI checks, in order
+//! cargo xtask fuzz  [TARGET] [--seconds N] [--asan]  run one or every fuzz target
+//! cargo xtask bench [--quick]                        criterion benches, then one table
+//! ```
+
+mod bench;
+mod ci;
+mod fuzz;
+mod util;
+
+use std::process::ExitCode;
+
+use util::{Error, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  ci [--no-fuzz] [--fuzz-seconds N]
+      fmt check, clippy (-D warnings), tests, docs (-D warnings), bench build, then
+      every fuzz target for N seconds (default 20); stops at the first failure.
+  fuzz [TARGET] [--seconds N] [--asan]
+      installs cargo-fuzz if missing and runs TARGET (default: every target) for
+      N seconds (default 60) on the stable toolchain, without a sanitizer unless
+      --asan is given. New inputs go to fuzz/target/corpus/TARGET/; the committed
+      seeds in fuzz/corpus/TARGET/ are only read.
+  bench [--quick]
+      runs the criterion benches of zego-benches (--quick: 1 s warm-up, 2 s
+      measurement) and prints each figure next to its baseline and target ratio.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result {
+    let Some((task, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return Err(Error::msg("no task given"));
+    };
+    match task.as_str() {
+        "ci" => ci::run(&ci::Options::parse(rest)?),
+        "fuzz" => fuzz::run(&fuzz::Options::parse(rest)?),
+        "bench" => bench::run(&bench::Options::parse(rest)?),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprint!("{USAGE}");
+            Err(Error::msg(format!("unknown task `{other}`")))
+        }
+    }
+}
