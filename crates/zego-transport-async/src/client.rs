@@ -15,8 +15,8 @@ use zego_proto::ops::{
     UserRuleExpiry, UserRuleTarget, UserRuleType, UserRules,
 };
 use zego_proto::{
-    ApiResponse, CallError, ClientCore, Clock, Config, ConfigError, Credentials, Endpoint,
-    Environment, HttpResponse, Operation, RateLimiter, RetryPolicy, Step, SystemClock,
+    ApiResponse, CallError, ClientCore, ClientCoreBuilder, Clock, Config, ConfigError, Credentials,
+    Endpoint, Environment, HttpResponse, Operation, RateLimiter, RetryPolicy, Step, SystemClock,
     TransportError, TransportOptions, ValidationError,
 };
 
@@ -64,12 +64,6 @@ impl fmt::Debug for Client {
     }
 }
 
-enum Limiter {
-    Default,
-    Custom(Arc<dyn RateLimiter>),
-    Off,
-}
-
 /// Configures a [`Client`]. Start with [`Client::builder`] or [`Client::from_env`].
 ///
 /// Later calls override earlier ones; [`ClientBuilder::endpoint`] and
@@ -92,27 +86,18 @@ enum Limiter {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ClientBuilder {
-    credentials: Credentials,
-    config: Config,
-    endpoint: Option<Endpoint>,
-    environment: Option<Environment>,
+    core: ClientCoreBuilder,
     transport_options: TransportOptions,
     transport: Option<Box<dyn AsyncTransport>>,
-    retry_policy: Option<RetryPolicy>,
-    limiter: Limiter,
     clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("credentials", &self.credentials)
-            .field("config", &self.config)
-            .field("endpoint", &self.endpoint)
-            .field("environment", &self.environment)
+            .field("core", &self.core)
             .field("transport_options", &self.transport_options)
             .field("custom_transport", &self.transport.is_some())
-            .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
 }
@@ -120,14 +105,9 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     fn new(credentials: Credentials) -> Self {
         Self {
-            credentials,
-            config: Config::default(),
-            endpoint: None,
-            environment: None,
+            core: ClientCore::builder(credentials),
             transport_options: TransportOptions::default(),
             transport: None,
-            retry_policy: None,
-            limiter: Limiter::Default,
             clock: Arc::new(SystemClock),
         }
     }
@@ -135,21 +115,21 @@ impl ClientBuilder {
     /// The endpoint and environment together (default: unified host, production).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.core = self.core.config(config);
         self
     }
 
     /// The host to call (default [`Endpoint::Unified`]).
     #[must_use]
     pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.endpoint = Some(endpoint);
+        self.core = self.core.endpoint(endpoint);
         self
     }
 
     /// Production (default) or the legacy test environment.
     #[must_use]
     pub fn environment(mut self, environment: Environment) -> Self {
-        self.environment = Some(environment);
+        self.core = self.core.environment(environment);
         self
     }
 
@@ -170,21 +150,21 @@ impl ClientBuilder {
     /// The retry policy (default [`RetryPolicy::default`]).
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry_policy = Some(policy);
+        self.core = self.core.retry_policy(policy);
         self
     }
 
     /// Another client-side rate limiter (default: a token bucket with ZEGO's quotas).
     #[must_use]
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = Limiter::Custom(limiter);
+        self.core = self.core.rate_limiter(limiter);
         self
     }
 
     /// No client-side rate limiting (rate-limit answers are still retried with backoff).
     #[must_use]
     pub fn no_rate_limit(mut self) -> Self {
-        self.limiter = Limiter::Off;
+        self.core = self.core.no_rate_limit();
         self
     }
 
@@ -198,22 +178,7 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Client {
-        let mut config = self.config;
-        if let Some(endpoint) = self.endpoint {
-            config = Config::new(endpoint).with_environment(config.environment());
-        }
-        if let Some(environment) = self.environment {
-            config = config.with_environment(environment);
-        }
-        let mut core = ClientCore::new(self.credentials, config);
-        if let Some(policy) = self.retry_policy {
-            core = core.with_retry_policy(policy);
-        }
-        core = match self.limiter {
-            Limiter::Default => core,
-            Limiter::Custom(limiter) => core.with_rate_limiter(limiter),
-            Limiter::Off => core.without_rate_limiter(),
-        };
+        let core = self.core.build();
         let transport = self
             .transport
             .unwrap_or_else(|| Box::new(ReqwestTransport::new(&self.transport_options)));
