@@ -53,6 +53,7 @@
 mod bulk;
 mod call;
 mod call_error;
+pub mod callback;
 mod clock;
 mod codes;
 mod config;
