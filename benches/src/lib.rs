@@ -16,7 +16,7 @@
 //! | `benches/roundtrip_async.rs` | `roundtrip_async`, `roundtrip_async_minimal` | raw reqwest GET of the same URL, current-thread runtime |
 //! | `benches/sim.rs` | `sim_handling` | [`loopback::ConstJsonServer`], one raw ureq agent for both |
 //! | `benches/bulk.rs` | (plain `main`) `target/zego-bench/bulk_2000.json` | the ideal ceil(N/20)/20 s |
-//! | `benches/peak_memory.rs` | (plain `main`) `target/zego-bench/peak_memory.json` | the same `zego forbid` idle on an empty stdin |
+//! | `benches/peak_memory.rs` | (plain `main`) `target/zego-bench/peak_memory.json` | the same `zego forbid` idle on an empty stdin (server: [`loopback::ConstJsonServer`], or zego-sim) |
 //! | `tests/allocations.rs` | (a counting allocator, not criterion) | at most 3 allocations |
 //!
 //! The two plain-`main` benches time whole runs (seconds, not microseconds), write their

@@ -1,13 +1,19 @@
-//! `cargo xtask bench`: run the criterion benches of `zego-benches`, then print one table
-//! of every figure next to the baseline measured in the same run.
+//! `cargo xtask bench`: run the benches of `zego-benches`, then print one table of every
+//! figure next to the baseline measured in the same run.
 //!
-//! [`FIGURES`] and [`ALLOCATIONS`] are the only place that says which bench is compared
-//! with which baseline and what it must stay under. A new bench file in `benches/benches/`
-//! (say the blocking round trip against raw ureq) gets its row here, naming its criterion
-//! group and the two bench IDs inside it.
+//! [`FIGURES`], [`ALLOCATIONS`] and the bulk and peak-memory rows of [`run`] are the only
+//! place that says which bench is compared with which baseline and what it must stay under.
+//! Figures come from three places:
+//! - criterion's `estimates.json` (mean) of two bench IDs in one group ([`Source::Criterion`]);
+//! - the paired measurements the round-trip benches write to `target/zego-bench/<group>.json`
+//!   (both IDs' calls alternate one by one; [`Source::Paired`]);
+//! - the plain-`main` benches `bulk` and `peak_memory`, which time whole runs and write
+//!   `target/zego-bench/bulk_2000.json` and `peak_memory.json`.
+//!
+//! Before the benches, the release `zego` binary is built for `peak_memory`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::util::{self, cargo, Arg, Args, Error, Result, Stream};
@@ -15,22 +21,34 @@ use crate::util::{self, cargo, Arg, Args, Error, Result, Stream};
 /// What a figure must satisfy.
 #[derive(Clone, Copy)]
 enum Target {
-    /// The figure's mean time divided by the baseline's must stay at or under this.
+    /// The figure divided by the baseline must stay at or under this.
     MaxRatio(f64),
     /// Reported only.
     Report,
 }
 
-/// One row: a criterion group and two bench IDs in it.
+/// Where a figure and its baseline are read from.
+enum Source {
+    /// Criterion's mean of `group/bench` and of `group/baseline`
+    /// (`target/criterion/<group>/<id>/new/estimates.json`).
+    Criterion {
+        group: &'static str,
+        bench: &'static str,
+        baseline: &'static str,
+    },
+    /// `figure_ns` and `baseline_ns` of `target/zego-bench/<file>.json`: the means of the
+    /// calls of both IDs of a criterion group, paired one by one (`loopback::Paired`).
+    Paired {
+        file: &'static str,
+        baseline: &'static str,
+    },
+}
+
+/// One timed row.
 struct Figure {
     /// The figure's name in the table.
     name: &'static str,
-    /// The criterion group (`target/criterion/<group>/`).
-    group: &'static str,
-    /// The measured bench ID.
-    bench: &'static str,
-    /// The baseline bench ID, measured in the same group and run.
-    baseline: &'static str,
+    source: Source,
     target: Target,
 }
 
@@ -38,40 +56,95 @@ struct Figure {
 const FIGURES: &[Figure] = &[
     Figure {
         name: "sign",
-        group: "sign",
-        bench: "zego_proto_sign",
-        baseline: "md5_hex_68_bytes",
+        source: Source::Criterion {
+            group: "sign",
+            bench: "zego_proto_sign",
+            baseline: "md5_hex_68_bytes",
+        },
         target: Target::MaxRatio(1.2),
     },
     Figure {
         name: "prepare_forbid_one",
-        group: "prepare_forbid_one",
-        bench: "prepare_with_nonce",
-        baseline: "md5_hex_68_bytes",
+        source: Source::Criterion {
+            group: "prepare_forbid_one",
+            bench: "prepare_with_nonce",
+            baseline: "md5_hex_68_bytes",
+        },
         target: Target::MaxRatio(3.0),
     },
     Figure {
         name: "prepare_forbid_20",
-        group: "prepare_forbid_20",
-        bench: "prepare_with_nonce",
-        baseline: "md5_hex_68_bytes",
+        source: Source::Criterion {
+            group: "prepare_forbid_20",
+            bench: "prepare_with_nonce",
+            baseline: "md5_hex_68_bytes",
+        },
         target: Target::Report,
     },
     Figure {
         name: "parse_success",
-        group: "parse_success",
-        bench: "parse_response",
-        baseline: "serde_json_borrowed",
+        source: Source::Criterion {
+            group: "parse_success",
+            bench: "parse_response",
+            baseline: "serde_json_borrowed",
+        },
         target: Target::MaxRatio(1.5),
     },
     Figure {
         name: "parse_describe",
-        group: "parse_describe",
-        bench: "parse_response",
-        baseline: "serde_json_borrowed",
+        source: Source::Criterion {
+            group: "parse_describe",
+            bench: "parse_response",
+            baseline: "serde_json_borrowed",
+        },
         target: Target::MaxRatio(1.5),
     },
+    Figure {
+        name: "roundtrip_blocking (zego-sim)",
+        source: Source::Paired {
+            file: "roundtrip_blocking",
+            baseline: "ureq_get_presigned",
+        },
+        target: Target::MaxRatio(1.10),
+    },
+    Figure {
+        name: "roundtrip_blocking_minimal",
+        source: Source::Paired {
+            file: "roundtrip_blocking_minimal",
+            baseline: "ureq_get_presigned",
+        },
+        target: Target::Report,
+    },
+    Figure {
+        name: "roundtrip_async (zego-sim)",
+        source: Source::Paired {
+            file: "roundtrip_async",
+            baseline: "reqwest_get_presigned",
+        },
+        target: Target::MaxRatio(1.10),
+    },
+    Figure {
+        name: "roundtrip_async_minimal",
+        source: Source::Paired {
+            file: "roundtrip_async_minimal",
+            baseline: "reqwest_get_presigned",
+        },
+        target: Target::Report,
+    },
+    Figure {
+        name: "sim_handling",
+        source: Source::Paired {
+            file: "sim_handling",
+            baseline: "minimal_hyper",
+        },
+        target: Target::Report,
+    },
 ];
+
+/// The bulk run's target: median time over the ideal ceil(N/20)/20 s.
+const BULK_MAX_RATIO: f64 = 1.05;
+/// The peak-memory run's target: at most this many MiB above the idle peak.
+const PEAK_MAX_DELTA_MIB: f64 = 64.0;
 
 /// One allocation count, printed by the `allocations` test of `zego-benches` as
 /// `zego-benches allocations <key>=<count>`.
@@ -110,9 +183,36 @@ impl Options {
     }
 }
 
+/// The environment of the bench run: where the plain-`main` benches write their figures,
+/// the short variant, and the `zego` binary (names as in `zego_benches::results` and
+/// `benches/peak_memory.rs`).
+const OUT_DIR_ENV: &str = "ZEGO_BENCH_OUT";
+const QUICK_ENV: &str = "ZEGO_BENCH_QUICK";
+const ZEGO_BIN_ENV: &str = "ZEGO_BENCH_ZEGO_BIN";
+
 pub fn run(options: &Options) -> Result {
     let started = SystemTime::now();
+    let target = util::target_dir();
+    let out_dir = target.join("zego-bench");
+
+    // The peak-memory bench runs the release CLI as a child process.
+    util::run(&mut cargo([
+        "build",
+        "--release",
+        "--package",
+        "zego-cli",
+        "--bin",
+        "zego",
+    ]))?;
+    let zego = target
+        .join("release")
+        .join(format!("zego{}", std::env::consts::EXE_SUFFIX));
+
     let mut bench = cargo(["bench", "--package", "zego-benches", "--benches"]);
+    bench
+        .env(OUT_DIR_ENV, &out_dir)
+        .env(ZEGO_BIN_ENV, &zego)
+        .env(QUICK_ENV, if options.quick { "1" } else { "0" });
     if options.quick {
         bench.args(["--", "--warm-up-time", "1", "--measurement-time", "2"]);
     }
@@ -129,79 +229,266 @@ pub fn run(options: &Options) -> Result {
     let (status, lines) = util::run_tee(&mut allocations, Stream::Stdout, |_| true)?;
     util::check_status(status, &allocations)?;
 
-    let criterion = util::target_dir().join("criterion");
-    let mut rows = vec![[
-        "figure",
-        "time",
-        "baseline",
-        "baseline time",
-        "ratio",
-        "target",
-        "result",
-    ]
-    .map(String::from)];
-    let mut failed = Vec::new();
+    let criterion = target.join("criterion");
+    let results = Results {
+        dir: out_dir,
+        since: started,
+    };
+    let mut table = Table::default();
     for figure in FIGURES {
-        let time = mean_ns(&criterion, figure.group, figure.bench, started);
-        let base = mean_ns(&criterion, figure.group, figure.baseline, started);
+        let (time, base, baseline) = match &figure.source {
+            Source::Criterion {
+                group,
+                bench,
+                baseline,
+            } => (
+                mean_ns(&criterion, group, bench, started),
+                mean_ns(&criterion, group, baseline, started),
+                *baseline,
+            ),
+            Source::Paired { file, baseline } => {
+                let json = results.read(file);
+                let get = |key| json.clone().and_then(|j| field(&j, key));
+                (get("figure_ns"), get("baseline_ns"), *baseline)
+            }
+        };
         let ratio = match (&time, &base) {
             (Ok(t), Ok(b)) if *b > 0.0 => Some(t / b),
             _ => None,
         };
-        let (target, verdict) = match (figure.target, ratio) {
-            (Target::MaxRatio(max), Some(r)) if r <= max => (format!("<= {max:.2}x"), "pass"),
+        table.ratio_row(
+            figure.name.to_owned(),
+            [
+                time.as_ref().map_or_else(Clone::clone, |t| human_ns(*t)),
+                baseline.to_owned(),
+                base.as_ref().map_or_else(Clone::clone, |b| human_ns(*b)),
+            ],
+            ratio,
+            figure.target,
+            true,
+        );
+    }
+    bulk_rows(&mut table, &results);
+    peak_memory_rows(&mut table, &results);
+    for alloc in ALLOCATIONS {
+        let count = allocation_count(&lines, alloc.key);
+        table.check_row(
+            alloc.name.to_owned(),
+            count.map_or_else(|| "missing".to_owned(), |n| format!("{n} allocs")),
+            format!("<= {}", alloc.max),
+            count.map(|n| n <= alloc.max),
+        );
+    }
+
+    println!(
+        "\nzego-benches: criterion means, paired means, whole runs{}",
+        if options.quick { " (--quick)" } else { "" }
+    );
+    print_table(&table.rows);
+    if table.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::msg(format!(
+            "figures off target: {}",
+            table.failed.join(", ")
+        )))
+    }
+}
+
+/// The figures of the plain-`main` benches, written during this run.
+struct Results {
+    dir: PathBuf,
+    since: SystemTime,
+}
+
+impl Results {
+    /// The text of `<dir>/<name>.json` if this run wrote it.
+    fn read(&self, name: &str) -> std::result::Result<String, String> {
+        let path = self.dir.join(format!("{name}.json"));
+        if !fresh(&path, self.since) {
+            return Err("missing".to_owned());
+        }
+        fs::read_to_string(&path).map_err(|_| "unreadable".to_owned())
+    }
+}
+
+/// A number field of a results file.
+fn field(json: &str, key: &str) -> std::result::Result<f64, String> {
+    json_number(json, key).ok_or_else(|| format!("no {key}"))
+}
+
+/// The table being built, and the names of the rows off target.
+struct Table {
+    rows: Vec<[String; 7]>,
+    failed: Vec<String>,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self {
+            rows: vec![[
+                "figure",
+                "measured",
+                "baseline",
+                "baseline value",
+                "ratio / delta",
+                "target",
+                "result",
+            ]
+            .map(String::from)],
+            failed: Vec::new(),
+        }
+    }
+}
+
+impl Table {
+    /// A row judged by a ratio (`valid` false fails it whatever the ratio, e.g. when a run
+    /// did not complete).
+    fn ratio_row(
+        &mut self,
+        name: String,
+        [measured, baseline, baseline_value]: [String; 3],
+        ratio: Option<f64>,
+        target: Target,
+        valid: bool,
+    ) {
+        let (target, verdict) = match (target, ratio) {
+            (Target::MaxRatio(max), Some(r)) if r <= max && valid => {
+                (format!("<= {max:.2}x"), "pass")
+            }
             (Target::MaxRatio(max), Some(_)) => (format!("<= {max:.2}x"), "FAIL"),
             (Target::MaxRatio(max), None) => (format!("<= {max:.2}x"), "MISSING"),
             (Target::Report, Some(_)) => ("report".to_owned(), "-"),
             (Target::Report, None) => ("report".to_owned(), "MISSING"),
         };
+        self.push(
+            name,
+            [
+                measured,
+                baseline,
+                baseline_value,
+                ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
+                target,
+            ],
+            verdict,
+        );
+    }
+
+    /// A row judged by a check of its own (`None`: the figure is missing).
+    fn check_row(&mut self, name: String, measured: String, target: String, ok: Option<bool>) {
+        let verdict = match ok {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "MISSING",
+        };
+        self.push(
+            name,
+            [measured, "-".into(), "-".into(), "-".into(), target],
+            verdict,
+        );
+    }
+
+    fn push(&mut self, name: String, cells: [String; 5], verdict: &str) {
         if matches!(verdict, "FAIL" | "MISSING") {
-            failed.push(figure.name);
+            self.failed.push(name.clone());
         }
-        rows.push([
-            figure.name.to_owned(),
-            time.as_ref().map_or_else(Clone::clone, |t| human_ns(*t)),
-            figure.baseline.to_owned(),
-            base.as_ref().map_or_else(Clone::clone, |b| human_ns(*b)),
-            ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
+        let [measured, baseline, value, ratio, target] = cells;
+        self.rows.push([
+            name,
+            measured,
+            baseline,
+            value,
+            ratio,
             target,
             verdict.to_owned(),
         ]);
     }
-    for alloc in ALLOCATIONS {
-        let count = allocation_count(&lines, alloc.key);
-        let verdict = match count {
-            Some(n) if n <= alloc.max => "pass",
-            Some(_) => "FAIL",
-            None => "MISSING",
-        };
-        if verdict != "pass" {
-            failed.push(alloc.name);
-        }
-        rows.push([
-            alloc.name.to_owned(),
-            count.map_or_else(|| "missing".to_owned(), |n| format!("{n} allocs")),
-            "-".to_owned(),
-            "-".to_owned(),
-            "-".to_owned(),
-            format!("<= {}", alloc.max),
-            verdict.to_owned(),
-        ]);
-    }
+}
 
-    println!(
-        "\nzego-benches: mean point estimates{}",
-        if options.quick { " (--quick)" } else { "" }
+/// Bulk forbid of 2,000 streams at 20/s (`benches/bulk.rs`): the median run against the
+/// ideal time, and the rate-limit answers the simulator gave (must be none).
+fn bulk_rows(table: &mut Table, results: &Results) {
+    let json = results.read("bulk_2000");
+    let get = |key| json.as_ref().ok().and_then(|j| json_number(j, key));
+    let runs = get("runs").map_or_else(String::new, |r| format!(", median of {r}"));
+    let name = format!("bulk_2000 at 20/s{runs}");
+    let ratio = match (get("median_s"), get("ideal_s")) {
+        (Some(t), Some(ideal)) if ideal > 0.0 => Some(t / ideal),
+        _ => None,
+    };
+    let complete = get("failed").is_some_and(is_zero);
+    table.ratio_row(
+        name,
+        [
+            get("median_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
+            "ideal ceil(N/20)/20 s".to_owned(),
+            get("ideal_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
+        ],
+        ratio,
+        Target::MaxRatio(BULK_MAX_RATIO),
+        complete,
     );
-    print_table(&rows);
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::msg(format!(
-            "figures off target: {}",
-            failed.join(", ")
-        )))
+    let answers = get("rate_limit_answers");
+    table.check_row(
+        "bulk_2000 rate-limit answers".to_owned(),
+        answers.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
+        "= 0".to_owned(),
+        answers.map(is_zero),
+    );
+}
+
+/// Peak RSS of `zego forbid --from-file` (`benches/peak_memory.rs`) against its idle peak.
+fn peak_memory_rows(table: &mut Table, results: &Results) {
+    let json = results.read("peak_memory");
+    let get = |key| json.as_ref().ok().and_then(|j| json_number(j, key));
+    let ids = get("ids").map_or_else(String::new, |n| format!(" ({} IDs)", thousands(n)));
+    let name = format!("peak_memory zego forbid --from-file{ids}");
+    let complete = get("exit_ok").is_some_and(|ok| ok > 0.5)
+        && matches!((get("succeeded"), get("ids")), (Some(s), Some(n)) if is_zero(s - n));
+    let delta = get("delta_mib");
+    let verdict = delta.map(|d| d <= PEAK_MAX_DELTA_MIB && complete);
+    let verdict_text = match verdict {
+        Some(true) => "pass",
+        Some(false) => "FAIL",
+        None => "MISSING",
+    };
+    let mib = |key| get(key).map_or_else(|| "missing".to_owned(), |m| format!("{m:.1} MiB"));
+    table.push(
+        name,
+        [
+            mib("peak_mib"),
+            "idle peak (same command, empty stdin)".to_owned(),
+            mib("idle_peak_mib"),
+            delta.map_or_else(|| "-".to_owned(), |d| format!("{d:+.1} MiB")),
+            format!("<= +{PEAK_MAX_DELTA_MIB:.0} MiB"),
+        ],
+        verdict_text,
+    );
+}
+
+/// Whether a count read from a results file is 0 (`-1` means unknown).
+fn is_zero(n: f64) -> bool {
+    n.abs() < 0.5
+}
+
+/// `1000000` as `1,000,000`.
+fn thousands(n: f64) -> String {
+    let digits = format!("{n:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
     }
+    out
+}
+
+/// Whether `path` exists and was written at or after `since`.
+fn fresh(path: &Path, since: SystemTime) -> bool {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= since)
 }
 
 /// The mean point estimate (ns) of `group/bench`, written by this run.
@@ -216,10 +503,7 @@ fn mean_ns(
         .join(bench)
         .join("new")
         .join("estimates.json");
-    let fresh = fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= since);
-    if !fresh {
+    if !fresh(&path, since) {
         return Err("missing".to_owned());
     }
     let text = fs::read_to_string(&path).map_err(|_| "unreadable".to_owned())?;
@@ -230,7 +514,13 @@ fn mean_ns(
 /// first `"point_estimate"` after the `"mean"` key (the nested confidence interval has none).
 fn mean_point_estimate(json: &str) -> Option<f64> {
     let (_, after_mean) = json.split_once("\"mean\"")?;
-    let (_, value) = after_mean.split_once("\"point_estimate\"")?;
+    json_number(after_mean, "point_estimate")
+}
+
+/// The number after the first `"key":` in a JSON text (flat objects of numbers, as the
+/// benches write them; `-1` stands for a value that could not be measured).
+fn json_number(json: &str, key: &str) -> Option<f64> {
+    let (_, value) = json.split_once(&format!("\"{key}\""))?;
     let value = value.trim_start().strip_prefix(':')?.trim_start();
     let end = value
         .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+')))
@@ -302,10 +592,53 @@ mod tests {
     }
 
     #[test]
+    fn reads_result_files() {
+        let json = "{\"ids\": 1000000, \"peak_mib\": 11.4, \"delta_mib\": -0.5}\n";
+        assert_eq!(json_number(json, "ids"), Some(1_000_000.0));
+        assert_eq!(json_number(json, "peak_mib"), Some(11.4));
+        assert_eq!(json_number(json, "delta_mib"), Some(-0.5));
+        assert_eq!(json_number(json, "idle_peak_mib"), None);
+        assert_eq!(thousands(1_000_000.0), "1,000,000");
+        assert_eq!(thousands(100_000.0), "100,000");
+        assert_eq!(thousands(20.0), "20");
+    }
+
+    #[test]
+    fn judges_rows() {
+        let mut table = Table::default();
+        let cells = || ["1 µs".to_owned(), "b".to_owned(), "1 µs".to_owned()];
+        table.ratio_row("ok".into(), cells(), Some(1.0), Target::MaxRatio(1.1), true);
+        table.ratio_row(
+            "slow".into(),
+            cells(),
+            Some(1.2),
+            Target::MaxRatio(1.1),
+            true,
+        );
+        table.ratio_row(
+            "broken".into(),
+            cells(),
+            Some(1.0),
+            Target::MaxRatio(1.1),
+            false,
+        );
+        table.ratio_row("report".into(), cells(), Some(9.0), Target::Report, true);
+        table.ratio_row("gone".into(), cells(), None, Target::Report, true);
+        table.check_row("zero".into(), "0".into(), "= 0".into(), Some(true));
+        assert_eq!(table.failed, ["slow", "broken", "gone"]);
+        assert_eq!(table.rows.len(), 7);
+    }
+
+    #[test]
     fn figures_are_unique() {
         for (i, a) in FIGURES.iter().enumerate() {
             assert!(FIGURES[i + 1..].iter().all(|b| b.name != a.name));
-            assert_ne!(a.bench, a.baseline);
+            if let Source::Criterion {
+                bench, baseline, ..
+            } = a.source
+            {
+                assert_ne!(bench, baseline);
+            }
         }
     }
 }
