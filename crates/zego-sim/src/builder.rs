@@ -17,6 +17,9 @@ use crate::handle::SimHandle;
 use crate::log::FileLog;
 use crate::rate_limit::RateGroup;
 
+/// The default of [`SimulatorBuilder::request_log_capacity`].
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 100_000;
+
 /// Entry point: `Simulator::builder()`.
 ///
 /// ```
@@ -72,6 +75,7 @@ pub struct SimulatorBuilder {
     seed: Option<u64>,
     bind: SocketAddr,
     log_path: Option<PathBuf>,
+    log_capacity: usize,
 }
 
 impl Default for SimulatorBuilder {
@@ -85,6 +89,7 @@ impl Default for SimulatorBuilder {
             seed: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             log_path: None,
+            log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
         }
     }
 }
@@ -230,6 +235,20 @@ impl SimulatorBuilder {
         self
     }
 
+    /// How many requests the in-memory log ([`SimHandle::request_log`]) keeps: the most
+    /// recent ones (default 100,000). A long-running or load-test simulator stays bounded;
+    /// the JSON-lines file of [`SimulatorBuilder::request_log_path`] keeps everything.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().request_log_capacity(1_000);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn request_log_capacity(mut self, capacity: usize) -> Self {
+        self.log_capacity = capacity;
+        self
+    }
+
     /// Binds the socket and starts the server on a dedicated thread with its own tokio runtime,
     /// so it works from plain synchronous code and from inside any tokio runtime alike.
     ///
@@ -261,6 +280,7 @@ impl SimulatorBuilder {
             faults: self.faults,
             seed,
             file,
+            log_capacity: self.log_capacity,
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

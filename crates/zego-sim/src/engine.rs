@@ -1,6 +1,6 @@
 //! The HTTP-free core: query parsing, gateway, faults, rate limits, dispatch, logging.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -78,6 +78,7 @@ pub(crate) struct Config {
     pub faults: FaultPlan,
     pub seed: u64,
     pub file: Option<FileLog>,
+    pub log_capacity: usize,
 }
 
 struct Inner {
@@ -85,7 +86,9 @@ struct Inner {
     limiter: RateLimiter,
     faults: FaultDecider,
     ids: ChaCha8Rng,
-    log: Vec<LoggedRequest>,
+    /// The most recent requests, at most `log_capacity` of them.
+    log: VecDeque<LoggedRequest>,
+    log_capacity: usize,
     file: Option<FileLog>,
 }
 
@@ -115,7 +118,8 @@ impl Engine {
                 limiter: RateLimiter::new(cfg.rate_limit, &cfg.quotas),
                 faults: FaultDecider::new(cfg.faults, cfg.seed),
                 ids: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_1d5e_ed1d_5eed),
-                log: Vec::new(),
+                log: VecDeque::new(),
+                log_capacity: cfg.log_capacity,
                 file: cfg.file,
             }),
             apps: cfg.apps,
@@ -323,12 +327,17 @@ impl Engine {
         if let Some(f) = inner.file.as_mut() {
             f.write(&entry);
         }
-        inner.log.push(entry);
+        if inner.log_capacity > 0 {
+            if inner.log.len() >= inner.log_capacity {
+                inner.log.pop_front();
+            }
+            inner.log.push_back(entry);
+        }
         outcome
     }
 
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.lock().log.clone()
+        self.lock().log.iter().cloned().collect()
     }
 
     pub fn sequence_rejections(&self) -> u64 {

@@ -58,6 +58,7 @@ impl FuzzTarget {
                 faults: FaultPlan::new(),
                 seed: 0,
                 file: None,
+                log_capacity: 0,
             }),
         }
     }

@@ -153,7 +153,7 @@ mod rate_limit;
 mod server;
 mod state;
 
-pub use builder::{Simulator, SimulatorBuilder};
+pub use builder::{Simulator, SimulatorBuilder, DEFAULT_REQUEST_LOG_CAPACITY};
 pub use clock::SimClock;
 pub use env::Env;
 pub use error::SimError;

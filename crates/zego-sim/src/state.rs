@@ -124,7 +124,12 @@ pub(crate) struct EnvState {
     pub user_rules: BTreeMap<UserRuleKey, UserRule>,
     pub stream_states: BTreeMap<String, StreamState>,
     pub sequences: HashMap<String, SequenceEntry>,
+    /// Size of `sequences` at which lapsed entries are pruned next.
+    pub sequence_prune_at: usize,
 }
+
+/// Below this many remembered sequences, nothing is pruned.
+const SEQUENCE_PRUNE_MIN: usize = 50_000;
 
 /// Compares two sequences: as integers when both parse as `i128`, else byte-wise.
 fn sequence_greater(new: &str, old: &str) -> bool {
@@ -151,9 +156,12 @@ impl EnvState {
                 return false;
             }
         }
-        if self.sequences.len() > 50_000 {
+        if self.sequences.len() >= self.sequence_prune_at.max(SEQUENCE_PRUNE_MIN) {
             self.sequences
                 .retain(|_, e| now_ms.saturating_sub(e.applied_at_ms) < SEQUENCE_WINDOW_MS);
+            // The next prune waits until the map has doubled, so pruning stays O(1) amortised
+            // per stream even when nothing has expired (a fast bulk run over millions of IDs).
+            self.sequence_prune_at = self.sequences.len().saturating_mul(2);
         }
         self.sequences.insert(
             stream.to_owned(),
@@ -206,6 +214,29 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_sequences_are_pruned_amortised_and_only_when_lapsed() {
+        let mut state = EnvState::default();
+        let n = SEQUENCE_PRUNE_MIN + 10;
+        for i in 0..n {
+            assert!(state.accept_sequence(&format!("s{i}"), "1", 0));
+        }
+        // Nothing lapsed: all kept, and the next prune waits until the map doubles.
+        assert_eq!(state.sequences.len(), n);
+        assert!(state.sequence_prune_at >= 2 * SEQUENCE_PRUNE_MIN);
+        // A stale sequence within the window is still refused.
+        assert!(!state.accept_sequence("s0", "1", 5_000));
+        // Long after the window, pruning drops the lapsed entries once the threshold is met.
+        let later = SEQUENCE_WINDOW_MS * 10;
+        let mut i = n;
+        while state.sequences.len() < state.sequence_prune_at {
+            state.accept_sequence(&format!("s{i}"), "1", later);
+            i += 1;
+        }
+        state.accept_sequence("last", "1", later);
+        assert!(state.sequences.len() < n, "{}", state.sequences.len());
+    }
 
     #[test]
     fn sequence_compare() {

@@ -161,3 +161,37 @@ fn fuzz_entry_point_never_panics() {
     .unwrap();
     assert!(body.contains("\"Code\":0"), "{body}");
 }
+
+#[test]
+fn the_in_memory_request_log_keeps_only_the_most_recent_requests() {
+    let sim = builder()
+        .rate_limit(false)
+        .request_log_capacity(3)
+        .start()
+        .unwrap();
+    for i in 0..5 {
+        assert_eq!(
+            code(
+                &sim,
+                "ForbidRTCStream",
+                &format!("StreamId=s{i}&Sequence=1")
+            ),
+            0
+        );
+    }
+    let log = sim.request_log();
+    assert_eq!(log.len(), 3);
+    let streams: Vec<String> = log
+        .iter()
+        .map(|r| {
+            r.params
+                .iter()
+                .find(|(k, _)| k == "StreamId")
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(streams, ["s2", "s3", "s4"]);
+    // Every stream was still applied.
+    assert_eq!(sim.forbidden_rtc_streams(APP, Env::Production).len(), 5);
+}
