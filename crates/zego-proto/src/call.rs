@@ -28,7 +28,7 @@ use crate::credentials::Credentials;
 use crate::operation::Operation;
 use crate::rate_limit::{RateLimitKey, RateLimiter, TokenBucketLimiter};
 use crate::request::{prepare, HttpRequest, HttpResponse};
-use crate::response::{parse_response, ApiResponse};
+use crate::response::{parse_response, ApiResponse, ResponseError};
 use crate::retry::{
     AttemptFailure, RetryBudget, RetryDecision, RetryPolicy, RetryState, StopReason,
 };
@@ -140,8 +140,25 @@ impl ClientCore {
             retry: None,
             attempts: 0,
             signature: None,
+            last_outcome: None,
         }
     }
+}
+
+/// What the latest attempt got, as the core read it: for the drivers' logs, so they never
+/// parse a body themselves.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// An HTTP answer; `code` is the envelope's `Code` when the body was one.
+    Answered {
+        /// The HTTP status.
+        http_status: u16,
+        /// The `Code`, if the body was a ZEGO envelope.
+        code: Option<i64>,
+    },
+    /// No HTTP answer.
+    Failed(TransportErrorKind),
 }
 
 /// What the driver must do next.
@@ -213,12 +230,18 @@ pub struct Call<'a, O: Operation + ?Sized> {
     attempts: u32,
     /// The last request's signature, scrubbed from transport messages.
     signature: Option<Signature>,
+    last_outcome: Option<AttemptOutcome>,
 }
 
 impl<O: Operation + ?Sized> Call<'_, O> {
     /// Requests sent so far.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// What the latest attempt got (set by [`Call::on_response`]).
+    pub fn last_outcome(&self) -> Option<AttemptOutcome> {
+        self.last_outcome
     }
 
     /// The operation's action name.
@@ -303,14 +326,27 @@ impl<O: Operation + ?Sized> Call<'_, O> {
             return self.step(now, rng);
         }
         let (failure, kind) = match outcome {
-            Ok(response) => match parse_response(self.op, &response) {
-                Ok(ok) => {
-                    self.core.budget.record_success(now.monotonic);
-                    return self.finish(Ok(ok));
+            Ok(response) => {
+                let parsed = parse_response(self.op, &response);
+                let code = match &parsed {
+                    Ok(_) | Err(ResponseError::Data { .. }) => Some(0),
+                    Err(ResponseError::Api(api)) => Some(api.code.code()),
+                    Err(_) => None,
+                };
+                self.last_outcome = Some(AttemptOutcome::Answered {
+                    http_status: response.status,
+                    code,
+                });
+                match parsed {
+                    Ok(ok) => {
+                        self.core.budget.record_success(now.monotonic);
+                        return self.finish(Ok(ok));
+                    }
+                    Err(e) => (AttemptFailure::Answer(e.class()), CallErrorKind::from(e)),
                 }
-                Err(e) => (AttemptFailure::Answer(e.class()), CallErrorKind::from(e)),
-            },
+            }
             Err(e) => {
+                self.last_outcome = Some(AttemptOutcome::Failed(e.kind()));
                 let e = match &self.signature {
                     Some(sig) => e.scrub(sig.expose()),
                     None => e,
@@ -445,6 +481,21 @@ mod tests {
         let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
         let (result, sent, _) = drive(&core, &op, vec![code(30006)]);
         let err = result.unwrap_err();
+        // The core records what the attempt got, for the drivers' logs.
+        let unlimited = core.clone().without_rate_limiter();
+        let mut call = unlimited.call(&op);
+        let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
+        let mut rng = SmallRng::seed_from_u64(1);
+        assert!(call.last_outcome().is_none());
+        let _ = call.step(clock.now(), &mut rng);
+        let _ = call.on_response(code(30006), clock.now(), &mut rng);
+        assert_eq!(
+            call.last_outcome(),
+            Some(AttemptOutcome::Answered {
+                http_status: 200,
+                code: Some(30006)
+            })
+        );
         assert_eq!(sent.len(), 1);
         assert_eq!(err.code(), Some(ReturnCode::InvalidStreamIdList));
         assert_eq!(err.attempts(), 1);

@@ -77,7 +77,7 @@ pub use bulk::{
     BatchCallback, BatchItem, BatchProgress, BulkAction, BulkFailure, BulkOptions, BulkReport,
     RtcStreamBatch, StreamBatches,
 };
-pub use call::{Call, ClientCore, Step};
+pub use call::{AttemptOutcome, Call, ClientCore, Step};
 pub use call_error::{CallError, CallErrorKind};
 pub use clock::{Clock, ManualClock, Now, SystemClock};
 pub use codes::{ErrorClass, ReturnCode};

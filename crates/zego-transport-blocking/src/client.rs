@@ -13,9 +13,9 @@ use zego_proto::ops::{
     UserRuleExpiry, UserRuleTarget, UserRuleType, UserRules,
 };
 use zego_proto::{
-    ApiResponse, CallError, ClientCore, ClientCoreBuilder, Clock, Config, ConfigError, Credentials,
-    Endpoint, Environment, HttpResponse, Operation, RateLimiter, RetryPolicy, Step, SystemClock,
-    TransportError, TransportOptions, ValidationError,
+    ApiResponse, AttemptOutcome, CallError, ClientCore, ClientCoreBuilder, Clock, Config,
+    ConfigError, Credentials, Endpoint, Environment, Operation, RateLimiter, RetryPolicy, Step,
+    SystemClock, TransportOptions, ValidationError,
 };
 
 use crate::transport::{BlockingTransport, UreqTransport};
@@ -191,14 +191,6 @@ fn refused(action: &str) -> impl FnOnce(ValidationError) -> CallError + '_ {
     move |e| CallError::validation(action, e)
 }
 
-/// The `Code` of an answer, for logs only (the core does the real parsing).
-fn peek_code(response: &HttpResponse) -> Option<i64> {
-    serde_json::from_slice::<serde_json::Value>(&response.body)
-        .ok()?
-        .get("Code")?
-        .as_i64()
-}
-
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -275,8 +267,10 @@ impl Client {
                     tracing::trace!(attempt, url = %request.redacted_url(), "sending");
                     let started = Instant::now();
                     let outcome = inner.transport.send(request);
-                    log_attempt(attempt, &outcome, started.elapsed());
-                    call.on_response(outcome, inner.clock.now(), &mut rand::rng())
+                    let latency = started.elapsed();
+                    let next = call.on_response(outcome, inner.clock.now(), &mut rand::rng());
+                    log_attempt(attempt, call.last_outcome(), latency);
+                    next
                 }
                 Step::Done(result) => {
                     if let Err(e) = &result {
@@ -523,22 +517,19 @@ impl Client {
     }
 }
 
-fn log_attempt(attempt: u32, outcome: &Result<HttpResponse, TransportError>, latency: Duration) {
+fn log_attempt(attempt: u32, outcome: Option<AttemptOutcome>, latency: Duration) {
     let latency_ms = millis(latency);
     match outcome {
-        Ok(response) => tracing::debug!(
+        Some(AttemptOutcome::Answered { http_status, code }) => {
+            tracing::debug!(attempt, http_status, code, latency_ms, "attempt answered");
+        }
+        Some(AttemptOutcome::Failed(kind)) => tracing::debug!(
             attempt,
-            http_status = response.status,
-            code = peek_code(response),
-            latency_ms,
-            "attempt answered"
-        ),
-        Err(error) => tracing::debug!(
-            attempt,
-            transport_error = error.kind().as_str(),
+            transport_error = kind.as_str(),
             latency_ms,
             "attempt failed"
         ),
+        _ => {}
     }
 }
 
@@ -547,6 +538,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
     use zego_proto::{decode_query, CallErrorKind, ManualClock, TransportErrorKind};
+    use zego_proto::{HttpResponse, TransportError};
 
     fn ok_body() -> HttpResponse {
         HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"1"}"#)
