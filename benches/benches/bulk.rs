@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use zego_benches::{fixtures, results};
 use zego_proto::Endpoint;
+use zego_proto::{BulkAction, BulkOptions};
 use zego_sim::Env;
-use zego_transport_blocking::{BulkAction, BulkOptions, Client};
+use zego_transport_blocking::Client;
 
 /// Streams per run.
 const STREAMS: usize = 2_000;

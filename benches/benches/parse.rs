@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::Criterion;
 use zego_benches::{baseline, fixtures};
-use zego_proto::{parse_response, HttpResponse};
+use zego_proto::wire::{parse_response, HttpResponse};
 
 fn parse_success(c: &mut Criterion) {
     let op = fixtures::forbid_one();

@@ -5,7 +5,8 @@ use std::hint::black_box;
 
 use criterion::Criterion;
 use zego_benches::{baseline, fixtures};
-use zego_proto::{prepare_with_nonce, Operation};
+use zego_proto::wire::prepare_with_nonce;
+use zego_proto::Operation;
 
 fn bench_prepare<O: Operation>(c: &mut Criterion, group: &str, op: &O) {
     let config = fixtures::config();

@@ -16,7 +16,8 @@ use criterion::Criterion;
 use tokio::runtime::Runtime;
 use zego_benches::fixtures;
 use zego_benches::loopback::{self, Paired, Side};
-use zego_proto::{Endpoint, RetryPolicy, TransportOptions};
+use zego_proto::driver::TransportOptions;
+use zego_proto::{Endpoint, RetryPolicy};
 use zego_transport_async::Client;
 
 fn client(base_url: &str) -> Client {

@@ -10,7 +10,7 @@ fn sign(c: &mut Criterion) {
     let mut group = c.benchmark_group("sign");
     group.bench_function("zego_proto_sign", |b| {
         b.iter(|| {
-            zego_proto::sign(
+            zego_proto::wire::sign(
                 black_box(app_id),
                 black_box(&nonce),
                 black_box(&secret),

@@ -75,7 +75,7 @@ pub fn parse_describe(body: &[u8]) -> serde_json::Result<Envelope<'_, Rules<'_>>
 mod tests {
     use super::*;
     use crate::fixtures;
-    use zego_proto::{parse_response, HttpResponse};
+    use zego_proto::wire::{parse_response, HttpResponse};
 
     #[test]
     fn md5_baseline_is_the_spec_signature() {
@@ -85,7 +85,7 @@ mod tests {
         );
         let (app_id, nonce, secret, ts) = fixtures::signing_inputs();
         assert_eq!(
-            zego_proto::sign(app_id, &nonce, &secret, ts).expose(),
+            zego_proto::wire::sign(app_id, &nonce, &secret, ts).expose(),
             fixtures::SIGNATURE
         );
     }
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn prepared_url_is_the_signed_one() {
-        let request = zego_proto::prepare_with_nonce(
+        let request = zego_proto::wire::prepare_with_nonce(
             &fixtures::forbid_one(),
             &fixtures::config(),
             &fixtures::credentials(),

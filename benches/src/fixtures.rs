@@ -1,7 +1,8 @@
 //! The inputs every bench uses: the spec's second signing vector and its operations.
 
 use zego_proto::ops::{DescribeForbidStreamRules, ForbidRtcStream, ForbidRtcStreams};
-use zego_proto::{AppId, Config, Credentials, Nonce, Sequence, ServerSecret};
+use zego_proto::wire::Nonce;
+use zego_proto::{AppId, Config, Credentials, Sequence, ServerSecret};
 
 /// The spec's second known answer: AppId.
 pub const APP_ID: u32 = 1_234_567_890;
@@ -51,12 +52,16 @@ pub fn config() -> Config {
 
 /// `ForbidRTCStream` of one stream.
 pub fn forbid_one() -> ForbidRtcStream {
-    ForbidRtcStream::new("rtc01", Sequence::new(SEQUENCE)).expect("valid operation")
+    ForbidRtcStream::new("rtc01")
+        .expect("valid operation")
+        .with_sequence(Sequence::new(SEQUENCE))
 }
 
 /// `ForbidRTCStreams` of 20 streams (the most one call takes).
 pub fn forbid_20() -> ForbidRtcStreams {
-    ForbidRtcStreams::new(stream_ids(20), Sequence::new(SEQUENCE)).expect("valid operation")
+    ForbidRtcStreams::new(stream_ids(20))
+        .expect("valid operation")
+        .with_sequence(Sequence::new(SEQUENCE))
 }
 
 /// `rtc01`, `rtc02`, ...

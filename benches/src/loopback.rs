@@ -18,8 +18,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
+use zego_proto::driver::TransportOptions;
 use zego_proto::ops::ForbidRtcStream;
-use zego_proto::{prepare_with_nonce, Config, Endpoint, Sequence, TransportOptions};
+use zego_proto::wire::prepare_with_nonce;
+use zego_proto::{Config, Endpoint, Sequence};
 
 use crate::fixtures;
 
@@ -136,11 +138,12 @@ pub fn ureq_agent() -> ureq::Agent {
         .new_agent()
 }
 
-/// The operation every round trip sends: `ForbidRTCStream` of [`STREAM_ID`] with the
-/// fixtures' `Sequence`. The SDK executes this very value and the baselines send it
-/// pre-signed, so the server does the same work for both.
+/// The operation every round trip sends: `ForbidRTCStream` of [`STREAM_ID`]. The SDK
+/// executes this very value (its `Sequence` stamped at admission, as in real use) and the
+/// baselines send it pre-signed with the fixtures' `Sequence`, so the server does the same
+/// work for both.
 pub fn forbid_op() -> ForbidRtcStream {
-    ForbidRtcStream::new(STREAM_ID, Sequence::new(fixtures::SEQUENCE)).expect("valid operation")
+    ForbidRtcStream::new(STREAM_ID).expect("valid operation")
 }
 
 /// [`forbid_op`] signed once, now, with the fixtures' credentials, as a URL on `base_url`.
@@ -154,7 +157,7 @@ pub fn presigned_url(base_url: &str) -> String {
         .expect("the clock is after 1970")
         .as_secs();
     prepare_with_nonce(
-        &forbid_op(),
+        &forbid_op().with_sequence(Sequence::new(fixtures::SEQUENCE)),
         &config,
         &fixtures::credentials(),
         now,

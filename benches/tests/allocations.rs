@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use zego_benches::fixtures;
-use zego_proto::prepare_with_nonce;
+use zego_proto::wire::prepare_with_nonce;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;

@@ -15,9 +15,8 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
-use zego_proto::{
-    parse_response, HttpResponse, Operation, ResponseError, Sequence, BODY_SNIPPET_BYTES,
-};
+use zego_proto::wire::{parse_response, HttpResponse, ResponseError, BODY_SNIPPET_BYTES};
+use zego_proto::{Operation, Sequence};
 
 /// The number of operation types below.
 const OPERATIONS: u8 = 15;
@@ -30,12 +29,23 @@ fuzz_target!(|data: &[u8]| {
     let seq = Sequence::new(1);
     match selector % OPERATIONS {
         0 => check(
-            &ForbidRtcStreams::new(["s1", "s2"], seq).unwrap(),
+            &ForbidRtcStreams::new(["s1", "s2"])
+                .unwrap()
+                .with_sequence(seq),
             &response,
         ),
-        1 => check(&ResumeRtcStreams::new(["s1"], seq).unwrap(), &response),
-        2 => check(&ForbidRtcStream::new("s1", seq).unwrap(), &response),
-        3 => check(&ResumeRtcStream::new("s1", seq).unwrap(), &response),
+        1 => check(
+            &ResumeRtcStreams::new(["s1"]).unwrap().with_sequence(seq),
+            &response,
+        ),
+        2 => check(
+            &ForbidRtcStream::new("s1").unwrap().with_sequence(seq),
+            &response,
+        ),
+        3 => check(
+            &ResumeRtcStream::new("s1").unwrap().with_sequence(seq),
+            &response,
+        ),
         4 => check(
             &SetForbidStreamRule::new("r1", "s1", MediaBan::Audio, EffectiveTime::default())
                 .unwrap(),
@@ -49,7 +59,12 @@ fuzz_target!(|data: &[u8]| {
         7 => check(&ForbidCdnLiveStream::new("s1").unwrap(), &response),
         8 => check(&ResumeCdnLiveStream::new("s1").unwrap(), &response),
         9 => check(&QueryForbidCdnLiveStream::new(CdnVendor::WangSu), &response),
-        10 => check(&DescribeRtcStreamState::new("s1", seq).unwrap(), &response),
+        10 => check(
+            &DescribeRtcStreamState::new("s1")
+                .unwrap()
+                .with_sequence(seq),
+            &response,
+        ),
         11 => check(
             &SetForbidUserRule::new(
                 UserRuleTarget::user("u1").unwrap(),

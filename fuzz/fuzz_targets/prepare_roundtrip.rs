@@ -16,10 +16,10 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
-use zego_proto::{
-    decode_query, prepare_with_nonce, sign, test_stream_prefix, Config, Credentials, Endpoint,
-    Environment, Nonce, Operation, Region, Sequence, MAX_STREAM_ID_BYTES,
+use zego_proto::wire::{
+    decode_query, prepare_with_nonce, sign, test_stream_prefix, Nonce, MAX_STREAM_ID_BYTES,
 };
+use zego_proto::{Config, Credentials, Endpoint, Environment, Operation, Region, Sequence};
 
 #[derive(Debug, Arbitrary)]
 enum EndpointInput {
@@ -214,27 +214,35 @@ fuzz_target!(|input: Input| {
 
     match input.op {
         OpInput::ForbidRtcStreams(ids, seq) => {
-            if let Ok(op) = ForbidRtcStreams::new(ids.clone(), Sequence::new(seq)) {
+            if let Ok(op) =
+                ForbidRtcStreams::new(ids.clone()).map(|op| op.with_sequence(Sequence::new(seq)))
+            {
                 let mut params = streams_param("StreamId[]", &case, &ids);
                 params.push(kv("Sequence", seq));
                 case.check(&op, &refs(&ids), params);
             }
         }
         OpInput::ResumeRtcStreams(ids, seq) => {
-            if let Ok(op) = ResumeRtcStreams::new(ids.clone(), Sequence::new(seq)) {
+            if let Ok(op) =
+                ResumeRtcStreams::new(ids.clone()).map(|op| op.with_sequence(Sequence::new(seq)))
+            {
                 let mut params = streams_param("StreamId[]", &case, &ids);
                 params.push(kv("Sequence", seq));
                 case.check(&op, &refs(&ids), params);
             }
         }
         OpInput::ForbidRtcStream(id, seq) => {
-            if let Ok(op) = ForbidRtcStream::new(id.clone(), Sequence::new(seq)) {
+            if let Ok(op) =
+                ForbidRtcStream::new(id.clone()).map(|op| op.with_sequence(Sequence::new(seq)))
+            {
                 let params = vec![kv("StreamId", case.stream(&id)), kv("Sequence", seq)];
                 case.check(&op, &[&id], params);
             }
         }
         OpInput::ResumeRtcStream(id, seq) => {
-            if let Ok(op) = ResumeRtcStream::new(id.clone(), Sequence::new(seq)) {
+            if let Ok(op) =
+                ResumeRtcStream::new(id.clone()).map(|op| op.with_sequence(Sequence::new(seq)))
+            {
                 let params = vec![kv("StreamId", case.stream(&id)), kv("Sequence", seq)];
                 case.check(&op, &[&id], params);
             }
@@ -302,7 +310,9 @@ fuzz_target!(|input: Input| {
             case.check(&op, &[], vec![kv("Vendor", "ws")]);
         }
         OpInput::DescribeRtcStreamState(id, seq) => {
-            if let Ok(op) = DescribeRtcStreamState::new(id.clone(), Sequence::new(seq)) {
+            if let Ok(op) = DescribeRtcStreamState::new(id.clone())
+                .map(|op| op.with_sequence(Sequence::new(seq)))
+            {
                 let params = vec![kv("StreamId", case.stream(&id)), kv("Sequence", seq)];
                 case.check(&op, &[&id], params);
             }

@@ -7,7 +7,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use md5::{Digest, Md5};
-use zego_proto::{sign, AppId, Nonce, ServerSecret};
+use zego_proto::wire::{sign, Nonce};
+use zego_proto::{AppId, ServerSecret};
 
 #[derive(Debug, Arbitrary)]
 struct Input {

@@ -11,7 +11,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use zego_proto::ops::RawOperation;
-use zego_proto::{parse_response, sign, AppId, HttpResponse, Nonce, ResponseError, ServerSecret};
+use zego_proto::wire::{parse_response, sign, HttpResponse, Nonce, ResponseError};
+use zego_proto::{AppId, ServerSecret};
 use zego_sim::fuzzing::{FuzzTarget, FUZZ_APP_ID, FUZZ_NOW_MS, FUZZ_SECRET};
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,10 @@
 //! simulator. No credentials, no network beyond the loopback interface.
 
 use serde_json::{json, Value};
-use zego_proto::ops::{EffectiveTime, MediaBan};
+use zego_proto::ops::{
+    DelForbidStreamRule, DescribeForbidStreamRules, DescribeRtcStreamState, EffectiveTime,
+    ForbidRtcStream, ForbidRtcStreams, MediaBan, ResumeRtcStream, SetForbidStreamRule,
+};
 use zego_proto::{CallError, Credentials, Endpoint};
 use zego_sim::{Env, SimHandle, Simulator};
 use zego_transport_blocking::Client;
@@ -96,7 +99,7 @@ pub fn run(out: Output) -> Result<(), CliError> {
     n.step("Forbid three streams that are misbehaving (ForbidRTCStreams, one batch)");
     let ids = ["cheater-1", "cheater-2", "cheater-3"];
     let r = client
-        .forbid_rtc_streams(ids)
+        .execute(&ForbidRtcStreams::new(ids)?)
         .map_err(|e| failed("forbid", &e))?;
     n.say(format!("   zego forbid {}", ids.join(" ")));
     n.request_id(&r.request_id);
@@ -108,7 +111,7 @@ pub fn run(out: Output) -> Result<(), CliError> {
 
     n.step("Resume one of them (ResumeRTCStream)");
     let r = client
-        .resume_rtc_stream("cheater-2")
+        .execute(&ResumeRtcStream::new("cheater-2")?)
         .map_err(|e| failed("resume", &e))?;
     n.say("   zego resume cheater-2");
     n.request_id(&r.request_id);
@@ -119,7 +122,12 @@ pub fn run(out: Output) -> Result<(), CliError> {
     n.step("Ban the audio of cheater-1 in a room for one hour (SetForbidStreamRule)");
     let one_hour = EffectiveTime::new(3600)?;
     let r = client
-        .set_forbid_stream_rule(ROOM, "cheater-1", MediaBan::Audio, one_hour)
+        .execute(&SetForbidStreamRule::new(
+            ROOM,
+            "cheater-1",
+            MediaBan::Audio,
+            one_hour,
+        )?)
         .map_err(|e| failed("rule set", &e))?;
     n.say(format!(
         "   zego rule set --room {ROOM} --stream cheater-1 --audio --duration 1h"
@@ -127,8 +135,9 @@ pub fn run(out: Output) -> Result<(), CliError> {
     n.request_id(&r.request_id);
 
     n.step("Describe the rule (DescribeForbidStreamRules)");
+    let describe = DescribeForbidStreamRules::new(ROOM, ["cheater-1"])?;
     let r = client
-        .describe_forbid_stream_rules(ROOM, ["cheater-1"])
+        .execute(&describe)
         .map_err(|e| failed("rule get", &e))?;
     n.say(format!("   zego rule get --room {ROOM} cheater-1"));
     n.say(indent(&rules_table(&r.data.rules)));
@@ -136,14 +145,14 @@ pub fn run(out: Output) -> Result<(), CliError> {
 
     n.step("Delete the rule, then describe it again (DelForbidStreamRule)");
     let r = client
-        .del_forbid_stream_rule(ROOM, "cheater-1")
+        .execute(&DelForbidStreamRule::new(ROOM, "cheater-1")?)
         .map_err(|e| failed("rule delete", &e))?;
     n.say(format!(
         "   zego rule delete --room {ROOM} --stream cheater-1"
     ));
     n.request_id(&r.request_id);
     let r = client
-        .describe_forbid_stream_rules(ROOM, ["cheater-1"])
+        .execute(&describe)
         .map_err(|e| failed("rule get", &e))?;
     n.say(indent(&rules_table(&r.data.rules)));
     n.say(format!("   RequestId: {}", r.request_id));
@@ -164,7 +173,7 @@ pub fn run(out: Output) -> Result<(), CliError> {
     let started = i64::try_from(now_unix_millis() / 1000).unwrap_or(0) - 300;
     sim.set_stream_live(DEMO_APP_ID, Env::Production, "live-1", started);
     let r = client
-        .describe_rtc_stream_state("live-1")
+        .execute(&DescribeRtcStreamState::new("live-1")?)
         .map_err(|e| failed("stream-state", &e))?;
     n.say("   zego stream-state live-1");
     n.say(format!(
@@ -184,7 +193,7 @@ pub fn run(out: Output) -> Result<(), CliError> {
     )?)
     .endpoint(endpoint)
     .build();
-    match wrong.forbid_rtc_stream("cheater-4") {
+    match wrong.execute(&ForbidRtcStream::new("cheater-4")?) {
         Ok(_) => {
             return Err(CliError::usage(
                 "the simulator accepted a wrong secret",
@@ -210,7 +219,10 @@ pub fn run(out: Output) -> Result<(), CliError> {
     n.step("A validation error, refused before sending: 21 streams in one batch (ZEGO accepts 20)");
     let before = sim.request_log().len();
     let too_many: Vec<String> = (1..=21).map(|i| format!("s{i}")).collect();
-    match client.forbid_rtc_streams(too_many) {
+    match ForbidRtcStreams::new(too_many)
+        .map_err(|e| CallError::validation(ForbidRtcStreams::ACTION, e))
+        .and_then(|op| client.execute(&op))
+    {
         Ok(_) => {
             return Err(CliError::usage(
                 "21 streams were accepted in one batch",

@@ -4,9 +4,9 @@
 use std::fmt;
 
 use serde_json::{json, Value};
-use zego_proto::{
-    CallError, CallErrorKind, ErrorClass, ReturnCode, TransportErrorKind, ValidationError,
-};
+use zego_proto::driver::TransportErrorKind;
+use zego_proto::wire::ResponseError;
+use zego_proto::{CallError, CallErrorKind, ErrorClass, ReturnCode, ValidationError};
 
 /// Everything worked.
 pub const OK: u8 = 0;
@@ -115,9 +115,9 @@ impl CliError {
                 if let Some(api) = e.api_error() {
                     base["code"] = json!(api.code.code());
                     base["meaning"] = json!(api.code.meaning());
-                    base["request_id"] = json!(api.request_id);
                     base["server_message"] = json!(api.message);
-                } else if let CallErrorKind::Data { request_id, .. } = e.kind() {
+                }
+                if let Some(request_id) = e.request_id() {
                     base["request_id"] = json!(request_id);
                 }
             }
@@ -137,21 +137,16 @@ impl CliError {
 
 /// A stable name for the stage at which a call failed.
 pub fn call_kind_name(e: &CallError) -> &'static str {
-    match e.kind() {
-        CallErrorKind::Validation(_) => "validation",
-        CallErrorKind::Transport(_) => "transport",
-        CallErrorKind::Http { .. } => "http",
-        CallErrorKind::Api(_) => "api",
-        CallErrorKind::Data { .. } => "data",
-        _ => "other",
-    }
+    e.kind().stage()
 }
 
 /// The exit code for a failed call.
 pub fn call_exit_code(e: &CallError) -> u8 {
     match e.kind() {
         CallErrorKind::Validation(_) => USAGE,
-        CallErrorKind::Transport(_) | CallErrorKind::Http { .. } => TRANSPORT,
+        CallErrorKind::Transport(_)
+        | CallErrorKind::Admission(_)
+        | CallErrorKind::Response(ResponseError::NotAnEnvelope { .. }) => TRANSPORT,
         _ => API_FAILURE,
     }
 }
@@ -170,11 +165,17 @@ pub fn call_hint(e: &CallError) -> String {
                 _ => "the connection failed: check the network and --endpoint, then retry (--retries N)".into(),
             }
         }
-        CallErrorKind::Http { .. } => {
+        CallErrorKind::Response(ResponseError::NotAnEnvelope { .. }) => {
             return "the server answered with a page that is not a ZEGO response: check --endpoint (a proxy or a wrong host?) and retry".into()
         }
-        CallErrorKind::Data { .. } => {
+        CallErrorKind::Response(ResponseError::Data { .. }) => {
             return "ZEGO accepted the request but its answer had an unexpected shape; report it with the RequestId".into()
+        }
+        CallErrorKind::Admission(_) => {
+            return "the rate-limit coordinator could not admit the request; nothing was sent: retry".into()
+        }
+        CallErrorKind::Driver(_) => {
+            return "an internal error of the client (please report it); nothing more was sent".into()
         }
         _ => {}
     }

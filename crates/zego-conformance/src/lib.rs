@@ -19,14 +19,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use zego_proto::ops::{
-    CdnForbidList, CdnForbidResult, CdnVendor, DisabledPrivilege, EffectiveTime,
-    ForbidCdnLiveStream, MediaBan, RawOperation, RawOutput, StreamRules, StreamState,
-    UserRuleExpiry, UserRuleTarget, UserRuleType, UserRules,
+use zego_proto::admission::{Coordinator, LocalCoordinator};
+use zego_proto::clock::Clock;
+use zego_proto::{
+    ApiResponse, BulkReport, CallError, ClientCore, Credentials, Environment, Operation,
+    RetryPolicy,
 };
-use zego_proto::{ApiResponse, BulkReport, CallError, ClientCore, Clock, Credentials, RetryPolicy};
 
 pub mod scenarios;
+
+/// Which admission coordinator a scenario's client uses.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum CoordinatorSetup {
+    /// The client's own default: the process-wide coordinator (`no_rate_limit` when
+    /// `rate_limit` is false), as an application gets without configuring anything.
+    ProcessDefault {
+        /// Whether client-side rate limiting is on.
+        rate_limit: bool,
+    },
+    /// This coordinator (shared with other clients of the scenario, or private).
+    Custom(Arc<dyn Coordinator>),
+}
 
 /// How a scenario wants its client built. Adapters map every field onto their builder.
 #[derive(Clone)]
@@ -36,12 +50,15 @@ pub struct ClientSetup {
     pub credentials: Credentials,
     /// The simulator's base URL (`http://127.0.0.1:PORT`), to use as a custom endpoint.
     pub base_url: String,
+    /// The environment (default production).
+    pub environment: Environment,
     /// A clock to use instead of the system clock.
     pub clock: Option<Arc<dyn Clock>>,
     /// A retry policy to use instead of the default.
     pub retry_policy: Option<RetryPolicy>,
-    /// Whether the client-side rate limiter is on (default on).
-    pub rate_limit: bool,
+    /// The coordinator (default: a fresh [`LocalCoordinator`] per client, so scenarios
+    /// running in parallel against their own simulators do not share a quota).
+    pub coordinator: CoordinatorSetup,
     /// The transport's connect timeout.
     pub connect_timeout: Duration,
     /// The transport's whole-request timeout.
@@ -57,7 +74,7 @@ impl std::fmt::Debug for ClientSetup {
             .field("base_url", &self.base_url)
             .field("custom_clock", &self.clock.is_some())
             .field("retry_policy", &self.retry_policy)
-            .field("rate_limit", &self.rate_limit)
+            .field("coordinator", &self.coordinator)
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
@@ -65,86 +82,72 @@ impl std::fmt::Debug for ClientSetup {
 }
 
 impl ClientSetup {
-    /// The defaults for a simulator app: system clock, default retry policy, limiter on,
-    /// 5 s connect and 10 s request timeouts, 1 MiB body cap.
+    /// The defaults for a simulator app: system clock, default retry policy, a fresh
+    /// rate-limited coordinator, 5 s connect and 10 s request timeouts, 1 MiB body cap.
     pub fn new(credentials: Credentials, base_url: impl Into<String>) -> Self {
         Self {
             credentials,
             base_url: base_url.into(),
+            environment: Environment::Production,
             clock: None,
             retry_policy: None,
-            rate_limit: true,
+            coordinator: CoordinatorSetup::Custom(Arc::new(LocalCoordinator::new())),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
         }
     }
+
+    /// Turns client-side rate limiting off (a fresh unlimited coordinator).
+    #[must_use]
+    pub fn without_rate_limit(mut self) -> Self {
+        self.coordinator = CoordinatorSetup::Custom(Arc::new(LocalCoordinator::new().unlimited()));
+        self
+    }
+
+    /// Builds the client of any transport crate from these settings (its default
+    /// transport, configured by the timeouts and body cap here).
+    pub fn build<C: zego_proto::driver::BuildClient>(self) -> C {
+        let options = zego_proto::driver::TransportOptions::default()
+            .with_connect_timeout(self.connect_timeout)
+            .with_request_timeout(self.request_timeout)
+            .with_max_body_bytes(self.max_body_bytes);
+        let mut builder = zego_proto::driver::ClientBuilder::<C>::new(self.credentials)
+            .endpoint(zego_proto::Endpoint::custom(&self.base_url).expect("simulator URL"))
+            .environment(self.environment)
+            .transport_options(options);
+        if let Some(clock) = self.clock {
+            builder = builder.clock(clock);
+        }
+        if let Some(policy) = self.retry_policy {
+            builder = builder.retry_policy(policy);
+        }
+        match self.coordinator {
+            CoordinatorSetup::ProcessDefault { rate_limit: true } => builder,
+            CoordinatorSetup::ProcessDefault { rate_limit: false } => builder.no_rate_limit(),
+            CoordinatorSetup::Custom(coordinator) => builder.coordinator(coordinator),
+        }
+        .build()
+    }
 }
 
-/// A client as the scenarios see it: the typed API of the transport crates, blocking.
-///
-/// Every method maps one to one onto the client method of the same name.
-#[allow(missing_docs)]
+/// A client as the scenarios see it: the one entry point of the transport crates
+/// (`execute`), blocking, plus `bulk`. An async client's adapter owns a runtime and
+/// blocks on each future.
 pub trait ClientUnderTest: Send + Sync {
+    /// The client's core.
     fn core(&self) -> &ClientCore;
-    fn call(&self, op: &RawOperation) -> Result<ApiResponse<RawOutput>, CallError>;
-    fn forbid_rtc_streams(&self, ids: Vec<String>) -> Result<ApiResponse<()>, CallError>;
-    fn resume_rtc_streams(&self, ids: Vec<String>) -> Result<ApiResponse<()>, CallError>;
-    fn forbid_rtc_stream(&self, id: &str) -> Result<ApiResponse<()>, CallError>;
-    fn resume_rtc_stream(&self, id: &str) -> Result<ApiResponse<()>, CallError>;
-    fn set_forbid_stream_rule(
-        &self,
-        room_id: &str,
-        stream_id: &str,
-        ban: MediaBan,
-        effective_time: EffectiveTime,
-    ) -> Result<ApiResponse<()>, CallError>;
-    fn describe_forbid_stream_rules(
-        &self,
-        room_id: &str,
-        stream_ids: Vec<String>,
-    ) -> Result<ApiResponse<StreamRules>, CallError>;
-    fn del_forbid_stream_rule(
-        &self,
-        room_id: &str,
-        stream_id: &str,
-    ) -> Result<ApiResponse<()>, CallError>;
-    fn forbid_cdn_live_stream(
-        &self,
-        op: &ForbidCdnLiveStream,
-    ) -> Result<ApiResponse<Vec<CdnForbidResult>>, CallError>;
-    fn resume_cdn_live_stream(
-        &self,
-        stream_id: &str,
-    ) -> Result<ApiResponse<Vec<CdnForbidResult>>, CallError>;
-    fn query_forbid_cdn_live_stream(
-        &self,
-        vendor: CdnVendor,
-    ) -> Result<ApiResponse<CdnForbidList>, CallError>;
-    fn describe_rtc_stream_state(
-        &self,
-        stream_id: &str,
-    ) -> Result<ApiResponse<StreamState>, CallError>;
-    fn set_forbid_user_rule(
-        &self,
-        target: UserRuleTarget,
-        privileges: Vec<DisabledPrivilege>,
-        effective_time: EffectiveTime,
-    ) -> Result<ApiResponse<UserRuleExpiry>, CallError>;
-    fn describe_forbid_user_rules(
-        &self,
-        rule_type: UserRuleType,
-    ) -> Result<ApiResponse<UserRules>, CallError>;
-    fn del_forbid_user_rule(&self, target: UserRuleTarget) -> Result<ApiResponse<()>, CallError>;
+    /// `Client::execute`.
+    fn execute<O>(&self, op: &O) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send;
     /// Bulk forbid with default options (concurrency 8), consuming `ids` lazily.
     fn bulk_forbid(&self, ids: Box<dyn Iterator<Item = String> + Send>) -> BulkReport;
 }
 
-/// The function type a transport crate hands to [`conformance_tests!`].
-pub type MakeClient<'a> = &'a dyn Fn(ClientSetup) -> Box<dyn ClientUnderTest>;
-
 /// Expands to one `#[test]` per scenario of [`scenarios`], each building its clients
-/// with `$make` (a `fn(ClientSetup) -> Box<dyn ClientUnderTest>`).
+/// with `$make` (a `fn(ClientSetup) -> impl ClientUnderTest`).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -163,6 +166,8 @@ macro_rules! conformance_tests {
             hanging_server_times_out,
             oversized_body_is_refused,
             bulk_forbid_of_1000_streams,
+            two_clients_in_one_process_never_reuse_a_sequence,
+            a_rate_limit_answer_delays_the_other_clients,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -6,17 +6,23 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use zego_proto::admission::LocalCoordinator;
+use zego_proto::clock::{Clock, ManualClock, SystemClock};
+use zego_proto::driver::TransportErrorKind;
 use zego_proto::ops::{
-    CdnVendor, DisabledPrivilege, EffectiveTime, ForbidCdnLiveStream, MediaBan, RawOperation,
-    UserRuleTarget, UserRuleType,
+    CdnVendor, DelForbidStreamRule, DelForbidUserRule, DescribeForbidStreamRules,
+    DescribeForbidUserRules, DescribeRtcStreamState, DisabledPrivilege, EffectiveTime,
+    ForbidCdnLiveStream, ForbidRtcStream, ForbidRtcStreams, MediaBan, QueryForbidCdnLiveStream,
+    RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
+    SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
-use zego_proto::{
-    CallError, CallErrorKind, Clock, Credentials, ManualClock, RetryPolicy, SystemClock,
-    TransportErrorKind,
-};
-use zego_sim::{Env, Fault, FaultPlan, SimHandle, Simulator};
+use zego_proto::{CallError, CallErrorKind, Credentials, Environment, RetryPolicy};
+use zego_sim::{Env, Fault, FaultPlan, RateGroup, SimHandle, Simulator};
 
-use crate::{ClientSetup, MakeClient};
+use crate::{ClientSetup, ClientUnderTest, CoordinatorSetup};
+
+/// How a scenario makes its clients.
+pub type MakeClient<'a, C> = &'a dyn Fn(ClientSetup) -> C;
 
 /// The simulator app every scenario uses.
 pub const APP_ID: u32 = 1234567890;
@@ -60,36 +66,43 @@ fn code(err: &CallError) -> Option<i64> {
 }
 
 /// The four RTC forbid/resume actions change the forbidden set.
-pub fn rtc_forbid_actions_change_the_state(make: MakeClient<'_>) {
+pub fn rtc_forbid_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     client
-        .forbid_rtc_streams(ids("batch", 3))
+        .execute(&ForbidRtcStreams::new(ids("batch", 3)).unwrap())
         .expect("ForbidRTCStreams");
     assert_eq!(forbidden(&sim), ids("batch", 3).into_iter().collect());
     client
-        .resume_rtc_streams(vec!["batch-0".into(), "batch-2".into()])
+        .execute(&ResumeRtcStreams::new(["batch-0", "batch-2"]).unwrap())
         .expect("ResumeRTCStreams");
     assert_eq!(forbidden(&sim), BTreeSet::from(["batch-1".to_owned()]));
-    let answer = client.forbid_rtc_stream("single").expect("ForbidRTCStream");
+    let answer = client
+        .execute(&ForbidRtcStream::new("single").unwrap())
+        .expect("ForbidRTCStream");
     assert!(!answer.request_id.is_empty());
     assert!(forbidden(&sim).contains("single"));
-    client.resume_rtc_stream("single").expect("ResumeRTCStream");
+    client
+        .execute(&ResumeRtcStream::new("single").unwrap())
+        .expect("ResumeRTCStream");
     assert_eq!(forbidden(&sim), BTreeSet::from(["batch-1".to_owned()]));
     assert_eq!(sim.sequence_rejections(), 0);
     assert_eq!(sim.request_log().len(), 4);
 }
 
 /// Set, describe and delete a stream ban rule.
-pub fn stream_rule_actions_change_the_state(make: MakeClient<'_>) {
+pub fn stream_rule_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     client
-        .set_forbid_stream_rule(
-            "room-1",
-            "s1",
-            MediaBan::Audio,
-            EffectiveTime::new(3600).unwrap(),
+        .execute(
+            &SetForbidStreamRule::new(
+                "room-1",
+                "s1",
+                MediaBan::Audio,
+                EffectiveTime::new(3600).unwrap(),
+            )
+            .unwrap(),
         )
         .expect("SetForbidStreamRule");
     let state = sim.state(APP_ID, Env::Production);
@@ -103,7 +116,7 @@ pub fn stream_rule_actions_change_the_state(make: MakeClient<'_>) {
     assert_eq!(rule.effective_time, 3600);
 
     let described = client
-        .describe_forbid_stream_rules("room-1", vec!["s1".into(), "unknown".into()])
+        .execute(&DescribeForbidStreamRules::new("room-1", ["s1", "unknown"]).unwrap())
         .expect("DescribeForbidStreamRules")
         .data;
     assert_eq!(described.room_id, "room-1");
@@ -112,22 +125,21 @@ pub fn stream_rule_actions_change_the_state(make: MakeClient<'_>) {
     assert_eq!(described.rules[0].effective_time, 3600);
     assert!(described.rules[1].is_empty());
 
-    client
-        .del_forbid_stream_rule("room-1", "s1")
-        .expect("DelForbidStreamRule");
+    let delete = DelForbidStreamRule::new("room-1", "s1").unwrap();
+    client.execute(&delete).expect("DelForbidStreamRule");
     assert!(sim.state(APP_ID, Env::Production).stream_rules.is_empty());
     // Deleting a missing rule succeeds.
     client
-        .del_forbid_stream_rule("room-1", "s1")
+        .execute(&delete)
         .expect("DelForbidStreamRule of a missing rule");
 }
 
 /// Forbid, query and resume a CDN live stream.
-pub fn cdn_actions_change_the_state(make: MakeClient<'_>) {
+pub fn cdn_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     let results = client
-        .forbid_cdn_live_stream(&ForbidCdnLiveStream::new("live-1").unwrap())
+        .execute(&ForbidCdnLiveStream::new("live-1").unwrap())
         .expect("ForbidCDNLiveStream")
         .data;
     assert_eq!(results[0].cdn_type, "ws");
@@ -136,42 +148,47 @@ pub fn cdn_actions_change_the_state(make: MakeClient<'_>) {
         .cdn_forbids
         .contains_key("live-1"));
     let list = client
-        .query_forbid_cdn_live_stream(CdnVendor::WangSu)
+        .execute(&QueryForbidCdnLiveStream::new(CdnVendor::WangSu))
         .expect("QueryForbidCDNLiveStream")
         .data;
     assert_eq!(list.ws.result_detail.len(), 1);
     assert!(list.ws.result_detail[0].url.ends_with("/live-1"));
     client
-        .resume_cdn_live_stream("live-1")
+        .execute(&ResumeCdnLiveStream::new("live-1").unwrap())
         .expect("ResumeCDNLiveStream");
     assert!(sim.state(APP_ID, Env::Production).cdn_forbids.is_empty());
 }
 
 /// `DescribeRTCStreamState` reads the stream's state.
-pub fn stream_state_is_described(make: MakeClient<'_>) {
+pub fn stream_state_is_described<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     sim.set_stream_live(APP_ID, Env::Production, "live", 1_700_000_000);
     let state = client
-        .describe_rtc_stream_state("live")
+        .execute(&DescribeRtcStreamState::new("live").unwrap())
         .expect("DescribeRTCStreamState")
         .data;
     assert!(state.is_live());
     assert_eq!(state.create_time_secs(), Some(1_700_000_000));
-    let err = client.describe_rtc_stream_state("never-seen").unwrap_err();
+    let err = client
+        .execute(&DescribeRtcStreamState::new("never-seen").unwrap())
+        .unwrap_err();
     assert_eq!(code(&err), Some(41004));
 }
 
 /// Set, describe and delete a user ban rule.
-pub fn user_rule_actions_change_the_state(make: MakeClient<'_>) {
+pub fn user_rule_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     let target = UserRuleTarget::room_user("room-9", "user-9").unwrap();
     let expiry = client
-        .set_forbid_user_rule(
-            target.clone(),
-            vec![DisabledPrivilege::Publish, DisabledPrivilege::Login],
-            EffectiveTime::new(600).unwrap(),
+        .execute(
+            &SetForbidUserRule::new(
+                target.clone(),
+                [DisabledPrivilege::Publish, DisabledPrivilege::Login],
+                EffectiveTime::new(600).unwrap(),
+            )
+            .unwrap(),
         )
         .expect("SetForbidUserRule")
         .data;
@@ -182,122 +199,110 @@ pub fn user_rule_actions_change_the_state(make: MakeClient<'_>) {
     assert_eq!(expiry.expire_time, state.user_rules[0].expire_time);
 
     let rules = client
-        .describe_forbid_user_rules(UserRuleType::RoomUser)
+        .execute(&DescribeForbidUserRules::new(UserRuleType::RoomUser))
         .expect("DescribeForbidUserRules")
         .data;
     assert_eq!(rules.rules.len(), 1);
     assert_eq!(rules.rules[0].user_id, "user-9");
     client
-        .del_forbid_user_rule(target)
+        .execute(&DelForbidUserRule::new(target))
         .expect("DelForbidUserRule");
     assert!(sim.state(APP_ID, Env::Production).user_rules.is_empty());
 }
 
 /// A raw operation with a sequence is signed, sent and applied like a typed one.
-pub fn raw_call_reaches_the_server(make: MakeClient<'_>) {
+pub fn raw_call_reaches_the_server<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     let op = RawOperation::new("ForbidRTCStream")
         .unwrap()
         .param("StreamId", "raw stream/1")
         .unwrap()
-        .sequence(client.core().next_sequence(SystemClock.now()));
-    let answer = client.call(&op).expect("raw ForbidRTCStream");
+        .stamped_sequence();
+    let answer = client.execute(&op).expect("raw ForbidRTCStream");
     assert!(answer.data.0.is_null());
     assert!(forbidden(&sim).contains("raw stream/1"));
     let unknown = RawOperation::new("NoSuchAction").unwrap();
-    let err = client.call(&unknown).unwrap_err();
+    let err = client.execute(&unknown).unwrap_err();
     assert_eq!(code(&err), Some(100000007));
     assert_eq!(err.attempts(), 1);
 }
 
-/// Every client-side validation error is raised before anything is sent.
-pub fn validation_errors_are_raised_before_sending(make: MakeClient<'_>) {
+/// Every client-side validation error is raised before anything is sent: by the
+/// operations' constructors, and by the core for what depends on the client's settings
+/// (the test-environment prefix counts toward the 256-byte limit).
+pub fn validation_errors_are_raised_before_sending<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
-    let client = make(setup(&sim));
     let long = "x".repeat(257);
-    let results: Vec<(&str, Result<(), CallError>)> = vec![
-        ("no streams", client.forbid_rtc_streams(vec![]).map(drop)),
+    let refused: Vec<(&str, Option<zego_proto::ValidationError>)> = vec![
         (
-            "21 streams",
-            client.forbid_rtc_streams(ids("s", 21)).map(drop),
+            "no streams",
+            ForbidRtcStreams::new(Vec::<String>::new()).err(),
         ),
-        (
-            "empty id in batch",
-            client
-                .resume_rtc_streams(vec!["a".into(), String::new()])
-                .map(drop),
-        ),
-        ("empty id", client.forbid_rtc_stream("").map(drop)),
-        ("long id", client.resume_rtc_stream(&long).map(drop)),
+        ("21 streams", ForbidRtcStreams::new(ids("s", 21)).err()),
+        ("empty id in batch", ResumeRtcStreams::new(["a", ""]).err()),
+        ("empty id", ForbidRtcStream::new("").err()),
+        ("long id", ResumeRtcStream::new(long.clone()).err()),
         (
             "empty room",
-            client
-                .set_forbid_stream_rule("", "s", MediaBan::Video, EffectiveTime::default())
-                .map(drop),
+            SetForbidStreamRule::new("", "s", MediaBan::Video, EffectiveTime::default()).err(),
         ),
         (
             "long rule id",
-            client
-                .set_forbid_stream_rule("r", &long, MediaBan::Video, EffectiveTime::default())
-                .map(drop),
+            SetForbidStreamRule::new("r", long.clone(), MediaBan::Video, EffectiveTime::default())
+                .err(),
         ),
         (
             "11 described",
-            client
-                .describe_forbid_stream_rules("r", ids("s", 11))
-                .map(drop),
+            DescribeForbidStreamRules::new("r", ids("s", 11)).err(),
         ),
         (
             "none described",
-            client.describe_forbid_stream_rules("r", vec![]).map(drop),
+            DescribeForbidStreamRules::new("r", Vec::<String>::new()).err(),
         ),
-        (
-            "del empty stream",
-            client.del_forbid_stream_rule("r", "").map(drop),
-        ),
-        (
-            "cdn resume empty",
-            client.resume_cdn_live_stream("").map(drop),
-        ),
-        (
-            "state empty",
-            client.describe_rtc_stream_state("").map(drop),
-        ),
+        ("del empty stream", DelForbidStreamRule::new("r", "").err()),
+        ("cdn forbid empty", ForbidCdnLiveStream::new("").err()),
+        ("cdn resume empty", ResumeCdnLiveStream::new("").err()),
+        ("state empty", DescribeRtcStreamState::new("").err()),
         (
             "no privileges",
-            client
-                .set_forbid_user_rule(
-                    UserRuleTarget::user("u").unwrap(),
-                    vec![],
-                    EffectiveTime::default(),
-                )
-                .map(drop),
+            SetForbidUserRule::new(
+                UserRuleTarget::user("u").unwrap(),
+                Vec::<DisabledPrivilege>::new(),
+                EffectiveTime::default(),
+            )
+            .err(),
         ),
+        ("no duration", EffectiveTime::new(0).err()),
+        ("bad ip", UserRuleTarget::ip("not an ip").err()),
+        ("bad action", RawOperation::new("Bad Action").err()),
     ];
-    for (what, result) in results {
-        let err = result.expect_err(what);
-        assert!(
-            matches!(err.kind(), CallErrorKind::Validation(_)),
-            "{what}: {err}"
-        );
-        assert_eq!(err.attempts(), 0, "{what}");
+    for (what, error) in refused {
+        assert!(error.is_some(), "{what} was accepted");
     }
-    // The constructors of the ops refuse the rest.
-    assert!(ForbidCdnLiveStream::new("").is_err());
-    assert!(EffectiveTime::new(0).is_err());
-    assert!(UserRuleTarget::ip("not an ip").is_err());
-    assert!(RawOperation::new("Bad Action").is_err());
+    // Valid on its own, too long once the client adds the test-environment prefix: the
+    // core refuses it through the one entry point, before sending.
+    let mut s = setup(&sim);
+    s.environment = Environment::Test;
+    let client = make(s);
+    let err = client
+        .execute(&ForbidRtcStream::new("x".repeat(250)).unwrap())
+        .unwrap_err();
+    assert!(matches!(err.kind(), CallErrorKind::Validation(_)), "{err}");
+    assert_eq!(err.attempts(), 0);
+    assert_eq!(err.action(), "ForbidRTCStream");
     assert!(sim.request_log().is_empty(), "{:?}", sim.request_log());
 }
 
 /// A wrong ServerSecret surfaces 100000005 after one attempt.
-pub fn bad_secret_is_reported_and_not_retried(make: MakeClient<'_>) {
+pub fn bad_secret_is_reported_and_not_retried<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let mut s = setup(&sim);
     s.credentials = Credentials::new(APP_ID, "ffffffffffffffffffffffffffffffff").unwrap();
     let client = make(s);
-    let err = client.forbid_rtc_stream("s").unwrap_err();
+    let err = client
+        .execute(&ForbidRtcStream::new("s").unwrap())
+        .unwrap_err();
     assert_eq!(code(&err), Some(100000005), "{err}");
     assert_eq!(
         err.attempts(),
@@ -309,7 +314,7 @@ pub fn bad_secret_is_reported_and_not_retried(make: MakeClient<'_>) {
 }
 
 /// A clock 20 minutes off surfaces 100000004; retries stay within the policy.
-pub fn skewed_clock_is_reported_within_the_policy(make: MakeClient<'_>) {
+pub fn skewed_clock_is_reported_within_the_policy<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let skewed = SystemClock
         .unix_time()
@@ -321,9 +326,10 @@ pub fn skewed_clock_is_reported_within_the_policy(make: MakeClient<'_>) {
     let mut s = setup(&sim);
     s.clock = Some(Arc::new(ManualClock::new(skewed)));
     s.retry_policy = Some(policy.clone());
-    s.rate_limit = false;
-    let client = make(s);
-    let err = client.forbid_rtc_streams(vec!["s".into()]).unwrap_err();
+    let client = make(s.without_rate_limit());
+    let err = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .unwrap_err();
     assert_eq!(code(&err), Some(100000004), "{err}");
     assert!(err.attempts() >= 1 && err.attempts() <= policy.max_attempts);
     // Clock errors are retried at most once (freshly signed); the skew stays, so it fails.
@@ -334,7 +340,7 @@ pub fn skewed_clock_is_reported_within_the_policy(make: MakeClient<'_>) {
 
 /// 60 forbid calls from 6 threads against a 20/s quota: the client's limiter spreads
 /// them, so the server never answers 30002.
-pub fn burst_above_quota_gets_no_rate_limit_answers(make: MakeClient<'_>) {
+pub fn burst_above_quota_gets_no_rate_limit_answers<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     let started = Instant::now();
@@ -344,7 +350,7 @@ pub fn burst_above_quota_gets_no_rate_limit_answers(make: MakeClient<'_>) {
             scope.spawn(move || {
                 for i in 0..10 {
                     client
-                        .forbid_rtc_stream(&format!("burst-{t}-{i}"))
+                        .execute(&ForbidRtcStream::new(format!("burst-{t}-{i}")).unwrap())
                         .expect("ForbidRTCStream");
                 }
             });
@@ -360,7 +366,7 @@ pub fn burst_above_quota_gets_no_rate_limit_answers(make: MakeClient<'_>) {
 
 /// 30 % injected faults (transient codes, HTTP 503, dropped connections): every operation
 /// is retried to success, in order, and the final state is exactly as intended.
-pub fn transient_faults_are_retried_in_order(make: MakeClient<'_>) {
+pub fn transient_faults_are_retried_in_order<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = Simulator::builder()
         .app(APP_ID, SECRET)
         .faults(
@@ -383,16 +389,16 @@ pub fn transient_faults_are_retried_in_order(make: MakeClient<'_>) {
     let streams = ids("f", 10);
     for round in 0..8 {
         client
-            .forbid_rtc_streams(streams.clone())
+            .execute(&ForbidRtcStreams::new(streams.clone()).unwrap())
             .unwrap_or_else(|e| panic!("round {round} forbid: {e}"));
         client
-            .resume_rtc_streams(streams[..5].to_vec())
+            .execute(&ResumeRtcStreams::new(streams[..5].to_vec()).unwrap())
             .unwrap_or_else(|e| panic!("round {round} resume: {e}"));
         client
-            .forbid_rtc_stream(&streams[0])
+            .execute(&ForbidRtcStream::new(&streams[0]).unwrap())
             .unwrap_or_else(|e| panic!("round {round} single forbid: {e}"));
         client
-            .resume_rtc_stream(&streams[9])
+            .execute(&ResumeRtcStream::new(&streams[9]).unwrap())
             .unwrap_or_else(|e| panic!("round {round} single resume: {e}"));
     }
     let log = sim.request_log();
@@ -408,7 +414,7 @@ pub fn transient_faults_are_retried_in_order(make: MakeClient<'_>) {
 }
 
 /// A server that never answers: a Timeout within the configured bound.
-pub fn hanging_server_times_out(make: MakeClient<'_>) {
+pub fn hanging_server_times_out<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = Simulator::builder()
         .app(APP_ID, SECRET)
         .faults(FaultPlan::new().seed(1).all(Fault::Hang, 1.0))
@@ -419,7 +425,9 @@ pub fn hanging_server_times_out(make: MakeClient<'_>) {
     s.retry_policy = Some(RetryPolicy::never());
     let client = make(s);
     let started = Instant::now();
-    let err = client.forbid_rtc_stream("s").unwrap_err();
+    let err = client
+        .execute(&ForbidRtcStream::new("s").unwrap())
+        .unwrap_err();
     let elapsed = started.elapsed();
     eprintln!("hang answered after {elapsed:?} (timeout 300 ms)");
     assert!(
@@ -432,12 +440,14 @@ pub fn hanging_server_times_out(make: MakeClient<'_>) {
 }
 
 /// An answer larger than the cap fails with `BodyTooLarge` and is not retried.
-pub fn oversized_body_is_refused(make: MakeClient<'_>) {
+pub fn oversized_body_is_refused<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let mut s = setup(&sim);
     s.max_body_bytes = 16;
     let client = make(s);
-    let err = client.forbid_rtc_stream("s").unwrap_err();
+    let err = client
+        .execute(&ForbidRtcStream::new("s").unwrap())
+        .unwrap_err();
     assert!(
         matches!(err.kind(), CallErrorKind::Transport(t) if t.kind() == TransportErrorKind::BodyTooLarge { limit: 16 }),
         "{err}"
@@ -447,7 +457,7 @@ pub fn oversized_body_is_refused(make: MakeClient<'_>) {
 
 /// 1,000 streams in bulk, with both rate limiters on: exactly those streams end up
 /// forbidden, with no rate-limit answer.
-pub fn bulk_forbid_of_1000_streams(make: MakeClient<'_>) {
+pub fn bulk_forbid_of_1000_streams<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
     let client = make(setup(&sim));
     let started = Instant::now();
@@ -462,4 +472,92 @@ pub fn bulk_forbid_of_1000_streams(make: MakeClient<'_>) {
     assert_eq!(rate_limit_answers(&sim), 0);
     assert_eq!(sim.sequence_rejections(), 0);
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+}
+
+/// Two clients in one process (say, two retry policies), alternating forbid and resume
+/// on the same streams with client-side rate limiting off, on a clock that stands still
+/// (the worst case for millisecond sequences): with the process's default coordinator
+/// the simulator rejects no `Sequence`, and the final state is exactly the last operation
+/// of each stream. The same run on two independent coordinators (as two processes
+/// without a shared store would be) gets sequences rejected: the check can fail.
+pub fn two_clients_in_one_process_never_reuse_a_sequence<C: ClientUnderTest>(
+    make: MakeClient<'_, C>,
+) {
+    let frozen: Arc<dyn Clock> = Arc::new(ManualClock::new(SystemClock.unix_time()));
+    let run = |coordinators: [CoordinatorSetup; 2]| {
+        let sim = sim();
+        let [a, b] = coordinators.map(|coordinator| {
+            let mut s = setup(&sim);
+            s.clock = Some(Arc::clone(&frozen));
+            s.coordinator = coordinator;
+            make(s)
+        });
+        for round in 0..60 {
+            let stream = format!("alt-{}", round % 6);
+            let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+            first
+                .execute(&ForbidRtcStream::new(stream.as_str()).unwrap())
+                .expect("forbid");
+            second
+                .execute(&ResumeRtcStream::new(stream.as_str()).unwrap())
+                .expect("resume");
+        }
+        (sim.sequence_rejections(), forbidden(&sim))
+    };
+    let default = CoordinatorSetup::ProcessDefault { rate_limit: false };
+    let (rejections, still_forbidden) = run([default.clone(), default]);
+    assert_eq!(
+        rejections, 0,
+        "the shared default must never reuse a Sequence"
+    );
+    assert!(still_forbidden.is_empty(), "{still_forbidden:?}");
+
+    let independent = || CoordinatorSetup::Custom(Arc::new(LocalCoordinator::new().unlimited()));
+    let (rejections, still_forbidden) = run([independent(), independent()]);
+    eprintln!("independent coordinators: {rejections} sequence rejections");
+    assert!(rejections > 0, "the negative control must show rejections");
+    assert!(
+        !still_forbidden.is_empty(),
+        "rejected resumes leave streams forbidden"
+    );
+}
+
+/// Two clients share a coordinator; the simulator's quota is lower than the client's (1/s
+/// for rules). When one client gets a rate-limit answer (206), the coordinator pushes the
+/// group back, so the other client's next request waits instead of being refused too.
+/// Without the shared coordinator, the other client is refused: the check can fail.
+pub fn a_rate_limit_answer_delays_the_other_clients<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let run = |shared: bool| {
+        let sim = Simulator::builder()
+            .app(APP_ID, SECRET)
+            .quota(RateGroup::Rules, 1)
+            .start()
+            .expect("the simulator starts");
+        let coordinator: Arc<dyn zego_proto::admission::Coordinator> =
+            Arc::new(LocalCoordinator::new());
+        let client = |own: bool| {
+            let mut s = setup(&sim);
+            s.retry_policy = Some(RetryPolicy::never());
+            if !own {
+                s.coordinator = CoordinatorSetup::Custom(Arc::clone(&coordinator));
+            }
+            make(s)
+        };
+        let (a, b) = (client(false), client(!shared));
+        let op = DelForbidStreamRule::new("room", "s").unwrap();
+        a.execute(&op)
+            .expect("the first request of the second is allowed");
+        let refused = a.execute(&op).unwrap_err();
+        assert_eq!(code(&refused), Some(206), "{refused}");
+        let other = b.execute(&op);
+        let log = sim.request_log();
+        let gap = log[2].time_ms - log[1].time_ms;
+        (other, gap)
+    };
+    let (other, gap) = run(true);
+    assert!(other.is_ok(), "{other:?}");
+    assert!(gap >= 900, "the other client waited only {gap} ms");
+    let (other, gap) = run(false);
+    eprintln!("without a shared coordinator: {other:?} after {gap} ms");
+    assert_eq!(other.map_err(|e| code(&e)).unwrap_err(), Some(206));
 }

@@ -12,15 +12,13 @@ use serde_json::value::RawValue;
 use crate::call_error::CallError;
 use crate::config::Environment;
 use crate::credentials::AppId;
-use crate::encode::ParamWriter;
-use crate::encode::MAX_STREAM_ID_BYTES;
-use crate::error::{Problem, ValidationError};
-use crate::operation::{Operation, RateLimitGroup};
+use crate::encode::{check_stream_id, ParamWriter};
+use crate::error::ValidationError;
+use crate::operation::{Operation, RateLimitGroup, Sequencing};
 use crate::ops::MAX_STREAMS_PER_BATCH;
 use crate::ops::{ForbidRtcStreams, ResumeRtcStreams};
 use crate::request::test_stream_prefix;
 use crate::response::DataError;
-use crate::sequence::Sequence;
 
 /// One item of [`StreamBatches`]: a batch to send, or an ID refused on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +38,8 @@ pub enum BatchItem {
 /// Splits stream IDs into batches of at most 20, setting invalid IDs apart.
 ///
 /// ```
-/// use zego_proto::{AppId, BatchItem, Environment, StreamBatches};
+/// use zego_proto::bulk::{BatchItem, StreamBatches};
+/// use zego_proto::{AppId, Environment};
 /// let ids = (0..45).map(|i| format!("s{i}")).chain([String::new()]);
 /// let items: Vec<_> = StreamBatches::new(ids, AppId::new(1), Environment::Production).collect();
 /// let sizes: Vec<usize> = items.iter().map(|i| match i {
@@ -83,24 +82,7 @@ impl<I: Iterator<Item = String>> StreamBatches<I> {
     }
 
     fn check(&self, id: &str) -> Result<(), ValidationError> {
-        let prefix_len = match &self.prefix {
-            Some(p) if !id.starts_with(p.as_str()) => p.len(),
-            _ => 0,
-        };
-        if id.is_empty() {
-            return Err(ValidationError::new("StreamId[]", Problem::Empty));
-        }
-        let actual = prefix_len + id.len();
-        if actual > MAX_STREAM_ID_BYTES {
-            return Err(ValidationError::new(
-                "StreamId[]",
-                Problem::TooLong {
-                    max_bytes: MAX_STREAM_ID_BYTES,
-                    actual,
-                },
-            ));
-        }
-        Ok(())
+        check_stream_id("StreamId[]", None, id, self.prefix.as_deref())
     }
 }
 
@@ -250,22 +232,18 @@ pub enum RtcStreamBatch {
 }
 
 impl BulkAction {
-    /// The operation for one batch, with its own `sequence`.
+    /// The operation for one batch (its `Sequence` is stamped when it is admitted).
     ///
     /// ```
-    /// use zego_proto::{BulkAction, Operation, Sequence};
-    /// let op = BulkAction::Resume.batch(vec!["a".into(), "b".into()], Sequence::new(9))?;
+    /// use zego_proto::{BulkAction, Operation};
+    /// let op = BulkAction::Resume.batch(vec!["a".into(), "b".into()])?;
     /// assert_eq!(op.action(), "ResumeRTCStreams");
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
-    pub fn batch(
-        self,
-        stream_ids: Vec<String>,
-        sequence: Sequence,
-    ) -> Result<RtcStreamBatch, ValidationError> {
+    pub fn batch(self, stream_ids: Vec<String>) -> Result<RtcStreamBatch, ValidationError> {
         Ok(match self {
-            Self::Forbid => RtcStreamBatch::Forbid(ForbidRtcStreams::new(stream_ids, sequence)?),
-            Self::Resume => RtcStreamBatch::Resume(ResumeRtcStreams::new(stream_ids, sequence)?),
+            Self::Forbid => RtcStreamBatch::Forbid(ForbidRtcStreams::new(stream_ids)?),
+            Self::Resume => RtcStreamBatch::Resume(ResumeRtcStreams::new(stream_ids)?),
         })
     }
 }
@@ -284,10 +262,10 @@ impl Operation for RtcStreamBatch {
         RateLimitGroup::StreamForbid
     }
 
-    fn sequence(&self) -> Option<Sequence> {
+    fn sequencing(&self) -> Sequencing<'_> {
         match self {
-            Self::Forbid(op) => op.sequence(),
-            Self::Resume(op) => op.sequence(),
+            Self::Forbid(op) => op.sequencing(),
+            Self::Resume(op) => op.sequencing(),
         }
     }
 
@@ -346,34 +324,91 @@ impl BulkReport {
     pub fn is_success(&self) -> bool {
         self.failures.is_empty()
     }
+}
 
-    /// Records a batch's outcome.
+/// Assembles a [`BulkReport`] from batch outcomes that finish in any order: for the
+/// drivers' bulk runs (each worker may keep its own and [`BulkCollector::merge`] them).
+///
+/// ```
+/// use zego_proto::bulk::BulkCollector;
+/// let mut collector = BulkCollector::default();
+/// let progress = collector.record(1, vec!["b".into()], 1, Ok(()));
+/// assert!(progress.ok);
+/// collector.record(0, vec!["a".into()], 0, Err(zego_proto::CallError::validation(
+///     "ForbidRTCStreams", zego_proto::ValidationError::new("StreamId[]", zego_proto::Problem::Empty))));
+/// let report = collector.finish();
+/// assert_eq!((report.succeeded, report.failed()), (1, 1));
+/// ```
+#[derive(Debug, Default)]
+pub struct BulkCollector {
+    succeeded: usize,
+    requests: u64,
+    failures: Vec<(usize, BulkFailure)>,
+}
+
+impl BulkCollector {
+    /// Records the outcome of the item at input position `index` (a batch, or an ID
+    /// refused before sending with `attempts` 0), returning its progress report.
     pub fn record(
         &mut self,
+        index: usize,
         stream_ids: Vec<String>,
         attempts: u32,
         outcome: Result<(), CallError>,
-    ) {
+    ) -> BatchProgress {
+        let count = stream_ids.len();
         self.requests += u64::from(attempts);
+        let ok = outcome.is_ok();
         match outcome {
-            Ok(()) => self.succeeded += stream_ids.len(),
-            Err(error) => self.failures.push(BulkFailure { stream_ids, error }),
+            Ok(()) => self.succeeded += count,
+            Err(error) => self
+                .failures
+                .push((index, BulkFailure { stream_ids, error })),
         }
+        BatchProgress::new(count, ok, attempts)
     }
 
-    /// Records an ID refused before sending.
-    pub fn record_invalid(&mut self, action: &str, stream_id: String, error: ValidationError) {
-        self.failures.push(BulkFailure {
-            stream_ids: vec![stream_id],
-            error: CallError::validation(action, error),
-        });
-    }
-
-    /// Folds another report (e.g. from a parallel worker) into this one.
-    pub fn merge(&mut self, other: BulkReport) {
+    /// Folds another collector (e.g. a parallel worker's) into this one.
+    pub fn merge(&mut self, other: BulkCollector) {
         self.succeeded += other.succeeded;
         self.requests += other.requests;
         self.failures.extend(other.failures);
+    }
+
+    /// The report, failures in input order.
+    pub fn finish(mut self) -> BulkReport {
+        self.failures.sort_by_key(|(index, _)| *index);
+        BulkReport {
+            succeeded: self.succeeded,
+            requests: self.requests,
+            failures: self.failures.into_iter().map(|(_, f)| f).collect(),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for BulkFailure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("BulkFailure", 2)?;
+        s.serialize_field("stream_ids", &self.stream_ids)?;
+        s.serialize_field("error", &self.error)?;
+        s.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for BulkReport {
+    /// `{"succeeded", "failed", "total", "requests", "failures": [{"stream_ids", "error"}]}`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("BulkReport", 5)?;
+        s.serialize_field("succeeded", &self.succeeded)?;
+        s.serialize_field("failed", &self.failed())?;
+        s.serialize_field("total", &self.total())?;
+        s.serialize_field("requests", &self.requests)?;
+        s.serialize_field("failures", &self.failures)?;
+        s.end()
     }
 }
 
@@ -433,13 +468,18 @@ mod tests {
 
     #[test]
     fn report_counts_every_stream() {
-        let mut report = BulkReport::default();
-        report.record(vec!["a".into(), "b".into()], 1, Ok(()));
-        report.record_invalid(
-            "ForbidRTCStreams",
-            String::new(),
-            ValidationError::new("StreamId[]", Problem::Empty),
+        let mut collector = BulkCollector::default();
+        collector.record(0, vec!["a".into(), "b".into()], 1, Ok(()));
+        collector.record(
+            1,
+            vec![String::new()],
+            0,
+            Err(CallError::validation(
+                "ForbidRTCStreams",
+                ValidationError::new("StreamId[]", crate::error::Problem::Empty),
+            )),
         );
+        let report = collector.finish();
         assert_eq!(
             (report.succeeded, report.failed(), report.total()),
             (2, 1, 3)

@@ -1,15 +1,18 @@
-//! One operation's whole call as a state machine: rate-limit permit, signing, sending,
-//! parsing and retrying, with every decision made here and only I/O left to the driver.
+//! One operation's whole call as a state machine: admission (rate-limit slot and
+//! `Sequence`), signing, sending, parsing and retrying, with every decision made here and
+//! only I/O left to the driver.
 //!
 //! Both transports run exactly this loop, which is why they cannot behave differently:
 //!
 //! ```text
 //! let mut call = core.call(&op);
-//! let mut step = call.step(clock.now(), rng);
+//! let mut step = call.step(core.now(), rng);
 //! loop {
 //!     step = match step {
-//!         Step::Sleep(d) => { sleep(d); call.step(clock.now(), rng) }
-//!         Step::Send(request) => { let answer = send(request); call.on_response(answer, clock.now(), rng) }
+//!         Step::Admit(request) => { let answer = coordinator.admit(&request); call.on_admission(answer, core.now(), rng) }
+//!         Step::Sleep(d) => { sleep(d); call.step(core.now(), rng) }
+//!         Step::Send(request) => { let answer = send(request); call.on_response(answer, core.now(), rng) }
+//!         Step::Feedback(feedback) => { coordinator.feedback(&feedback); call.step(core.now(), rng) }
 //!         Step::Done(result) => return result,
 //!     }
 //! }
@@ -18,94 +21,65 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::RngCore;
+use rand_core::RngCore;
 
-use crate::call_error::{CallError, CallErrorKind};
-use crate::clock::Now;
+use crate::admission::{
+    Admission, AdmissionError, AdmissionRequest, Booking, Coordinator, Feedback,
+};
+use crate::call_error::{CallError, CallErrorKind, DriverError};
+use crate::clock::{Clock, Now};
 use crate::codes::ErrorClass;
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::operation::Operation;
-use crate::rate_limit::{RateLimitKey, RateLimiter, TokenBucketLimiter};
-use crate::request::{prepare, HttpRequest, HttpResponse};
+use crate::operation::{Operation, Sequencing};
+use crate::rate_limit::RateLimitKey;
+use crate::request::{prepare_stamped, HttpRequest, HttpResponse};
 use crate::response::{parse_response, ApiResponse, ResponseError};
-use crate::retry::{
-    AttemptFailure, RetryBudget, RetryDecision, RetryPolicy, RetryState, StopReason,
-};
-use crate::sequence::{Sequence, SequenceGenerator};
-use crate::signature::Signature;
+use crate::retry::{RetryBudget, RetryDecision, RetryPolicy, RetryState, StopReason};
+use crate::sequence::Sequence;
+use crate::signature::{Nonce, Signature};
 use crate::transport_error::{TransportError, TransportErrorKind};
+use crate::transport_options::TransportOptions;
 
-/// Everything a client needs besides I/O: credentials, configuration, the rate limiter,
-/// the retry policy and budget, and the sequence generator. Cheap to clone; clones share
-/// the limiter, budget and sequences.
+/// Everything a client needs besides I/O: credentials, configuration, the retry policy
+/// and budget, the admission coordinator, the clock the driver reads, and the options of
+/// the default transports. Cheap to clone; clones share the budget and coordinator.
+///
+/// Build one with [`ClientCore::builder`]; a transport's `Client::from_core` runs it.
 ///
 /// ```
-/// use zego_proto::{ClientCore, Config, Credentials, RetryPolicy};
-/// let core = ClientCore::new(Credentials::new(1u32, "secret")?, Config::default())
-///     .with_retry_policy(RetryPolicy::never())
-///     .without_rate_limiter();
-/// assert!(core.rate_limiter().is_none());
+/// use zego_proto::{ClientCore, Credentials, RetryPolicy};
+/// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+///     .retry_policy(RetryPolicy::never())
+///     .no_rate_limit()
+///     .build();
+/// assert_eq!(core.retry_policy().max_attempts, 1);
 /// # Ok::<(), zego_proto::ValidationError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientCore {
-    credentials: Credentials,
-    config: Config,
-    limiter: Option<Arc<dyn RateLimiter>>,
-    retry: RetryPolicy,
-    budget: Arc<RetryBudget>,
-    sequences: Arc<SequenceGenerator>,
+    pub(crate) credentials: Credentials,
+    pub(crate) config: Config,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: Arc<RetryBudget>,
+    pub(crate) coordinator: Arc<dyn Coordinator>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) transport_options: TransportOptions,
+}
+
+impl std::fmt::Debug for ClientCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCore")
+            .field("credentials", &self.credentials)
+            .field("config", &self.config)
+            .field("retry", &self.retry)
+            .field("coordinator", &self.coordinator)
+            .field("transport_options", &self.transport_options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientCore {
-    /// A core with ZEGO's quotas, the default retry policy and a fresh retry budget.
-    pub fn new(credentials: Credentials, config: Config) -> Self {
-        Self {
-            credentials,
-            config,
-            limiter: Some(Arc::new(TokenBucketLimiter::default())),
-            retry: RetryPolicy::default(),
-            budget: Arc::new(RetryBudget::default()),
-            sequences: Arc::new(SequenceGenerator::new()),
-        }
-    }
-
-    /// Uses another rate limiter (e.g. one shared between processes).
-    #[must_use]
-    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = Some(limiter);
-        self
-    }
-
-    /// Turns client-side rate limiting off.
-    #[must_use]
-    pub fn without_rate_limiter(mut self) -> Self {
-        self.limiter = None;
-        self
-    }
-
-    /// Uses another retry policy.
-    #[must_use]
-    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Uses another (possibly shared) retry budget.
-    #[must_use]
-    pub fn with_retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
-        self.budget = budget;
-        self
-    }
-
-    /// Uses another (possibly shared) sequence generator.
-    #[must_use]
-    pub fn with_sequence_generator(mut self, sequences: Arc<SequenceGenerator>) -> Self {
-        self.sequences = sequences;
-        self
-    }
-
     /// The credentials.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
@@ -116,37 +90,118 @@ impl ClientCore {
         &self.config
     }
 
-    /// The rate limiter, if any.
-    pub fn rate_limiter(&self) -> Option<&Arc<dyn RateLimiter>> {
-        self.limiter.as_ref()
-    }
-
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
     }
 
-    /// The next `Sequence`, strictly greater than any handed out before.
-    pub fn next_sequence(&self, now: Now) -> Sequence {
-        self.sequences.next(now.unix_millis())
+    /// The retry budget shared by this core's calls.
+    pub fn retry_budget(&self) -> &Arc<RetryBudget> {
+        &self.budget
     }
 
-    /// Starts a call of `op`. Drive it with [`Call::step`] and [`Call::on_response`].
+    /// The admission coordinator the drivers ask.
+    pub fn coordinator(&self) -> &Arc<dyn Coordinator> {
+        &self.coordinator
+    }
+
+    /// The clock the drivers read (the core itself never does).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The options of the default transports.
+    pub fn transport_options(&self) -> &TransportOptions {
+        &self.transport_options
+    }
+
+    /// A reading of [`ClientCore::clock`], for drivers.
+    pub fn now(&self) -> Now {
+        self.clock.now()
+    }
+
+    /// Starts a call of `op` with the core's settings. Drive it with [`Call::step`],
+    /// [`Call::on_admission`] and [`Call::on_response`].
     pub fn call<'a, O: Operation + ?Sized>(&'a self, op: &'a O) -> Call<'a, O> {
+        self.call_with(op, &CallOptions::DEFAULT)
+    }
+
+    /// Starts a call of `op` with per-call options.
+    pub fn call_with<'a, O: Operation + ?Sized>(
+        &'a self,
+        op: &'a O,
+        options: &CallOptions,
+    ) -> Call<'a, O> {
+        let mut policy = options
+            .retry_policy
+            .clone()
+            .unwrap_or_else(|| self.retry.clone());
+        if let Some(deadline) = options.deadline {
+            policy.deadline = Some(deadline);
+        }
         Call {
             core: self,
             op,
-            state: State::NeedPermit,
+            policy,
+            state: State::Start,
             retry: None,
             attempts: 0,
+            sequence: None,
             signature: None,
+            sent_at: Duration::ZERO,
             last_outcome: None,
+            last_failure: None,
+            pending: None,
         }
     }
 }
 
-/// What the latest attempt got, as the core read it: for the drivers' logs, so they never
-/// parse a body themselves.
+/// Options of one call, overriding the client's.
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::{CallOptions, RetryPolicy};
+/// let urgent = CallOptions::new()
+///     .with_retry_policy(RetryPolicy::never())
+///     .with_deadline(Duration::from_secs(2));
+/// assert_eq!(urgent.deadline, Some(Duration::from_secs(2)));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallOptions {
+    /// Another retry policy for this call.
+    pub retry_policy: Option<RetryPolicy>,
+    /// Another total deadline for this call's attempts (from the first send).
+    pub deadline: Option<Duration>,
+}
+
+impl CallOptions {
+    const DEFAULT: Self = Self {
+        retry_policy: None,
+        deadline: None,
+    };
+
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses this retry policy.
+    #[must_use]
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    /// Uses this deadline.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+}
+
+/// What the latest attempt got, as the core read it.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
@@ -163,60 +218,72 @@ pub enum AttemptOutcome {
 
 /// What the driver must do next.
 #[derive(Debug)]
-pub enum Step<T> {
+pub enum Step<'a, T> {
+    /// Ask the coordinator ([`Coordinator::admit`], or `admit_async`), then report its
+    /// answer with [`Call::on_admission`].
+    Admit(AdmissionRequest<'a>),
     /// Sleep this long, then call [`Call::step`].
     Sleep(Duration),
     /// Send this request and report the outcome with [`Call::on_response`].
     Send(HttpRequest),
+    /// Hand this to the coordinator ([`Coordinator::feedback`], or `feedback_async`),
+    /// then call [`Call::step`].
+    Feedback(Feedback),
     /// The call is over.
     Done(Result<ApiResponse<T>, CallError>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Next: ask the rate limiter.
-    NeedPermit,
-    /// Permit granted (maybe after a sleep): next, sign and send.
-    Permitted,
+    /// Next: ask for admission.
+    Start,
+    /// An admission request is out; waiting for [`Call::on_admission`].
+    AwaitingAdmission,
+    /// Sleeping until the booked slot; next, send (or fetch the stamped Sequence).
+    SleepingForSlot(Booking),
+    /// Backing off after a failure; next, ask for admission again.
+    Backoff,
     /// A request is out; waiting for [`Call::on_response`].
     AwaitingResponse,
+    /// Feedback is out; next, the step kept in `pending`.
+    AfterFeedback,
     /// The call has returned [`Step::Done`].
     Finished,
 }
 
-/// One operation's call in progress. Both transports drive it with the same loop:
-///
-/// ```text
-/// let mut call = core.call(&op);
-/// let mut step = call.step(clock.now(), rng);
-/// loop {
-///     step = match step {
-///         Step::Sleep(d) => { sleep(d); call.step(clock.now(), rng) }
-///         Step::Send(request) => { let answer = send(request); call.on_response(answer, clock.now(), rng) }
-///         Step::Done(result) => return result,
-///     }
-/// }
-/// ```
+/// One operation's call in progress. Both transports drive it with the loop of the
+/// [module docs](crate::driver).
 ///
 /// A scripted run:
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::{ops::DelForbidStreamRule, ClientCore, Config, Credentials, HttpResponse, Now, Step};
-/// let core = ClientCore::new(Credentials::new(1u32, "secret")?, Config::default())
-///     .without_rate_limiter(); // with it, a retry can also wait for a permit (a Sleep)
-/// let op = DelForbidStreamRule::new("room", "stream")?;
+/// use zego_proto::driver::{Call, Step};
+/// use zego_proto::admission::{Admission, Coordinator};
+/// use zego_proto::clock::Now;
+/// use zego_proto::wire::HttpResponse;
+/// use zego_proto::{ops::ForbidRtcStream, ClientCore, Credentials};
+///
+/// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).no_rate_limit().build();
+/// let op = ForbidRtcStream::new("stream")?;
 /// let mut call = core.call(&op);
 /// let now = Now { unix: Duration::from_secs(1_700_000_000), monotonic: Duration::ZERO };
-/// let Step::Send(request) = call.step(now, &mut rand::rng()) else { unreachable!() };
-/// assert!(request.url().contains("Action=DelForbidStreamRule"));
+/// let rng = &mut rand::rng();
+/// // Admission: the coordinator stamps the Sequence.
+/// let Step::Admit(request) = call.step(now, rng) else { unreachable!() };
+/// let admission = core.coordinator().admit(&request);
+/// let Step::Send(request) = call.on_admission(admission, now, rng) else { unreachable!() };
+/// assert!(request.url().contains("&Sequence="));
 /// // A transient failure: the policy asks for a backoff, then a freshly signed resend.
-/// let busy = HttpResponse::new(200, r#"{"Code":123,"Message":"busy","RequestId":"1"}"#);
-/// let Step::Sleep(backoff) = call.on_response(Ok(busy), now, &mut rand::rng()) else { unreachable!() };
+/// let busy = HttpResponse::new(200, r#"{"Code":30003,"Message":"busy","RequestId":"1"}"#);
+/// let Step::Sleep(backoff) = call.on_response(Ok(busy), now, rng) else { unreachable!() };
 /// let later = Now { unix: now.unix + backoff, monotonic: backoff };
-/// let Step::Send(_) = call.step(later, &mut rand::rng()) else { unreachable!() };
+/// let Step::Admit(again) = call.step(later, rng) else { unreachable!() };
+/// assert!(again.sequence_for.is_none()); // a retry keeps its Sequence
+/// let admission = core.coordinator().admit(&again);
+/// let Step::Send(_) = call.on_admission(admission, later, rng) else { unreachable!() };
 /// let ok = HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"2"}"#);
-/// let Step::Done(Ok(response)) = call.on_response(Ok(ok), later, &mut rand::rng()) else { unreachable!() };
+/// let Step::Done(Ok(response)) = call.on_response(Ok(ok), later, rng) else { unreachable!() };
 /// assert_eq!(response.request_id, "2");
 /// assert_eq!(call.attempts(), 2);
 /// # Ok::<(), zego_proto::ValidationError>(())
@@ -225,15 +292,23 @@ enum State {
 pub struct Call<'a, O: Operation + ?Sized> {
     core: &'a ClientCore,
     op: &'a O,
+    policy: RetryPolicy,
     state: State,
-    retry: Option<RetryState<'a>>,
+    retry: Option<RetryState>,
     attempts: u32,
+    /// The stamped sequence, kept across retries.
+    sequence: Option<Sequence>,
     /// The last request's signature, scrubbed from transport messages.
     signature: Option<Signature>,
+    sent_at: Duration,
     last_outcome: Option<AttemptOutcome>,
+    /// The failure a retry is for, reported if the retry cannot be admitted in time.
+    last_failure: Option<CallErrorKind>,
+    /// The state and step to resume after a [`Step::Feedback`].
+    pending: Option<(State, Step<'a, O::Output>)>,
 }
 
-impl<O: Operation + ?Sized> Call<'_, O> {
+impl<'a, O: Operation + ?Sized> Call<'a, O> {
     /// Requests sent so far.
     pub fn attempts(&self) -> u32 {
         self.attempts
@@ -244,75 +319,162 @@ impl<O: Operation + ?Sized> Call<'_, O> {
         self.last_outcome
     }
 
+    /// The `Sequence` the call carries, once stamped (or the operation's explicit one).
+    pub fn sequence(&self) -> Option<Sequence> {
+        match self.op.sequencing() {
+            Sequencing::Explicit(sequence) => Some(sequence),
+            _ => self.sequence,
+        }
+    }
+
     /// The operation's action name.
     pub fn action(&self) -> &str {
         self.op.action()
     }
 
-    /// Advances the call at time `now`: at the start and after every [`Step::Sleep`].
-    pub fn step<R: RngCore + ?Sized>(&mut self, now: Now, rng: &mut R) -> Step<O::Output> {
-        if self.state == State::NeedPermit {
-            self.state = State::Permitted;
-            if let Some(limiter) = &self.core.limiter {
-                let key = RateLimitKey {
-                    app_id: self.core.credentials.app_id(),
-                    environment: self.core.config.environment(),
-                    group: self.op.rate_limit_group(),
-                };
-                let wait = limiter.reserve(key, now.monotonic);
-                if !wait.is_zero() {
-                    return Step::Sleep(wait);
-                }
-            }
-        }
-        match self.state {
-            State::Permitted => self.send(now, rng),
-            State::AwaitingResponse => self.finish(Err(CallError::new(
-                self.op.action(),
-                CallErrorKind::Transport(TransportError::new(
-                    TransportErrorKind::Other,
-                    "driver error: step() called before on_response() reported the outcome of the request",
-                )),
-                self.attempts,
-                StopReason::NotRetryable,
-            ))),
-            State::NeedPermit | State::Finished => self.finish(Err(CallError::new(
-                self.op.action(),
-                CallErrorKind::Transport(TransportError::new(
-                    TransportErrorKind::Other,
-                    "driver error: step() called after the call was done",
-                )),
-                self.attempts,
-                StopReason::NotRetryable,
-            ))),
+    fn key(&self) -> RateLimitKey {
+        RateLimitKey {
+            app_id: self.core.credentials.app_id(),
+            environment: self.core.config.environment(),
+            group: self.op.rate_limit_group(),
         }
     }
 
-    fn send<R: RngCore + ?Sized>(&mut self, now: Now, rng: &mut R) -> Step<O::Output> {
+    /// The streams to stamp a sequence for, while the call still needs one.
+    fn needs_sequence(&self) -> Option<&'a [String]> {
+        match self.op.sequencing() {
+            Sequencing::Stamped(streams) if self.sequence.is_none() => Some(streams),
+            _ => None,
+        }
+    }
+
+    /// Advances the call at time `now`: at the start, after every [`Step::Sleep`] and
+    /// after every [`Step::Feedback`].
+    pub fn step<R: RngCore + ?Sized>(&mut self, now: Now, rng: &mut R) -> Step<'a, O::Output> {
+        match self.state {
+            State::Start | State::Backoff => self.admit(now, None),
+            State::SleepingForSlot(booking) => {
+                if self.needs_sequence().is_some() {
+                    self.admit(now, Some(booking))
+                } else {
+                    self.send(now, rng)
+                }
+            }
+            State::AfterFeedback => match self.pending.take() {
+                Some((state, step)) => {
+                    self.state = state;
+                    step
+                }
+                None => self.misuse("the step after feedback was lost"),
+            },
+            State::AwaitingAdmission => {
+                self.misuse("step() called before on_admission() reported the coordinator's answer")
+            }
+            State::AwaitingResponse => self
+                .misuse("step() called before on_response() reported the outcome of the request"),
+            State::Finished => self.misuse("step() called after the call was done"),
+        }
+    }
+
+    fn admit(&mut self, now: Now, booking: Option<Booking>) -> Step<'a, O::Output> {
+        let mut request = AdmissionRequest::new(self.key(), now.unix);
+        request.sequence_for = self.needs_sequence();
+        request.booking = booking;
+        request.max_wait = self
+            .retry
+            .as_ref()
+            .and_then(|retry| retry.time_left(now.monotonic));
+        self.state = State::AwaitingAdmission;
+        Step::Admit(request)
+    }
+
+    /// Reports the coordinator's answer to the last [`Step::Admit`].
+    pub fn on_admission<R: RngCore + ?Sized>(
+        &mut self,
+        answer: Result<Admission, AdmissionError>,
+        now: Now,
+        rng: &mut R,
+    ) -> Step<'a, O::Output> {
+        if self.state != State::AwaitingAdmission {
+            return self.misuse("on_admission() called without an admission request out");
+        }
+        match answer {
+            Ok(Admission::Go { sequence }) => {
+                if self.needs_sequence().is_some() {
+                    match sequence {
+                        Some(sequence) => self.sequence = Some(sequence),
+                        None => {
+                            return self.misuse(
+                                "the coordinator admitted a sequenced call without a Sequence",
+                            )
+                        }
+                    }
+                }
+                self.send(now, rng)
+            }
+            Ok(Admission::Wait { delay, booking }) => {
+                tracing::trace!(delay_ms = millis(delay), "waiting for a rate-limit slot");
+                self.state = State::SleepingForSlot(booking);
+                Step::Sleep(delay)
+            }
+            Ok(Admission::Refused { earliest }) => {
+                tracing::debug!(
+                    earliest_ms = millis(earliest),
+                    "no rate-limit slot in time for a retry"
+                );
+                let reason = self
+                    .retry
+                    .as_ref()
+                    .map_or(StopReason::DeadlineExceeded, RetryState::out_of_time);
+                let kind = self.last_failure.take().unwrap_or_else(|| {
+                    CallErrorKind::Admission(AdmissionError::new(
+                        "the coordinator has no slot within the call's time limit",
+                    ))
+                });
+                self.finish(Err(CallError::new(
+                    self.op.action(),
+                    kind,
+                    self.attempts,
+                    reason,
+                )))
+            }
+            Err(error) => {
+                tracing::debug!(%error, "admission failed");
+                self.fail(CallErrorKind::Admission(error), now, rng)
+            }
+        }
+    }
+
+    fn send<R: RngCore + ?Sized>(&mut self, now: Now, rng: &mut R) -> Step<'a, O::Output> {
         let core = self.core;
-        match prepare(
+        match prepare_stamped(
             self.op,
             &core.config,
             &core.credentials,
             now.unix_secs(),
-            rng,
+            self.sequence,
+            Nonce::generate(rng),
         ) {
             Err(e) => self.finish(Err(CallError::validation(self.op.action(), e))),
             Ok(request) => {
                 self.attempts += 1;
                 if self.retry.is_none() {
-                    let sequenced = self.op.sequence().is_some();
-                    self.retry = Some(
-                        core.retry
-                            .begin(now.monotonic, sequenced)
-                            .with_budget(&core.budget),
-                    );
+                    self.retry = Some(self.begin_retries(now));
                 }
+                tracing::trace!(attempt = self.attempts, url = %request.redacted_url(), "sending");
                 self.signature = Some(request.signature());
+                self.sent_at = now.monotonic;
                 self.state = State::AwaitingResponse;
                 Step::Send(request)
             }
         }
+    }
+
+    fn begin_retries(&self, now: Now) -> RetryState {
+        let sequenced = !matches!(self.op.sequencing(), Sequencing::None);
+        self.policy
+            .begin(now.monotonic, sequenced)
+            .with_budget(Arc::clone(&self.core.budget))
     }
 
     /// Reports the outcome of the request from the last [`Step::Send`].
@@ -321,11 +483,13 @@ impl<O: Operation + ?Sized> Call<'_, O> {
         outcome: Result<HttpResponse, TransportError>,
         now: Now,
         rng: &mut R,
-    ) -> Step<O::Output> {
+    ) -> Step<'a, O::Output> {
         if self.state != State::AwaitingResponse {
-            return self.step(now, rng);
+            return self.misuse("on_response() called without a request out");
         }
-        let (failure, kind) = match outcome {
+        let latency_ms = millis(now.monotonic.saturating_sub(self.sent_at));
+        let attempt = self.attempts;
+        let kind = match outcome {
             Ok(response) => {
                 let parsed = parse_response(self.op, &response);
                 let code = match &parsed {
@@ -333,6 +497,13 @@ impl<O: Operation + ?Sized> Call<'_, O> {
                     Err(ResponseError::Api(api)) => Some(api.code.code()),
                     Err(_) => None,
                 };
+                tracing::debug!(
+                    attempt,
+                    http_status = response.status,
+                    code,
+                    latency_ms,
+                    "attempt answered"
+                );
                 self.last_outcome = Some(AttemptOutcome::Answered {
                     http_status: response.status,
                     code,
@@ -342,53 +513,105 @@ impl<O: Operation + ?Sized> Call<'_, O> {
                         self.core.budget.record_success(now.monotonic);
                         return self.finish(Ok(ok));
                     }
-                    Err(e) => (AttemptFailure::Answer(e.class()), CallErrorKind::from(e)),
+                    Err(e) => CallErrorKind::Response(e),
                 }
             }
             Err(e) => {
+                tracing::debug!(
+                    attempt,
+                    transport_error = e.kind().as_str(),
+                    latency_ms,
+                    "attempt failed"
+                );
                 self.last_outcome = Some(AttemptOutcome::Failed(e.kind()));
                 let e = match &self.signature {
                     Some(sig) => e.scrub(sig.expose()),
                     None => e,
                 };
-                let failure = match e.kind() {
-                    TransportErrorKind::Connect => AttemptFailure::Connect,
-                    TransportErrorKind::Timeout => AttemptFailure::Timeout,
-                    TransportErrorKind::Interrupted => AttemptFailure::Interrupted,
-                    _ => AttemptFailure::Answer(ErrorClass::Other),
-                };
-                (failure, CallErrorKind::Transport(e))
+                CallErrorKind::Transport(e)
             }
         };
+        let feedback = match &kind {
+            CallErrorKind::Response(e) if e.class() == ErrorClass::RateLimited => {
+                let code = match e {
+                    ResponseError::Api(api) => api.code.code(),
+                    _ => 429,
+                };
+                Some(Feedback::RateLimited {
+                    key: self.key(),
+                    code,
+                })
+            }
+            _ => None,
+        };
+        let next = self.fail(kind, now, rng);
+        match feedback {
+            Some(feedback) => {
+                self.pending = Some((self.state, next));
+                self.state = State::AfterFeedback;
+                Step::Feedback(feedback)
+            }
+            None => next,
+        }
+    }
+
+    /// A failed attempt (or admission): retry after a backoff, or stop.
+    fn fail<R: RngCore + ?Sized>(
+        &mut self,
+        kind: CallErrorKind,
+        now: Now,
+        rng: &mut R,
+    ) -> Step<'a, O::Output> {
+        if self.retry.is_none() {
+            self.retry = Some(self.begin_retries(now));
+        }
+        let failure = kind.attempt_failure();
         let decision = match &mut self.retry {
             Some(retry) => retry.on_failure(failure, now.monotonic, rng),
             None => RetryDecision::Stop(StopReason::NotRetryable),
         };
         match decision {
             RetryDecision::RetryAfter(delay) => {
-                // Back off, then queue for a fresh rate-limit permit like any request.
-                self.state = State::NeedPermit;
+                tracing::trace!(delay_ms = millis(delay), "backing off");
+                self.last_failure = Some(kind);
+                self.state = State::Backoff;
                 Step::Sleep(delay)
             }
             RetryDecision::Stop(reason) => {
                 let error = CallError::new(self.op.action(), kind, self.attempts, reason);
+                tracing::debug!(attempts = self.attempts, error = %error, "call failed");
                 self.finish(Err(error))
             }
         }
     }
 
-    fn finish(&mut self, result: Result<ApiResponse<O::Output>, CallError>) -> Step<O::Output> {
+    fn misuse(&mut self, message: &'static str) -> Step<'a, O::Output> {
+        self.finish(Err(CallError::new(
+            self.op.action(),
+            CallErrorKind::Driver(DriverError::new(message)),
+            self.attempts,
+            StopReason::NotRetryable,
+        )))
+    }
+
+    fn finish(&mut self, result: Result<ApiResponse<O::Output>, CallError>) -> Step<'a, O::Output> {
         self.state = State::Finished;
         Step::Done(result)
     }
 }
 
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::{Clock, ManualClock};
+    use crate::admission::LocalCoordinator;
+    use crate::clock::ManualClock;
+    use crate::codes::ReturnCode;
+    use crate::encode::decode_query;
     use crate::ops::{ForbidRtcStreams, SetForbidStreamRule};
-    use crate::{decode_query, ReturnCode};
     use rand::rngs::SmallRng;
     use rand::SeedableRng;
 
@@ -410,33 +633,47 @@ mod tests {
         ))
     }
 
-    fn core() -> ClientCore {
-        ClientCore::new(
-            Credentials::new(9u32, "topsecret").unwrap(),
-            Config::default(),
-        )
+    const START: Duration = Duration::from_secs(1_700_000_000);
+
+    /// A core whose coordinator paces on `clock` and has its own sequences.
+    fn core_on(clock: &Arc<ManualClock>, limited: bool) -> ClientCore {
+        let mut coordinator = LocalCoordinator::new().with_clock(clock.clone());
+        if !limited {
+            coordinator = coordinator.unlimited();
+        }
+        ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+            .clock(clock.clone())
+            .coordinator(Arc::new(coordinator))
+            .build()
     }
 
-    /// Drives a call like a transport would, against scripted outcomes; returns the
-    /// result, the URLs sent and the total time slept.
+    /// What a scripted run did.
+    struct Run<T> {
+        result: Result<ApiResponse<T>, CallError>,
+        sent: Vec<String>,
+        slept: Duration,
+        feedback: Vec<Feedback>,
+    }
+
+    /// Drives a call like a transport would, against scripted outcomes; every request
+    /// takes 20 ms.
     fn drive<O: Operation>(
         core: &ClientCore,
+        clock: &ManualClock,
         op: &O,
         mut outcomes: Vec<Outcome>,
-    ) -> (
-        Result<ApiResponse<O::Output>, CallError>,
-        Vec<String>,
-        Duration,
-    ) {
-        let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
+    ) -> Run<O::Output> {
         let mut rng = SmallRng::seed_from_u64(1);
         outcomes.reverse();
-        let mut sent = Vec::new();
-        let mut slept = Duration::ZERO;
+        let (mut sent, mut slept, mut feedback) = (Vec::new(), Duration::ZERO, Vec::new());
         let mut call = core.call(op);
         let mut step = call.step(clock.now(), &mut rng);
         loop {
             step = match step {
+                Step::Admit(request) => {
+                    let answer = core.coordinator().admit(&request);
+                    call.on_admission(answer, clock.now(), &mut rng)
+                }
                 Step::Sleep(d) => {
                     clock.advance(d);
                     slept += d;
@@ -448,9 +685,27 @@ mod tests {
                     let outcome = outcomes.pop().expect("more requests than scripted");
                     call.on_response(outcome, clock.now(), &mut rng)
                 }
-                Step::Done(result) => return (result, sent, slept),
+                Step::Feedback(f) => {
+                    core.coordinator().feedback(&f);
+                    feedback.push(f);
+                    call.step(clock.now(), &mut rng)
+                }
+                Step::Done(result) => {
+                    return Run {
+                        result,
+                        sent,
+                        slept,
+                        feedback,
+                    }
+                }
             }
         }
+    }
+
+    fn setup(limited: bool) -> (Arc<ManualClock>, ClientCore) {
+        let clock = Arc::new(ManualClock::new(START));
+        let core = core_on(&clock, limited);
+        (clock, core)
     }
 
     fn param(url: &str, key: &str) -> String {
@@ -463,31 +718,100 @@ mod tests {
     }
 
     #[test]
-    fn retries_re_sign_but_keep_the_sequence() {
-        let core = core();
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(42)).unwrap();
-        let (result, sent, _) = drive(&core, &op, vec![code(30003), code(42003), ok()]);
-        assert!(result.is_ok());
-        assert_eq!(sent.len(), 3);
-        let nonces: std::collections::HashSet<_> =
-            sent.iter().map(|u| param(u, "SignatureNonce")).collect();
+    fn the_sequence_is_stamped_once_and_kept_across_retries() {
+        let (clock, core) = setup(true);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &op, vec![code(30003), code(42003), ok()]);
+        assert!(run.result.is_ok());
+        assert_eq!(run.sent.len(), 3);
+        let nonces: std::collections::HashSet<_> = run
+            .sent
+            .iter()
+            .map(|u| param(u, "SignatureNonce"))
+            .collect();
         assert_eq!(nonces.len(), 3, "every attempt has a fresh nonce");
-        assert!(sent.iter().all(|u| param(u, "Sequence") == "42"));
+        let sequences: std::collections::HashSet<_> =
+            run.sent.iter().map(|u| param(u, "Sequence")).collect();
+        assert_eq!(sequences.len(), 1, "{sequences:?}");
+        assert_eq!(
+            sequences.into_iter().next().unwrap(),
+            (START.as_millis()).to_string()
+        );
+    }
+
+    #[test]
+    fn an_explicit_sequence_is_sent_as_is() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"])
+            .unwrap()
+            .with_sequence(Sequence::new(42));
+        let run = drive(&core, &clock, &op, vec![ok()]);
+        assert_eq!(param(&run.sent[0], "Sequence"), "42");
+    }
+
+    #[test]
+    fn the_sequence_is_taken_after_the_wait_for_a_slot() {
+        let (clock, core) = setup(true);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let mut rng = SmallRng::seed_from_u64(2);
+        // Two calls queue for slots before either is sent: the second waits 50 ms.
+        let mut first = core.call(&op);
+        let mut second = core.call(&op);
+        let Step::Admit(r1) = first.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let Step::Admit(r2) = second.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a1 = core.coordinator().admit(&r1);
+        let a2 = core.coordinator().admit(&r2);
+        let Step::Send(_) = first.on_admission(a1, clock.now(), &mut rng) else {
+            panic!()
+        };
+        let Step::Sleep(wait) = second.on_admission(a2, clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert_eq!(wait, Duration::from_millis(50));
+        assert_eq!(second.sequence(), None, "no sequence before the wait");
+        clock.advance(wait);
+        let Step::Admit(back) = second.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert!(back.booking.is_some() && back.sequence_for.is_some());
+        let a = core.coordinator().admit(&back);
+        let Step::Send(request) = second.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        let sequence: u64 = param(request.url(), "Sequence").parse().unwrap();
+        assert_eq!(u128::from(sequence), (START + wait).as_millis());
+        assert!(Some(Sequence::new(sequence)) > first.sequence());
     }
 
     #[test]
     fn non_retryable_codes_stop_at_once_with_the_api_error() {
-        let core = core();
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
-        let (result, sent, _) = drive(&core, &op, vec![code(30006)]);
-        let err = result.unwrap_err();
-        // The core records what the attempt got, for the drivers' logs.
-        let unlimited = core.clone().without_rate_limiter();
-        let mut call = unlimited.call(&op);
-        let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
+        let (clock, core) = setup(true);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &op, vec![code(30006)]);
+        let err = run.result.unwrap_err();
+        assert_eq!(run.sent.len(), 1);
+        assert_eq!(err.code(), Some(ReturnCode::InvalidStreamIdList));
+        assert_eq!(err.attempts(), 1);
+        assert_eq!(err.stop_reason(), Some(StopReason::NotRetryable));
+        assert!(!err.class().is_retryable());
+    }
+
+    #[test]
+    fn the_last_outcome_is_recorded_for_logs() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
         let mut rng = SmallRng::seed_from_u64(1);
+        let mut call = core.call(&op);
         assert!(call.last_outcome().is_none());
-        let _ = call.step(clock.now(), &mut rng);
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&r);
+        let _ = call.on_admission(a, clock.now(), &mut rng);
         let _ = call.on_response(code(30006), clock.now(), &mut rng);
         assert_eq!(
             call.last_outcome(),
@@ -496,41 +820,66 @@ mod tests {
                 code: Some(30006)
             })
         );
-        assert_eq!(sent.len(), 1);
-        assert_eq!(err.code(), Some(ReturnCode::InvalidStreamIdList));
-        assert_eq!(err.attempts(), 1);
-        assert_eq!(err.stop_reason(), Some(StopReason::NotRetryable));
     }
 
     #[test]
     fn exhausted_retries_report_the_last_failure_and_count() {
-        let core = core();
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
-        let (result, sent, _) = drive(&core, &op, vec![code(1); 5]);
-        let err = result.unwrap_err();
-        assert_eq!(sent.len(), 5);
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &op, vec![code(1); 5]);
+        let err = run.result.unwrap_err();
+        assert_eq!(run.sent.len(), 5);
         assert_eq!(err.attempts(), 5);
         assert_eq!(err.stop_reason(), Some(StopReason::AttemptsExhausted));
         assert!(err.to_string().contains("after 5 attempts"), "{err}");
     }
 
     #[test]
-    fn rate_limited_answers_back_off_longer() {
-        let core = core().without_rate_limiter();
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
-        let (result, _, slept) = drive(&core, &op, vec![code(30002), ok()]);
-        assert!(result.is_ok());
-        assert!(slept >= Duration::from_millis(250), "{slept:?}");
+    fn rate_limited_answers_back_off_longer_and_push_the_group_back() {
+        let (clock, core) = setup(true);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &op, vec![code(30002), ok()]);
+        assert!(run.result.is_ok(), "{:?}", run.result);
+        assert_eq!(
+            run.feedback,
+            [Feedback::RateLimited {
+                key: RateLimitKey {
+                    app_id: crate::AppId::new(9),
+                    environment: crate::Environment::Production,
+                    group: crate::RateLimitGroup::StreamForbid
+                },
+                code: 30002
+            }]
+        );
+        // The backoff, then the rest of the 1 s penalty, before the retry.
+        assert!(run.slept >= Duration::from_millis(980), "{:?}", run.slept);
+        // Feedback is given even when the call stops there.
+        let never = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+            .clock(clock.clone())
+            .coordinator(core.coordinator().clone())
+            .retry_policy(RetryPolicy::never())
+            .build();
+        let run = drive(&never, &clock, &op, vec![code(206)]);
+        assert_eq!(run.feedback.len(), 1);
+        assert_eq!(run.result.unwrap_err().class(), ErrorClass::RateLimited);
     }
 
     #[test]
     fn transport_messages_never_carry_the_signature() {
-        let core = core().with_retry_policy(RetryPolicy::never());
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
-        let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
+        let (clock, core) = setup(false);
+        let core = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+            .clock(clock.clone())
+            .coordinator(core.coordinator().clone())
+            .retry_policy(RetryPolicy::never())
+            .build();
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
         let mut rng = SmallRng::seed_from_u64(1);
         let mut call = core.call(&op);
-        let Step::Send(req) = call.step(clock.now(), &mut rng) else {
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&r);
+        let Step::Send(req) = call.on_admission(a, clock.now(), &mut rng) else {
             panic!()
         };
         let leaky = TransportError::new(
@@ -547,8 +896,8 @@ mod tests {
     }
 
     #[test]
-    fn the_rate_limiter_paces_calls() {
-        let core = core();
+    fn the_coordinator_paces_calls() {
+        let (clock, core) = setup(true);
         let op = SetForbidStreamRule::new(
             "r",
             "s",
@@ -556,15 +905,18 @@ mod tests {
             crate::ops::EffectiveTime::default(),
         )
         .unwrap();
-        let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
         let mut rng = SmallRng::seed_from_u64(1);
         let mut sleeps = Vec::new();
         for _ in 0..3 {
             let mut call = core.call(&op);
-            match call.step(clock.now(), &mut rng) {
+            let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+                panic!()
+            };
+            let a = core.coordinator().admit(&r);
+            match call.on_admission(a, clock.now(), &mut rng) {
                 Step::Sleep(d) => sleeps.push(d),
                 Step::Send(_) => sleeps.push(Duration::ZERO),
-                Step::Done(r) => panic!("{r:?}"),
+                other => panic!("{other:?}"),
             }
         }
         assert_eq!(
@@ -579,38 +931,122 @@ mod tests {
 
     #[test]
     fn connection_failures_are_retried_and_body_too_large_is_not() {
-        let core = core().without_rate_limiter();
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
         let refused = Err(TransportError::new(TransportErrorKind::Connect, "refused"));
-        let (result, sent, _) = drive(&core, &op, vec![refused, ok()]);
-        assert!(result.is_ok());
-        assert_eq!(sent.len(), 2);
+        let run = drive(&core, &clock, &op, vec![refused, ok()]);
+        assert!(run.result.is_ok());
+        assert_eq!(run.sent.len(), 2);
         let big = Err(TransportError::new(
             TransportErrorKind::BodyTooLarge { limit: 10 },
             "too big",
         ));
-        let (result, sent, _) = drive(&core, &op, vec![big]);
-        assert!(matches!(
-            result.unwrap_err().kind(),
-            CallErrorKind::Transport(_)
-        ));
-        assert_eq!(sent.len(), 1);
+        let run = drive(&core, &clock, &op, vec![big]);
+        let err = run.result.unwrap_err();
+        assert!(matches!(err.kind(), CallErrorKind::Transport(_)));
+        assert_eq!(err.class(), ErrorClass::Other);
+        assert_eq!(run.sent.len(), 1);
+    }
+
+    /// A coordinator that fails a given number of times, then admits.
+    #[derive(Debug)]
+    struct Flaky(std::sync::atomic::AtomicU32);
+
+    impl Coordinator for Flaky {
+        fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Admission, AdmissionError> {
+            use std::sync::atomic::Ordering;
+            if self.0.load(Ordering::SeqCst) > 0 {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+                return Err(AdmissionError::new("store unreachable"));
+            }
+            Ok(Admission::Go {
+                sequence: request.sequence_for.map(|_| Sequence::new(7)),
+            })
+        }
     }
 
     #[test]
-    fn driver_misuse_is_an_error_not_a_panic() {
-        let core = core();
-        let op = ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap();
-        let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
+    fn a_failing_coordinator_is_retried_then_reported_and_nothing_is_sent_unadmitted() {
+        let clock = Arc::new(ManualClock::new(START));
+        let flaky = |failures| {
+            ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+                .clock(clock.clone())
+                .coordinator(Arc::new(Flaky(std::sync::atomic::AtomicU32::new(failures))))
+                .build()
+        };
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&flaky(2), &clock, &op, vec![ok()]);
+        assert!(run.result.is_ok());
+        assert_eq!(run.sent.len(), 1);
+        assert_eq!(param(&run.sent[0], "Sequence"), "7");
+        let run = drive(&flaky(100), &clock, &op, vec![]);
+        let err = run.result.unwrap_err();
+        assert!(run.sent.is_empty());
+        assert_eq!(err.attempts(), 0);
+        assert!(matches!(err.kind(), CallErrorKind::Admission(_)), "{err}");
+        assert!(err.class().is_retryable());
+        assert_eq!(err.stop_reason(), Some(StopReason::AttemptsExhausted));
+    }
+
+    #[test]
+    fn a_retry_that_cannot_be_admitted_inside_the_window_stops() {
+        let (clock, core) = setup(true);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        // Fill the group's queue 20 s ahead, as a long bulk run would.
+        let key = RateLimitKey {
+            app_id: crate::AppId::new(9),
+            environment: crate::Environment::Production,
+            group: crate::RateLimitGroup::StreamForbid,
+        };
         let mut rng = SmallRng::seed_from_u64(1);
         let mut call = core.call(&op);
-        assert!(matches!(call.step(clock.now(), &mut rng), Step::Send(_)));
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&r);
+        let Step::Send(_) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        for _ in 0..400 {
+            let _ = core
+                .coordinator()
+                .admit(&AdmissionRequest::new(key, clock.now().unix));
+        }
+        let Step::Sleep(backoff) = call.on_response(code(30003), clock.now(), &mut rng) else {
+            panic!()
+        };
+        clock.advance(backoff);
+        let Step::Admit(retry) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert!(retry.max_wait.is_some_and(|w| w < Duration::from_secs(8)));
+        let a = core.coordinator().admit(&retry);
+        let Step::Done(Err(err)) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert_eq!(err.stop_reason(), Some(StopReason::SequenceWindowClosing));
+        assert_eq!(err.code().map(ReturnCode::code), Some(30003), "{err}");
+        assert_eq!(err.attempts(), 1);
+    }
+
+    #[test]
+    fn driver_misuse_is_a_driver_error_not_a_panic() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut call = core.call(&op);
+        assert!(matches!(call.step(clock.now(), &mut rng), Step::Admit(_)));
+        let Step::Done(Err(err)) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert!(matches!(err.kind(), CallErrorKind::Driver(_)), "{err}");
+        assert!(!err.class().is_retryable());
         assert!(matches!(
             call.step(clock.now(), &mut rng),
             Step::Done(Err(_))
         ));
         assert!(matches!(
-            call.step(clock.now(), &mut rng),
+            call.on_response(ok(), clock.now(), &mut rng),
             Step::Done(Err(_))
         ));
     }

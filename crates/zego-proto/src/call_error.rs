@@ -2,11 +2,12 @@
 
 use std::fmt;
 
+use crate::admission::AdmissionError;
 use crate::codes::{ErrorClass, ReturnCode};
 use crate::error::ValidationError;
-use crate::response::{ApiError, DataError, ResponseError};
-use crate::retry::StopReason;
-use crate::transport_error::TransportError;
+use crate::response::{ApiError, ResponseError};
+use crate::retry::{AttemptFailure, StopReason};
+use crate::transport_error::{TransportError, TransportErrorKind};
 
 /// The stage at which a call failed.
 #[non_exhaustive]
@@ -14,43 +15,88 @@ use crate::transport_error::TransportError;
 pub enum CallErrorKind {
     /// The request was refused before sending.
     Validation(ValidationError),
+    /// The coordinator could not admit the request: nothing was sent.
+    Admission(AdmissionError),
     /// No HTTP answer (connect, timeout, broken connection, oversized body).
     Transport(TransportError),
-    /// An HTTP answer that is not a ZEGO envelope.
-    Http {
-        /// The HTTP status.
-        status: u16,
-        /// The start of the body.
-        snippet: String,
-    },
-    /// ZEGO answered with a non-zero code.
-    Api(ApiError),
-    /// Code 0 with a `Data` of the wrong shape.
-    Data {
-        /// What was wrong.
-        error: DataError,
-        /// The server's `RequestId`.
-        request_id: String,
-    },
+    /// An HTTP answer that is not a success: a ZEGO error code, a body that is not a ZEGO
+    /// envelope, or a `Data` of the wrong shape.
+    Response(ResponseError),
+    /// The driver running the call broke the state machine's protocol (a bug in the
+    /// transport crate or a custom driver, not a network problem).
+    Driver(DriverError),
 }
 
-impl From<ResponseError> for CallErrorKind {
-    fn from(e: ResponseError) -> Self {
-        match e {
-            ResponseError::Api(api) => Self::Api(api),
-            ResponseError::NotAnEnvelope { status, snippet } => Self::Http { status, snippet },
-            ResponseError::Data { source, request_id } => Self::Data {
-                error: source,
-                request_id,
+impl CallErrorKind {
+    /// The failure as the retry policy sees it: the one classification behind both the
+    /// policy's decisions and [`CallError::class`].
+    pub fn attempt_failure(&self) -> AttemptFailure {
+        match self {
+            Self::Validation(_) => AttemptFailure::Answer(ErrorClass::BadRequest),
+            Self::Admission(_) => AttemptFailure::Admission,
+            Self::Transport(e) => match e.kind() {
+                TransportErrorKind::Connect => AttemptFailure::Connect,
+                TransportErrorKind::Timeout => AttemptFailure::Timeout,
+                TransportErrorKind::Interrupted => AttemptFailure::Interrupted,
+                // An oversized body, a request the HTTP stack refused, anything else:
+                // sending it again would fail the same way.
+                _ => AttemptFailure::Answer(ErrorClass::Other),
             },
+            Self::Response(e) => AttemptFailure::Answer(e.class()),
+            Self::Driver(_) => AttemptFailure::Answer(ErrorClass::Other),
+        }
+    }
+
+    /// A short stable name of the stage, for logs and JSON.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation",
+            Self::Admission(_) => "admission",
+            Self::Transport(_) => "transport",
+            Self::Response(ResponseError::Api(_)) => "api",
+            Self::Response(ResponseError::NotAnEnvelope { .. }) => "http",
+            Self::Response(_) => "data",
+            Self::Driver(_) => "driver",
         }
     }
 }
 
+/// A driver broke the call state machine's protocol, e.g. called `step` while a request
+/// was out.
+///
+/// ```
+/// let err = zego_proto::driver::DriverError::new("step() called after the call was done");
+/// assert_eq!(err.to_string(), "driver error: step() called after the call was done");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverError {
+    message: &'static str,
+}
+
+impl DriverError {
+    /// An error described by `message`.
+    pub const fn new(message: &'static str) -> Self {
+        Self { message }
+    }
+
+    /// The description.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "driver error: {}", self.message)
+    }
+}
+
+impl std::error::Error for DriverError {}
+
 /// An operation that did not succeed, after every attempt the retry policy allowed.
 ///
 /// ```
-/// use zego_proto::{CallError, CallErrorKind, ErrorClass, Problem, ValidationError};
+/// use zego_proto::{CallError, ErrorClass, Problem, ValidationError};
 /// let err = CallError::validation("ForbidRTCStreams", ValidationError::new("StreamId[]", Problem::Empty));
 /// assert_eq!(err.attempts(), 0);
 /// assert_eq!(err.class(), ErrorClass::BadRequest);
@@ -84,7 +130,8 @@ impl CallError {
         }
     }
 
-    /// The action that failed.
+    /// The action that failed (empty for a [`ValidationError`] converted with `?`, which
+    /// does not know its action).
     pub fn action(&self) -> &str {
         &self.action
     }
@@ -99,7 +146,7 @@ impl CallError {
         self.attempts
     }
 
-    /// Why retrying stopped, if anything was sent.
+    /// Why retrying stopped, if the call got that far.
     pub fn stop_reason(&self) -> Option<StopReason> {
         self.stop
     }
@@ -107,7 +154,7 @@ impl CallError {
     /// The API error, if ZEGO answered with a non-zero code.
     pub fn api_error(&self) -> Option<&ApiError> {
         match &self.kind {
-            CallErrorKind::Api(api) => Some(api),
+            CallErrorKind::Response(ResponseError::Api(api)) => Some(api),
             _ => None,
         }
     }
@@ -117,36 +164,46 @@ impl CallError {
         self.api_error().map(|e| e.code)
     }
 
-    /// How to handle the failure: validation errors are `BadRequest`, transport failures
-    /// and 5xx pages `Transient`, API errors their code's class.
-    pub fn class(&self) -> ErrorClass {
+    /// The server's `RequestId`, if an answer carried one.
+    pub fn request_id(&self) -> Option<&str> {
         match &self.kind {
-            CallErrorKind::Validation(_) => ErrorClass::BadRequest,
-            CallErrorKind::Transport(_) => ErrorClass::Transient,
-            CallErrorKind::Http { status, .. } if *status >= 500 => ErrorClass::Transient,
-            CallErrorKind::Http { status: 429, .. } => ErrorClass::RateLimited,
-            CallErrorKind::Api(api) => api.class(),
-            CallErrorKind::Http { .. } | CallErrorKind::Data { .. } => ErrorClass::Other,
+            CallErrorKind::Response(ResponseError::Api(api)) => Some(api.request_id.as_str()),
+            CallErrorKind::Response(ResponseError::Data { request_id, .. }) => {
+                Some(request_id.as_str())
+            }
+            _ => None,
         }
+        .filter(|id| !id.is_empty())
+    }
+
+    /// How to handle the failure. The same classification the retry policy decides
+    /// from: [`ErrorClass::is_retryable`] is true exactly for the failures the default
+    /// [`RetryPolicy`](crate::RetryPolicy) retries (rate limits, transient codes, 5xx
+    /// pages, connections that failed, timeouts, coordinator errors, clock errors), and
+    /// false for oversized bodies, driver bugs and every permanent code.
+    pub fn class(&self) -> ErrorClass {
+        self.kind.attempt_failure().class()
+    }
+}
+
+impl From<ValidationError> for CallError {
+    /// A validation failure of an unnamed action (for `?` on an operation's constructor).
+    fn from(error: ValidationError) -> Self {
+        Self::validation(String::new(), error)
     }
 }
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.action)?;
+        if !self.action.is_empty() {
+            write!(f, "{}: ", self.action)?;
+        }
         match &self.kind {
             CallErrorKind::Validation(e) => return write!(f, "refused before sending: {e}"),
+            CallErrorKind::Admission(e) => write!(f, "{e}")?,
             CallErrorKind::Transport(e) => write!(f, "transport error: {e}")?,
-            CallErrorKind::Http { status, snippet } => {
-                write!(
-                    f,
-                    "HTTP {status} with a body that is not a ZEGO response: {snippet:?}"
-                )?;
-            }
-            CallErrorKind::Api(e) => write!(f, "{e}")?,
-            CallErrorKind::Data { error, request_id } => {
-                write!(f, "{error} (RequestId: {request_id})")?;
-            }
+            CallErrorKind::Response(e) => write!(f, "{e}")?,
+            CallErrorKind::Driver(e) => write!(f, "{e}")?,
         }
         let plural = if self.attempts == 1 { "" } else { "s" };
         write!(f, " (after {} attempt{plural}", self.attempts)?;
@@ -161,10 +218,89 @@ impl std::error::Error for CallError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             CallErrorKind::Validation(e) => Some(e),
+            CallErrorKind::Admission(e) => Some(e),
             CallErrorKind::Transport(e) => Some(e),
-            CallErrorKind::Api(e) => Some(e),
-            CallErrorKind::Data { error, .. } => Some(error),
-            CallErrorKind::Http { .. } => None,
+            CallErrorKind::Response(e) => Some(e),
+            CallErrorKind::Driver(e) => Some(e),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for CallError {
+    /// One flat JSON object: `action`, `stage`, `class`, `retryable`, `attempts`,
+    /// `stop_reason`, `message` (the `Display` text), and what the stage adds: `code`,
+    /// `meaning`, `server_message`, `request_id`, `http_status` (API and HTTP answers),
+    /// `field` (validation), `transport_kind` (transport).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("action", &self.action)?;
+        map.serialize_entry("stage", self.kind.stage())?;
+        map.serialize_entry("class", self.class().as_str())?;
+        map.serialize_entry("retryable", &self.class().is_retryable())?;
+        map.serialize_entry("attempts", &self.attempts)?;
+        map.serialize_entry("stop_reason", &self.stop.map(StopReason::as_str))?;
+        map.serialize_entry("message", &self.to_string())?;
+        match &self.kind {
+            CallErrorKind::Validation(e) => map.serialize_entry("field", e.field())?,
+            CallErrorKind::Transport(e) => {
+                map.serialize_entry("transport_kind", e.kind().as_str())?;
+            }
+            CallErrorKind::Response(ResponseError::Api(api)) => {
+                map.serialize_entry("code", &api.code.code())?;
+                map.serialize_entry("meaning", api.code.meaning())?;
+                map.serialize_entry("server_message", &api.message)?;
+                map.serialize_entry("request_id", &api.request_id)?;
+                map.serialize_entry("http_status", &api.http_status)?;
+            }
+            CallErrorKind::Response(ResponseError::NotAnEnvelope { status, .. }) => {
+                map.serialize_entry("http_status", status)?;
+            }
+            CallErrorKind::Response(ResponseError::Data { request_id, .. }) => {
+                map.serialize_entry("request_id", request_id)?;
+            }
+            _ => {}
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Problem;
+    use crate::retry::RetryPolicy;
+
+    fn transport(kind: TransportErrorKind) -> CallErrorKind {
+        CallErrorKind::Transport(TransportError::new(kind, "x"))
+    }
+
+    /// The classification and the default retry policy agree on every kind of failure.
+    #[test]
+    fn class_agrees_with_the_default_policy() {
+        let kinds = [
+            CallErrorKind::Validation(ValidationError::new("StreamId", Problem::Empty)),
+            CallErrorKind::Admission(AdmissionError::new("down")),
+            transport(TransportErrorKind::Connect),
+            transport(TransportErrorKind::Timeout),
+            transport(TransportErrorKind::Interrupted),
+            transport(TransportErrorKind::BodyTooLarge { limit: 1 }),
+            transport(TransportErrorKind::InvalidRequest),
+            transport(TransportErrorKind::Other),
+            CallErrorKind::Driver(DriverError::new("misuse")),
+        ];
+        let policy = RetryPolicy::default();
+        let mut rng = rand::rng();
+        for kind in kinds {
+            let failure = kind.attempt_failure();
+            let mut state = policy.begin(std::time::Duration::ZERO, false);
+            let retried = matches!(
+                state.on_failure(failure, std::time::Duration::ZERO, &mut rng),
+                crate::retry::RetryDecision::RetryAfter(_)
+            );
+            let err = CallError::new("A", kind, 1, StopReason::NotRetryable);
+            assert_eq!(err.class().is_retryable(), retried, "{err}");
         }
     }
 }

@@ -5,6 +5,7 @@
 //! failed callback up to 5 times, after 2, 4, 8, 16 and 32 s, so a handler must be idempotent.
 
 use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
 
 /// The signature ZEGO puts on a callback with this `timestamp` and `nonce`.
 ///
@@ -37,13 +38,8 @@ pub fn verify_callback_signature(
     signature: &str,
 ) -> bool {
     let expected = callback_signature(callback_secret, timestamp, nonce);
-    let received = signature.trim().as_bytes();
-    expected.len() == received.len()
-        && expected
-            .bytes()
-            .zip(received)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b.to_ascii_lowercase()))
-            == 0
+    let received = signature.trim().to_ascii_lowercase();
+    bool::from(expected.as_bytes().ct_eq(received.as_bytes()))
 }
 
 #[cfg(test)]

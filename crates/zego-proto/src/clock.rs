@@ -47,7 +47,7 @@ impl Now {
 /// The machine's clocks: the default.
 ///
 /// ```
-/// use zego_proto::{Clock, SystemClock};
+/// use zego_proto::clock::{Clock, SystemClock};
 /// assert!(SystemClock.unix_time().as_secs() > 1_600_000_000);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -74,7 +74,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::{Clock, ManualClock};
+/// use zego_proto::clock::{Clock, ManualClock};
 /// let clock = ManualClock::new(Duration::from_secs(1_700_000_000));
 /// clock.advance(Duration::from_millis(1500));
 /// assert_eq!(clock.unix_time().as_millis(), 1_700_000_001_500);

@@ -59,6 +59,23 @@ impl fmt::Display for ErrorClass {
     }
 }
 
+/// A return code this SDK version has no name for (see [`ReturnCode::Unknown`]).
+///
+/// ```
+/// use zego_proto::ReturnCode;
+/// let ReturnCode::Unknown(unknown) = ReturnCode::from_code(77) else { unreachable!() };
+/// assert_eq!(unknown.get(), 77);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnknownCode(i64);
+
+impl UnknownCode {
+    /// The number.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
 /// Generates [`ReturnCode`], its conversions and [`ReturnCode::TABLE`] from one list.
 macro_rules! return_codes {
     ($( $variant:ident = $code:literal, $class:ident, $meaning:literal; )*) => {
@@ -81,8 +98,10 @@ macro_rules! return_codes {
                 #[doc = concat!("`", stringify!($code), "`: ", $meaning, ".")]
                 $variant,
             )*
-            /// A code this SDK version does not know.
-            Unknown(i64),
+            /// A code this SDK version does not know. Opaque on purpose: when a later
+            /// version names the code, matching on `Unknown(_)` still compiles; read the
+            /// number with [`ReturnCode::code`] or [`UnknownCode::get`].
+            Unknown(UnknownCode),
         }
 
         impl ReturnCode {
@@ -95,7 +114,7 @@ macro_rules! return_codes {
             pub fn from_code(code: i64) -> Self {
                 match code {
                     $( $code => Self::$variant, )*
-                    other => Self::Unknown(other),
+                    other => Self::Unknown(UnknownCode(other)),
                 }
             }
 
@@ -103,7 +122,7 @@ macro_rules! return_codes {
             pub fn code(self) -> i64 {
                 match self {
                     $( Self::$variant => $code, )*
-                    Self::Unknown(code) => code,
+                    Self::Unknown(code) => code.0,
                 }
             }
 
@@ -242,7 +261,7 @@ mod tests {
     fn unknown_codes_are_kept_verbatim_including_beyond_32_bits() {
         for code in [-1, 6, 99_999, i64::from(u32::MAX) + 5, i64::MAX, i64::MIN] {
             let rc = ReturnCode::from_code(code);
-            assert_eq!(rc, ReturnCode::Unknown(code));
+            assert!(matches!(rc, ReturnCode::Unknown(u) if u.get() == code));
             assert_eq!(rc.code(), code);
             assert_eq!(rc.class(), ErrorClass::Other);
         }

@@ -4,6 +4,7 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Problem, ValidationError};
+use crate::sequence::Sequence;
 
 /// Everything but `A-Z a-z 0-9 - . _ ~` is encoded.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -22,20 +23,61 @@ pub(crate) fn push_encoded(out: &mut String, text: &str) {
     }
 }
 
+/// The one stream-ID check, shared by the operations' constructors (no prefix), the
+/// parameter writer and bulk batching (with the test-environment prefix, which counts
+/// toward the limit): non-empty, and at most 256 bytes on the wire.
+pub(crate) fn check_stream_id(
+    field: &'static str,
+    index: Option<usize>,
+    id: &str,
+    prefix: Option<&str>,
+) -> Result<(), ValidationError> {
+    let problem = if id.is_empty() {
+        Problem::Empty
+    } else {
+        let prefix_len = match prefix {
+            Some(prefix) if !id.starts_with(prefix) => prefix.len(),
+            _ => 0,
+        };
+        let actual = prefix_len + id.len();
+        if actual <= MAX_STREAM_ID_BYTES {
+            return Ok(());
+        }
+        Problem::TooLong {
+            max_bytes: MAX_STREAM_ID_BYTES,
+            actual,
+        }
+    };
+    Err(match index {
+        Some(i) => ValidationError::at(field, i, problem),
+        None => ValidationError::new(field, problem),
+    })
+}
+
 /// Writes an operation's business parameters into the request URL.
 ///
 /// Keys and values are percent-encoded here, so an operation cannot produce a
-/// malformed query, and stream IDs get the test-environment prefix here, so no
-/// operation can forget it.
+/// malformed query; stream IDs get the test-environment prefix here, so no operation can
+/// forget it; and the `Sequence` is the one the call resolved (stamped by the client's
+/// coordinator, or given explicitly), so no operation can send a stale one.
 #[derive(Debug)]
 pub struct ParamWriter<'a> {
     url: &'a mut String,
     stream_prefix: Option<&'a str>,
+    sequence: Option<Sequence>,
 }
 
 impl<'a> ParamWriter<'a> {
-    pub(crate) fn new(url: &'a mut String, stream_prefix: Option<&'a str>) -> Self {
-        Self { url, stream_prefix }
+    pub(crate) fn new(
+        url: &'a mut String,
+        stream_prefix: Option<&'a str>,
+        sequence: Option<Sequence>,
+    ) -> Self {
+        Self {
+            url,
+            stream_prefix,
+            sequence,
+        }
     }
 
     /// Appends `&key=value`.
@@ -52,6 +94,21 @@ impl<'a> ParamWriter<'a> {
         self.param(key, buf.format(value));
     }
 
+    /// Appends `&Sequence=N` with the call's sequence; an error if none was resolved
+    /// (a sequenced operation prepared outside a client without `with_sequence`).
+    pub fn sequence(&mut self) -> Result<(), ValidationError> {
+        let Some(sequence) = self.sequence else {
+            return Err(ValidationError::new(
+                "Sequence",
+                Problem::Invalid {
+                    expected: "a Sequence: give one with `with_sequence`, or send through a client, which stamps one",
+                },
+            ));
+        };
+        self.param_int("Sequence", sequence.get());
+        Ok(())
+    }
+
     /// Appends a stream ID, adding the test-environment prefix when it applies, and checks
     /// the wire length (at most 256 bytes).
     pub fn stream_id(
@@ -60,21 +117,11 @@ impl<'a> ParamWriter<'a> {
         index: Option<usize>,
         id: &str,
     ) -> Result<(), ValidationError> {
+        check_stream_id(key, index, id, self.stream_prefix)?;
         let prefix = match self.stream_prefix {
             Some(prefix) if !id.starts_with(prefix) => prefix,
             _ => "",
         };
-        let actual = prefix.len() + id.len();
-        if actual > MAX_STREAM_ID_BYTES {
-            let problem = Problem::TooLong {
-                max_bytes: MAX_STREAM_ID_BYTES,
-                actual,
-            };
-            return Err(match index {
-                Some(i) => ValidationError::at(key, i, problem),
-                None => ValidationError::new(key, problem),
-            });
-        }
         self.url.push('&');
         push_encoded(self.url, key);
         self.url.push('=');
@@ -86,11 +133,11 @@ impl<'a> ParamWriter<'a> {
 
 /// Splits a URL's query into decoded `(key, value)` pairs, in order.
 ///
-/// The inverse of what [`crate::prepare`] writes: `StreamId%5B%5D` decodes to
+/// The inverse of what [`crate::wire::prepare`] writes: `StreamId%5B%5D` decodes to
 /// `StreamId[]`. `+` is kept as a literal `+` (the SDK never sends it for a space).
 ///
 /// ```
-/// let pairs = zego_proto::decode_query("https://h/?Action=A&StreamId%5B%5D=a%20b&X=")?;
+/// let pairs = zego_proto::wire::decode_query("https://h/?Action=A&StreamId%5B%5D=a%20b&X=")?;
 /// assert_eq!(pairs, vec![
 ///     ("Action".to_owned(), "A".to_owned()),
 ///     ("StreamId[]".to_owned(), "a b".to_owned()),
@@ -138,7 +185,7 @@ mod tests {
     #[test]
     fn stream_prefix_is_added_once() {
         let mut url = String::new();
-        let mut w = ParamWriter::new(&mut url, Some("zegotest-1-"));
+        let mut w = ParamWriter::new(&mut url, Some("zegotest-1-"), None);
         w.stream_id("StreamId", None, "a").unwrap();
         w.stream_id("StreamId", None, "zegotest-1-b").unwrap();
         assert_eq!(url, "&StreamId=zegotest-1-a&StreamId=zegotest-1-b");
@@ -147,7 +194,7 @@ mod tests {
     #[test]
     fn prefixed_length_is_checked() {
         let mut url = String::new();
-        let mut w = ParamWriter::new(&mut url, Some("zegotest-1-"));
+        let mut w = ParamWriter::new(&mut url, Some("zegotest-1-"), None);
         let id = "x".repeat(250);
         let err = w.stream_id("StreamId[]", Some(3), &id).unwrap_err();
         assert_eq!(err.index(), Some(3));

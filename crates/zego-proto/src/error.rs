@@ -48,9 +48,8 @@ pub enum Problem {
 ///
 /// ```
 /// use zego_proto::ops::ForbidRtcStreams;
-/// use zego_proto::Sequence;
 /// let ids: Vec<String> = (0..21).map(|i| format!("s{i}")).collect();
-/// let err = ForbidRtcStreams::new(ids, Sequence::new(1)).unwrap_err();
+/// let err = ForbidRtcStreams::new(ids).unwrap_err();
 /// assert_eq!(err.field(), "StreamId[]");
 /// assert_eq!(err.to_string(), "StreamId[]: 21 entries given, ZEGO accepts 1..=20");
 /// ```

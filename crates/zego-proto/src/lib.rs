@@ -12,20 +12,20 @@
 //!
 //! ```
 //! use zego_proto::ops::{DescribeForbidStreamRules, ForbidRtcStreams};
-//! use zego_proto::{
-//!     parse_response, prepare, Config, Credentials, Endpoint, HttpResponse, SequenceGenerator,
-//! };
+//! use zego_proto::wire::{parse_response, prepare, HttpResponse};
+//! use zego_proto::{Config, Credentials, Endpoint, Sequence};
 //!
 //! let credentials = Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?;
 //! let config = Config::new(Endpoint::custom("http://127.0.0.1:8080")?);
-//! let sequences = SequenceGenerator::new();
-//! let now_ms: u64 = 1_700_000_000_000; // your clock, passed in
+//! let now_secs: u64 = 1_700_000_000; // your clock, passed in
 //!
 //! // 1. Build an operation: invalid input is refused here, naming the field and the limit.
-//! let op = ForbidRtcStreams::new(["cheater-1", "cheater-2"], sequences.next(now_ms))?;
+//! //    A client stamps the Sequence itself; standalone, give one explicitly.
+//! let op = ForbidRtcStreams::new(["cheater-1", "cheater-2"])?
+//!     .with_sequence(Sequence::new(now_secs * 1000));
 //!
 //! // 2. Prepare the signed request; a transport sends exactly `request.url()`.
-//! let request = prepare(&op, &config, &credentials, now_ms / 1000, &mut rand::rng())?;
+//! let request = prepare(&op, &config, &credentials, now_secs, &mut rand::rng())?;
 //! assert!(request.url().starts_with(
 //!     "http://127.0.0.1:8080/?Action=ForbidRTCStreams&StreamId%5B%5D=cheater-1&StreamId%5B%5D=cheater-2&Sequence="
 //! ));
@@ -44,20 +44,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Errors are typed: [`ValidationError`] before sending, [`ResponseError`] after, with
-//! [`ReturnCode`] and its [`ErrorClass`] deciding what a driver does next through
-//! [`RetryPolicy`] and [`RateLimiter`].
+//! # The map of this crate
+//!
+//! The root holds what application code needs: credentials and configuration, the
+//! operation trait and [`Sequence`], responses and the one error tree ([`CallError`],
+//! classified by [`ErrorClass`]), [`RetryPolicy`] and [`CallOptions`], and the bulk
+//! types. Everything else lives in a module named for its audience:
+//!
+//! | module | for | what |
+//! |---|---|---|
+//! | [`ops`] | everyone | one type per ZEGO action, plus `RawOperation` |
+//! | [`admission`] | fleets, coordinator authors | [`admission::Coordinator`] (rate-limit slots and `Sequence` stamping), the in-process [`admission::LocalCoordinator`] |
+//! | [`driver`] | transport authors, sans-IO embedders | the call state machine ([`driver::Call`], [`driver::Step`]), [`driver::BuildClient`], transport errors and options |
+//! | [`wire`] | sans-IO embedders, tests | signing, `prepare`, `parse_response`, query encoding |
+//! | [`retry`] | tuning | the retry policy's state machine and budget |
+//! | [`bulk`] | driver authors | batching and report assembly |
+//! | [`clock`] | tests | time, passed in: [`clock::Clock`], [`clock::ManualClock`] |
+//! | [`callback`] | receivers of ZEGO callbacks | callback signatures |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod bulk;
+pub mod admission;
+pub mod bulk;
 mod call;
 mod call_error;
 pub mod callback;
-mod clock;
+mod client_builder;
+pub mod clock;
 mod codes;
 mod config;
-mod core_builder;
 mod credentials;
 mod encode;
 mod error;
@@ -67,37 +82,68 @@ pub mod ops;
 mod rate_limit;
 mod request;
 mod response;
-mod retry;
+pub mod retry;
 mod sequence;
 mod signature;
 mod transport_error;
 mod transport_options;
 
-pub use bulk::{
-    BatchCallback, BatchItem, BatchProgress, BulkAction, BulkFailure, BulkOptions, BulkReport,
-    RtcStreamBatch, StreamBatches,
-};
-pub use call::{AttemptOutcome, Call, ClientCore, Step};
+pub use call::{CallOptions, ClientCore};
 pub use call_error::{CallError, CallErrorKind};
-pub use clock::{Clock, ManualClock, Now, SystemClock};
-pub use codes::{ErrorClass, ReturnCode};
-pub use config::{Config, CustomUrl, Endpoint, Environment, Region};
-pub use core_builder::ClientCoreBuilder;
-pub use credentials::{AppId, Credentials, ServerSecret, APP_ID_ENV, SERVER_SECRET_ENV};
-pub use encode::{decode_query, ParamWriter, MAX_STREAM_ID_BYTES};
+pub use codes::{ErrorClass, ReturnCode, UnknownCode};
+pub use config::{Config, Endpoint, Environment, Region};
+pub use credentials::{AppId, Credentials, ServerSecret};
 pub use error::{ConfigError, Problem, ValidationError};
-pub use operation::{Operation, RateLimitGroup};
-pub use rate_limit::{Quotas, RateLimitKey, RateLimiter, TokenBucketLimiter};
-pub use request::{
-    prepare, prepare_with_nonce, test_stream_prefix, HttpRequest, HttpResponse, Method,
-};
-pub use response::{
-    parse_response, ApiError, ApiResponse, DataError, ResponseError, BODY_SNIPPET_BYTES,
-};
-pub use retry::{
-    AttemptFailure, RetryBudget, RetryDecision, RetryOn, RetryPolicy, RetryState, StopReason,
-};
-pub use sequence::{Sequence, SequenceGenerator};
-pub use signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
-pub use transport_error::{TransportError, TransportErrorKind};
-pub use transport_options::{TransportOptions, DEFAULT_USER_AGENT};
+pub use operation::{Operation, RateLimitGroup, Sequencing};
+pub use response::{ApiError, ApiResponse};
+pub use retry::{RetryPolicy, StopReason};
+pub use sequence::Sequence;
+
+pub use bulk::{BulkAction, BulkFailure, BulkOptions, BulkReport};
+
+/// The seam between the sans-IO core and the drivers (transports) that do its I/O: the
+/// call state machine, the builder every client shares, and the types a transport
+/// exchanges with the core.
+///
+/// Every driver runs exactly this loop, which is why the transports cannot behave
+/// differently (admission, signing, parsing, retries and backoff are all decided by
+/// [`Call`](crate::driver::Call)):
+///
+/// ```text
+/// let coordinator = core.coordinator();
+/// let mut call = core.call(&op);
+/// let mut step = call.step(core.now(), rng);
+/// loop {
+///     step = match step {
+///         Step::Admit(request) => { let answer = coordinator.admit(&request); call.on_admission(answer, core.now(), rng) }
+///         Step::Sleep(d) => { sleep(d); call.step(core.now(), rng) }
+///         Step::Send(request) => { let answer = transport.send(request); call.on_response(answer, core.now(), rng) }
+///         Step::Feedback(feedback) => { coordinator.feedback(&feedback); call.step(core.now(), rng) }
+///         Step::Done(result) => return result,
+///     }
+/// }
+/// ```
+pub mod driver {
+    pub use crate::call::{AttemptOutcome, Call, Step};
+    pub use crate::call_error::DriverError;
+    pub use crate::client_builder::{BuildClient, ClientBuilder};
+    pub use crate::request::{HttpRequest, HttpResponse, Method};
+    pub use crate::transport_error::{TransportError, TransportErrorKind};
+    pub use crate::transport_options::{TransportOptions, DEFAULT_USER_AGENT};
+}
+
+/// The wire format: signing, preparing requests, parsing answers, query encoding.
+pub mod wire {
+    pub use crate::encode::{decode_query, ParamWriter, MAX_STREAM_ID_BYTES};
+    pub use crate::request::{
+        prepare, prepare_stamped, prepare_with_nonce, test_stream_prefix, HttpRequest,
+        HttpResponse, Method,
+    };
+    pub use crate::response::{parse_response, DataError, ResponseError, BODY_SNIPPET_BYTES};
+    pub use crate::signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
+}
+
+/// Environment variable names read by [`Credentials::from_env`].
+pub mod env {
+    pub use crate::credentials::{APP_ID_ENV, SERVER_SECRET_ENV};
+}

@@ -40,18 +40,31 @@ impl RateLimitGroup {
     }
 }
 
+/// Whether an operation carries a `Sequence`, and where it comes from.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sequencing<'a> {
+    /// The action takes no `Sequence`.
+    None,
+    /// The core stamps one when the call is admitted to be sent (and keeps it across
+    /// retries); it orders these streams (empty: the whole app, for raw operations).
+    Stamped(&'a [String]),
+    /// The caller chose this one (`with_sequence`); the core sends it as is.
+    Explicit(Sequence),
+}
+
 /// One ZEGO server API action with its parameters.
 ///
 /// Implemented by every type in [`crate::ops`] and by [`crate::ops::RawOperation`] for any
-/// other action. [`crate::prepare`] turns an operation into a signed request and
-/// [`crate::parse_response`] turns the answer into [`Operation::Output`].
+/// other action. [`crate::wire::prepare`] turns an operation into a signed request and
+/// [`crate::wire::parse_response`] turns the answer into [`Operation::Output`].
 ///
 /// ```
-/// use zego_proto::{ops::DelForbidStreamRule, Operation, RateLimitGroup};
+/// use zego_proto::{ops::DelForbidStreamRule, Operation, RateLimitGroup, Sequencing};
 /// let op = DelForbidStreamRule::new("room1", "stream1")?;
 /// assert_eq!(op.action(), "DelForbidStreamRule");
 /// assert_eq!(op.rate_limit_group(), RateLimitGroup::Rules);
-/// assert!(op.sequence().is_none());
+/// assert_eq!(op.sequencing(), Sequencing::None);
 /// # Ok::<(), zego_proto::ValidationError>(())
 /// ```
 pub trait Operation {
@@ -64,13 +77,14 @@ pub trait Operation {
     /// The rate-limit group the action draws from.
     fn rate_limit_group(&self) -> RateLimitGroup;
 
-    /// The `Sequence` this operation carries, if the action takes one. A retry sends the
-    /// same sequence again, so the server still orders it correctly.
-    fn sequence(&self) -> Option<Sequence> {
-        None
+    /// Whether the action carries a `Sequence`. A retry sends the same sequence again, so
+    /// the server still orders it correctly.
+    fn sequencing(&self) -> Sequencing<'_> {
+        Sequencing::None
     }
 
-    /// Writes the business parameters (everything but `Action` and the common ones).
+    /// Writes the business parameters (everything but `Action` and the common ones); a
+    /// sequenced operation writes its `Sequence` with [`ParamWriter::sequence`].
     fn write_params(&self, params: &mut ParamWriter<'_>) -> Result<(), ValidationError>;
 
     /// Rough length of the encoded business parameters, to size the URL in one allocation.

@@ -1,8 +1,8 @@
 //! Client-side rate limiting at ZEGO's documented quotas, as a pure reservation
 //! state machine: the caller passes the time and sleeps for the delay it is given.
+//! [`crate::admission::LocalCoordinator`] drives it.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,25 +19,6 @@ pub struct RateLimitKey {
     pub environment: Environment,
     /// The action's group.
     pub group: RateLimitGroup,
-}
-
-/// Decides when a request may be sent. Implement it to share one quota between
-/// processes (e.g. through Redis); [`TokenBucketLimiter`] is the in-process default.
-///
-/// ```
-/// use std::time::Duration;
-/// use zego_proto::{AppId, Environment, RateLimitGroup, RateLimitKey, RateLimiter, TokenBucketLimiter};
-/// let limiter = TokenBucketLimiter::default();
-/// let key = RateLimitKey { app_id: AppId::new(1), environment: Environment::Production, group: RateLimitGroup::StreamForbid };
-/// let now = Duration::ZERO;
-/// assert_eq!(limiter.reserve(key, now), Duration::ZERO);
-/// assert_eq!(limiter.reserve(key, now), Duration::from_millis(50)); // 20/s
-/// ```
-pub trait RateLimiter: Send + Sync + fmt::Debug {
-    /// Reserves a slot for one request at monotonic time `now` and returns how long the
-    /// caller must wait before sending it. Reservations are never cancelled: a request
-    /// that is not sent after all still used its slot, which only errs on the safe side.
-    fn reserve(&self, key: RateLimitKey, now: Duration) -> Duration;
 }
 
 /// Requests per second for each group; `0` means unmetered.
@@ -130,26 +111,50 @@ impl TokenBucketLimiter {
     }
 }
 
-impl RateLimiter for TokenBucketLimiter {
-    fn reserve(&self, key: RateLimitKey, now: Duration) -> Duration {
+impl TokenBucketLimiter {
+    /// Reserves a slot for one request at monotonic time `now` and returns how long the
+    /// caller must wait before sending it, or, when that wait would exceed `max_wait`,
+    /// `Err(wait)` without reserving anything. Reservations are never cancelled: a request
+    /// that is not sent after all still used its slot, which only errs on the safe side.
+    pub fn reserve(
+        &self,
+        key: RateLimitKey,
+        now: Duration,
+        max_wait: Option<Duration>,
+    ) -> Result<Duration, Duration> {
         let Some(per_second) = self.quotas.per_second(key.group, key.environment) else {
-            return Duration::ZERO;
+            return Ok(Duration::ZERO);
         };
         // Rounded up: a rounded-down interval would fit quota + 1 requests into a second
         // for quotas that do not divide 10^9 ns.
         let interval = Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(per_second)));
         let tolerance = interval * (self.burst - 1);
-        // A poisoned lock only means another thread panicked mid-update of a plain map of
-        // times; the map is still consistent, so keep using it.
-        let mut next_free = self
-            .next_free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut next_free = self.lock();
         let tat = next_free.entry(key).or_insert(now);
         let start = (*tat).max(now);
         let send_at = tat.saturating_sub(tolerance).max(now);
+        let wait = send_at.saturating_sub(now);
+        if max_wait.is_some_and(|max| wait > max) {
+            return Err(wait);
+        }
         *tat = start + interval;
-        send_at.saturating_sub(now)
+        Ok(wait)
+    }
+
+    /// Makes no slot of `key` start before monotonic time `until` (after a rate-limit
+    /// answer: the server's window is full).
+    pub fn push_back(&self, key: RateLimitKey, until: Duration) {
+        let mut next_free = self.lock();
+        let tat = next_free.entry(key).or_insert(until);
+        *tat = (*tat).max(until);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RateLimitKey, Duration>> {
+        // A poisoned lock only means another thread panicked mid-update of a plain map of
+        // times; the map is still consistent, so keep using it.
+        self.next_free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -168,7 +173,7 @@ mod tests {
     /// Send times of `n` requests all reserved at time zero.
     fn schedule(limiter: &TokenBucketLimiter, key: RateLimitKey, n: usize) -> Vec<Duration> {
         (0..n)
-            .map(|_| limiter.reserve(key, Duration::ZERO))
+            .map(|_| limiter.reserve(key, Duration::ZERO, None).unwrap())
             .collect()
     }
 
@@ -217,10 +222,13 @@ mod tests {
     fn idle_time_refills_but_never_beyond_the_burst() {
         let limiter = TokenBucketLimiter::default();
         let k = key(RateLimitGroup::Rules, Environment::Production);
-        assert!(limiter.reserve(k, Duration::ZERO).is_zero());
+        assert!(limiter.reserve(k, Duration::ZERO, None).unwrap().is_zero());
         let later = Duration::from_secs(60);
-        assert!(limiter.reserve(k, later).is_zero());
-        assert_eq!(limiter.reserve(k, later), Duration::from_millis(100));
+        assert!(limiter.reserve(k, later, None).unwrap().is_zero());
+        assert_eq!(
+            limiter.reserve(k, later, None),
+            Ok(Duration::from_millis(100))
+        );
     }
 
     #[test]
@@ -229,7 +237,7 @@ mod tests {
         let a = key(RateLimitGroup::StreamForbid, Environment::Production);
         let mut b = a;
         b.app_id = AppId::new(2);
-        limiter.reserve(a, Duration::ZERO);
-        assert!(limiter.reserve(b, Duration::ZERO).is_zero());
+        limiter.reserve(a, Duration::ZERO, None).unwrap();
+        assert!(limiter.reserve(b, Duration::ZERO, None).unwrap().is_zero());
     }
 }

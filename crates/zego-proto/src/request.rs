@@ -3,13 +3,14 @@
 use std::fmt;
 use std::ops::Range;
 
-use rand::RngCore;
+use rand_core::RngCore;
 
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::encode::{push_encoded, ParamWriter};
 use crate::error::ValidationError;
-use crate::operation::Operation;
+use crate::operation::{Operation, Sequencing};
+use crate::sequence::Sequence;
 use crate::signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
 
 /// The HTTP method of a request. Every action of the stream-forbid family is a `GET`.
@@ -112,13 +113,15 @@ impl HttpResponse {
 /// Signs `op` for sending now, with a fresh nonce from `rng` (a CSPRNG such as `rand::rng()`).
 ///
 /// `unix_time_secs` is the `Timestamp`; call this again for every attempt, so each one is
-/// freshly signed (the operation, and so its `Sequence`, stays the same).
+/// freshly signed (the operation, and so its `Sequence`, stays the same). A sequenced
+/// operation needs an explicit `with_sequence` here; a client stamps one itself.
 ///
 /// ```
-/// use zego_proto::{prepare, ops::ForbidRtcStream, Config, Credentials, Endpoint, Sequence};
+/// use zego_proto::wire::prepare;
+/// use zego_proto::{ops::ForbidRtcStream, Config, Credentials, Endpoint, Sequence};
 /// let creds = Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?;
 /// let config = Config::new(Endpoint::Unified);
-/// let op = ForbidRtcStream::new("stream 1", Sequence::new(7))?;
+/// let op = ForbidRtcStream::new("stream 1")?.with_sequence(Sequence::new(7));
 /// let request = prepare(&op, &config, &creds, 1_700_000_000, &mut rand::rng())?;
 /// assert!(request.url().starts_with(
 ///     "https://rtc-api.zego.im/?Action=ForbidRTCStream&StreamId=stream%201&Sequence=7&AppId=1234567890&SignatureNonce="
@@ -149,9 +152,10 @@ where
 /// with ZEGO's online checker). Never reuse a nonce for real traffic.
 ///
 /// ```
-/// use zego_proto::{prepare_with_nonce, ops::ForbidRtcStreams, Config, Credentials, Sequence};
+/// use zego_proto::wire::prepare_with_nonce;
+/// use zego_proto::{ops::ForbidRtcStreams, Config, Credentials, Sequence};
 /// let creds = Credentials::new(12345, "9193cc662a4c0ec135ec71fb57194b38")?;
-/// let op = ForbidRtcStreams::new(["rtc01", "rtc02"], Sequence::new(1617249600001))?;
+/// let op = ForbidRtcStreams::new(["rtc01", "rtc02"])?.with_sequence(Sequence::new(1617249600001));
 /// let request = prepare_with_nonce(&op, &Config::default(), &creds, 1615186943, "4fd24687296dd9f3".parse()?)?;
 /// assert_eq!(request.url(), "https://rtc-api.zego.im/?Action=ForbidRTCStreams\
 ///     &StreamId%5B%5D=rtc01&StreamId%5B%5D=rtc02&Sequence=1617249600001&AppId=12345\
@@ -169,6 +173,39 @@ pub fn prepare_with_nonce<O>(
 where
     O: Operation + ?Sized,
 {
+    prepare_stamped(op, config, credentials, unix_time_secs, None, nonce)
+}
+
+/// [`prepare_with_nonce`] as a client would sign it: `stamped` is the `Sequence` its
+/// coordinator stamped (used when the operation asks for one to be stamped; an explicit
+/// one always wins; ignored by unsequenced actions). For dry runs that reproduce a
+/// client's request exactly.
+///
+/// ```
+/// use zego_proto::wire::prepare_stamped;
+/// use zego_proto::{ops::ForbidRtcStream, Config, Credentials, Sequence};
+/// let creds = Credentials::new(12345, "9193cc662a4c0ec135ec71fb57194b38")?;
+/// let op = ForbidRtcStream::new("rtc01")?;
+/// let request = prepare_stamped(&op, &Config::default(), &creds, 1615186943, Some(Sequence::new(5)), "4fd24687296dd9f3".parse()?)?;
+/// assert!(request.url().contains("&StreamId=rtc01&Sequence=5&"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn prepare_stamped<O>(
+    op: &O,
+    config: &Config,
+    credentials: &Credentials,
+    unix_time_secs: u64,
+    stamped: Option<Sequence>,
+    nonce: Nonce,
+) -> Result<HttpRequest, ValidationError>
+where
+    O: Operation + ?Sized,
+{
+    let sequence = match op.sequencing() {
+        Sequencing::None => None,
+        Sequencing::Stamped(_) => stamped,
+        Sequencing::Explicit(sequence) => Some(sequence),
+    };
     let base = config.endpoint().base_url();
     let action = op.action();
     let app_id = credentials.app_id();
@@ -183,10 +220,14 @@ where
     url.push_str(base);
     url.push_str("/?Action=");
     push_encoded(&mut url, action);
-    op.write_params(&mut ParamWriter::new(&mut url, test_prefix.as_deref()))?;
+    op.write_params(&mut ParamWriter::new(
+        &mut url,
+        test_prefix.as_deref(),
+        sequence,
+    ))?;
 
     let signature = sign(app_id, &nonce, credentials.secret(), unix_time_secs);
-    let mut common = ParamWriter::new(&mut url, None);
+    let mut common = ParamWriter::new(&mut url, None, None);
     common.param_int("AppId", app_id.get());
     common.param("SignatureNonce", nonce.as_str());
     common.param_int("Timestamp", unix_time_secs);
@@ -209,7 +250,7 @@ where
 /// The prefix every stream ID carries in the test environment: `zegotest-<AppId>-`.
 ///
 /// ```
-/// assert_eq!(zego_proto::test_stream_prefix(123456789), "zegotest-123456789-");
+/// assert_eq!(zego_proto::wire::test_stream_prefix(123456789), "zegotest-123456789-");
 /// ```
 pub fn test_stream_prefix(app_id: u32) -> String {
     let mut buf = itoa::Buffer::new();

@@ -138,8 +138,9 @@ struct Envelope<'a> {
 /// not an envelope is reported with its status and a bounded snippet.
 ///
 /// ```
-/// use zego_proto::{parse_response, ops::ForbidRtcStreams, HttpResponse, ResponseError, ReturnCode, Sequence};
-/// let op = ForbidRtcStreams::new(["rtc01"], Sequence::new(1))?;
+/// use zego_proto::wire::{parse_response, HttpResponse, ResponseError};
+/// use zego_proto::{ops::ForbidRtcStreams, ReturnCode};
+/// let op = ForbidRtcStreams::new(["rtc01"])?;
 /// let ok = HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"1929203990360298509","Data":null}"#);
 /// assert_eq!(parse_response(&op, &ok)?.request_id, "1929203990360298509");
 ///
@@ -220,7 +221,9 @@ mod tests {
     use crate::Sequence;
 
     fn op() -> ForbidRtcStreams {
-        ForbidRtcStreams::new(["a"], Sequence::new(1)).unwrap()
+        ForbidRtcStreams::new(["a"])
+            .unwrap()
+            .with_sequence(Sequence::new(1))
     }
 
     #[test]
@@ -258,9 +261,9 @@ mod tests {
         assert!(matches!(
             err,
             ResponseError::Api(ApiError {
-                code: ReturnCode::Unknown(9_007_199_254_740_993),
+                code: ReturnCode::Unknown(unknown),
                 ..
-            })
+            }) if unknown.get() == 9_007_199_254_740_993
         ));
     }
 

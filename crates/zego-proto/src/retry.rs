@@ -6,10 +6,10 @@
 //! sequence only within 10 seconds, so a sequenced operation stops retrying before that
 //! window closes: a late retry could otherwise land after a newer operation and undo it.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rand::RngCore;
+use rand_core::RngCore;
 
 use crate::codes::ErrorClass;
 
@@ -25,6 +25,23 @@ pub enum AttemptFailure {
     Interrupted,
     /// No answer within the request timeout.
     Timeout,
+    /// The coordinator could not admit the request: nothing was sent. Retried like
+    /// [`AttemptFailure::Connect`].
+    Admission,
+}
+
+impl AttemptFailure {
+    /// The class of the failure: the one classification behind both the default policy's
+    /// decisions and [`CallError::class`](crate::CallError::class). Failures to get an
+    /// answer at all (connect, interrupted, timeout, admission) are `Transient`.
+    pub fn class(self) -> ErrorClass {
+        match self {
+            Self::Answer(class) => class,
+            Self::Connect | Self::Interrupted | Self::Timeout | Self::Admission => {
+                ErrorClass::Transient
+            }
+        }
+    }
 }
 
 /// Why the driver must stop and report the last failure.
@@ -75,7 +92,8 @@ pub struct RetryOn {
     pub transient: bool,
     /// Clock codes (100000004, 3002): retried once, freshly signed.
     pub clock: bool,
-    /// Connections that could not be made.
+    /// Connections that could not be made, and coordinators that could not admit: in
+    /// both cases nothing was sent.
     pub connect: bool,
     /// Connections broken mid-request, and timeouts. Safe for this API family: its
     /// operations are idempotent, and sequenced ones keep their `Sequence`.
@@ -98,7 +116,8 @@ impl Default for RetryOn {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::{AttemptFailure, ErrorClass, RetryDecision, RetryPolicy, StopReason};
+/// use zego_proto::retry::{AttemptFailure, RetryDecision, RetryPolicy, StopReason};
+/// use zego_proto::ErrorClass;
 /// let policy = RetryPolicy::default();
 /// let mut rng = rand::rng();
 /// let started = Duration::ZERO;
@@ -159,9 +178,9 @@ impl RetryPolicy {
 
     /// Starts tracking one operation whose first attempt is sent at monotonic time
     /// `first_send`. `sequenced` is whether it carries a `Sequence`.
-    pub fn begin(&self, first_send: Duration, sequenced: bool) -> RetryState<'_> {
+    pub fn begin(&self, first_send: Duration, sequenced: bool) -> RetryState {
         RetryState {
-            policy: self,
+            policy: self.clone(),
             first_send,
             sequenced,
             attempts: 1,
@@ -177,7 +196,7 @@ impl RetryPolicy {
             AttemptFailure::Answer(ErrorClass::Transient) => on.transient,
             AttemptFailure::Answer(ErrorClass::Clock) => on.clock,
             AttemptFailure::Answer(_) => false,
-            AttemptFailure::Connect => on.connect,
+            AttemptFailure::Connect | AttemptFailure::Admission => on.connect,
             AttemptFailure::Interrupted | AttemptFailure::Timeout => on.interrupted,
         }
     }
@@ -185,19 +204,19 @@ impl RetryPolicy {
 
 /// One operation's progress through its retries.
 #[derive(Debug)]
-pub struct RetryState<'p> {
-    policy: &'p RetryPolicy,
+pub struct RetryState {
+    policy: RetryPolicy,
     first_send: Duration,
     sequenced: bool,
     attempts: u32,
     clock_retries: u32,
-    budget: Option<&'p RetryBudget>,
+    budget: Option<Arc<RetryBudget>>,
 }
 
-impl<'p> RetryState<'p> {
+impl RetryState {
     /// Draws retries from a budget shared with other operations.
     #[must_use]
-    pub fn with_budget(mut self, budget: &'p RetryBudget) -> Self {
+    pub fn with_budget(mut self, budget: Arc<RetryBudget>) -> Self {
         self.budget = Some(budget);
         self
     }
@@ -205,6 +224,39 @@ impl<'p> RetryState<'p> {
     /// Attempts made so far (1 after the first send).
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// How long from monotonic time `now` the next attempt may still start: before the
+    /// deadline and, for a sequenced operation, before its ordering window closes. A
+    /// retry's admission must not wait longer. `None`: no bound.
+    pub fn time_left(&self, now: Duration) -> Option<Duration> {
+        let policy = &self.policy;
+        let deadline = policy.deadline.map(|d| self.first_send + d);
+        let window = self.sequenced.then(|| {
+            self.first_send
+                + policy
+                    .sequence_window
+                    .saturating_sub(policy.sequence_margin)
+        });
+        let end = match (deadline, window) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        end.map(|end| end.saturating_sub(now))
+    }
+
+    /// Why a retry that could not be admitted in time stops: the ordering window for a
+    /// sequenced operation (when it closes first), the deadline otherwise.
+    pub fn out_of_time(&self) -> StopReason {
+        let policy = &self.policy;
+        let window = policy
+            .sequence_window
+            .saturating_sub(policy.sequence_margin);
+        if self.sequenced && policy.deadline.is_none_or(|d| window <= d) {
+            StopReason::SequenceWindowClosing
+        } else {
+            StopReason::DeadlineExceeded
+        }
     }
 
     /// Reports that the latest attempt failed at monotonic time `now`.
@@ -215,7 +267,7 @@ impl<'p> RetryState<'p> {
         now: Duration,
         rng: &mut R,
     ) -> RetryDecision {
-        let policy = self.policy;
+        let policy = &self.policy;
         let clock = failure == AttemptFailure::Answer(ErrorClass::Clock);
         if !policy.retries(failure) || (clock && self.clock_retries >= 1) {
             return RetryDecision::Stop(StopReason::NotRetryable);
@@ -244,7 +296,7 @@ impl<'p> RetryState<'p> {
                 return RetryDecision::Stop(StopReason::SequenceWindowClosing);
             }
         }
-        if let Some(budget) = self.budget {
+        if let Some(budget) = &self.budget {
             if !budget.try_withdraw(now) {
                 return RetryDecision::Stop(StopReason::BudgetExhausted);
             }
@@ -257,7 +309,7 @@ impl<'p> RetryState<'p> {
     }
 
     fn backoff<R: RngCore + ?Sized>(&self, failure: AttemptFailure, rng: &mut R) -> Duration {
-        let policy = self.policy;
+        let policy = &self.policy;
         let base = if failure == AttemptFailure::Answer(ErrorClass::RateLimited) {
             policy.rate_limited_base_delay
         } else {
@@ -289,7 +341,7 @@ impl<'p> RetryState<'p> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::RetryBudget;
+/// use zego_proto::retry::RetryBudget;
 /// let budget = RetryBudget::new(2, 0.0, 0.0);
 /// assert!(budget.try_withdraw(Duration::ZERO));
 /// assert!(budget.try_withdraw(Duration::ZERO));
@@ -502,10 +554,14 @@ mod tests {
 
     #[test]
     fn the_budget_is_shared_and_refills() {
-        let budget = RetryBudget::new(1, 1.0, 0.5);
+        let budget = Arc::new(RetryBudget::new(1, 1.0, 0.5));
         let policy = RetryPolicy::default();
-        let mut a = policy.begin(Duration::ZERO, false).with_budget(&budget);
-        let mut b = policy.begin(Duration::ZERO, false).with_budget(&budget);
+        let mut a = policy
+            .begin(Duration::ZERO, false)
+            .with_budget(Arc::clone(&budget));
+        let mut b = policy
+            .begin(Duration::ZERO, false)
+            .with_budget(Arc::clone(&budget));
         assert!(matches!(
             a.on_failure(TRANSIENT, Duration::ZERO, &mut rng()),
             RetryDecision::RetryAfter(_)

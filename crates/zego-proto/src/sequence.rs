@@ -41,7 +41,7 @@ impl fmt::Display for Sequence {
 /// generators can hand out the same millisecond.
 ///
 /// ```
-/// use zego_proto::SequenceGenerator;
+/// use zego_proto::admission::SequenceGenerator;
 /// let generator = SequenceGenerator::new();
 /// let a = generator.next(1_700_000_000_000);
 /// let b = generator.next(1_700_000_000_000); // same millisecond

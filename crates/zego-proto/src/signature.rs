@@ -3,7 +3,8 @@
 use std::fmt;
 
 use md5::{Digest, Md5};
-use rand::RngCore;
+use rand_core::RngCore;
+use subtle::ConstantTimeEq;
 
 use crate::credentials::{AppId, ServerSecret};
 use crate::error::{Problem, ValidationError};
@@ -14,7 +15,7 @@ pub const SIGNATURE_VERSION: &str = "2.0";
 /// A `SignatureNonce`: 8 random bytes as 16 lowercase hex characters.
 ///
 /// ```
-/// use zego_proto::Nonce;
+/// use zego_proto::wire::Nonce;
 /// let nonce = Nonce::from_bytes([0x4f, 0xd2, 0x46, 0x87, 0x29, 0x6d, 0xd9, 0xf3]);
 /// assert_eq!(nonce.as_str(), "4fd24687296dd9f3");
 /// assert_eq!("4fd24687296dd9f3".parse::<Nonce>()?, nonce);
@@ -98,15 +99,9 @@ impl Signature {
     /// Compares with a received signature in constant time (no early exit on the first
     /// differing byte, so a server emulation leaks no timing).
     pub fn matches(&self, received: &str) -> bool {
-        let received = received.as_bytes();
-        if received.len() != self.0.len() {
-            return false;
-        }
-        self.0
-            .iter()
-            .zip(received)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        // `subtle` returns false at once for a different length, which leaks only the
+        // length (public: always 32).
+        bool::from(self.0[..].ct_eq(received.as_bytes()))
     }
 }
 
@@ -127,7 +122,8 @@ impl fmt::Display for Signature {
 /// The digest is fed piecewise, so signing allocates nothing.
 ///
 /// ```
-/// use zego_proto::{sign, AppId, Nonce, ServerSecret};
+/// use zego_proto::wire::{sign, Nonce};
+/// use zego_proto::{AppId, ServerSecret};
 /// let signature = sign(
 ///     AppId::new(12345),
 ///     &"4fd24687296dd9f3".parse::<Nonce>()?,

@@ -44,7 +44,7 @@ impl TransportErrorKind {
 /// scrubs the signature from it before the error reaches the caller.
 ///
 /// ```
-/// use zego_proto::{TransportError, TransportErrorKind};
+/// use zego_proto::driver::{TransportError, TransportErrorKind};
 /// let err = TransportError::new(TransportErrorKind::Timeout, "no answer within 5s");
 /// assert_eq!(err.to_string(), "timeout: no answer within 5s");
 /// ```

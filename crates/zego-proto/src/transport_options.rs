@@ -13,7 +13,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("zego-rs/", env!("CARGO_PKG_VERSION
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::TransportOptions;
+/// use zego_proto::driver::TransportOptions;
 /// let options = TransportOptions::default()
 ///     .with_request_timeout(Duration::from_secs(3))
 ///     .with_max_body_bytes(64 * 1024);
@@ -29,7 +29,7 @@ pub struct TransportOptions {
     /// How long one request may take in all, reading the body included (default 10 s).
     pub request_timeout: Duration,
     /// The largest body accepted; a larger one fails with
-    /// [`crate::TransportErrorKind::BodyTooLarge`] (default 1 MiB).
+    /// [`crate::driver::TransportErrorKind::BodyTooLarge`] (default 1 MiB).
     pub max_body_bytes: usize,
     /// The `User-Agent` header (default `zego-rs/<version>`).
     pub user_agent: String,

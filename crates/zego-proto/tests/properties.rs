@@ -9,6 +9,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use zego_proto::admission::{Quotas, RateLimitKey, SequenceGenerator, TokenBucketLimiter};
 use zego_proto::ops::{
     CdnVendor, DelForbidStreamRule, DelForbidUserRule, DescribeForbidStreamRules,
     DescribeForbidUserRules, DescribeRtcStreamState, DisabledPrivilege, EffectiveTime,
@@ -16,12 +17,15 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
+use zego_proto::retry::{AttemptFailure, RetryDecision, RetryOn};
+use zego_proto::wire::{
+    decode_query, parse_response, prepare, prepare_with_nonce, sign, test_stream_prefix,
+    HttpResponse, Nonce, ResponseError, BODY_SNIPPET_BYTES,
+};
 use zego_proto::{
-    decode_query, parse_response, prepare, prepare_with_nonce, sign, test_stream_prefix, AppId,
-    AttemptFailure, Config, Credentials, Endpoint, Environment, ErrorClass, HttpResponse, Nonce,
-    Operation, Problem, Quotas, RateLimitGroup, RateLimitKey, RateLimiter, ResponseError,
-    RetryDecision, RetryOn, RetryPolicy, ReturnCode, Sequence, SequenceGenerator, ServerSecret,
-    StopReason, TokenBucketLimiter, ValidationError, BODY_SNIPPET_BYTES,
+    AppId, Config, Credentials, Endpoint, Environment, ErrorClass, Operation, Problem,
+    RateLimitGroup, RetryPolicy, ReturnCode, Sequence, Sequencing, ServerSecret, StopReason,
+    ValidationError,
 };
 
 type Params = Vec<(String, String)>;
@@ -335,11 +339,13 @@ impl Run {
                 }
                 e.p("Sequence", seq);
                 if matches!(input, Input::ForbidBatch(..)) {
-                    let op = built!(ForbidRtcStreams::new(ids.clone(), Sequence::new(*seq)));
+                    let op = built!(ForbidRtcStreams::new(ids.clone()))
+                        .with_sequence(Sequence::new(*seq));
                     assert_eq!(op.stream_ids(), ids.as_slice());
                     self.go(&op, &e)
                 } else {
-                    let op = built!(ResumeRtcStreams::new(ids.clone(), Sequence::new(*seq)));
+                    let op = built!(ResumeRtcStreams::new(ids.clone()))
+                        .with_sequence(Sequence::new(*seq));
                     self.go(&op, &e)
                 }
             }
@@ -349,14 +355,18 @@ impl Run {
                 let seq = Sequence::new(*seq);
                 match input {
                     Input::Forbid(..) => {
-                        let op = built!(ForbidRtcStream::new(id.clone(), seq));
-                        assert_eq!(op.sequence(), Some(seq));
+                        let op = built!(ForbidRtcStream::new(id.clone())).with_sequence(seq);
+                        assert_eq!(op.sequencing(), Sequencing::Explicit(seq));
                         self.go(&op, &e)
                     }
-                    Input::Resume(..) => {
-                        self.go(&built!(ResumeRtcStream::new(id.clone(), seq)), &e)
-                    }
-                    _ => self.go(&built!(DescribeRtcStreamState::new(id.clone(), seq)), &e),
+                    Input::Resume(..) => self.go(
+                        &built!(ResumeRtcStream::new(id.clone())).with_sequence(seq),
+                        &e,
+                    ),
+                    _ => self.go(
+                        &built!(DescribeRtcStreamState::new(id.clone())).with_sequence(seq),
+                        &e,
+                    ),
                 }
             }
             Input::SetStreamRule(room, id, audio, video, secs) => {
@@ -788,14 +798,30 @@ proptest! {
         privileges_flags in prop::collection::vec(any::<bool>(), 1..5),
     ) {
         let seq = Sequence::new(seq);
-        let forbid = ForbidRtcStreams::new(batch.clone(), seq).unwrap();
+        let one_id = std::slice::from_ref(&id);
+        let forbid = ForbidRtcStreams::new(batch.clone()).unwrap();
         prop_assert_eq!(forbid.stream_ids(), batch.as_slice());
-        let resume = ResumeRtcStreams::new(batch.clone(), seq).unwrap();
+        prop_assert_eq!(forbid.sequencing(), Sequencing::Stamped(batch.as_slice()));
+        let explicit = forbid.with_sequence(seq);
+        prop_assert_eq!(explicit.sequencing(), Sequencing::Explicit(seq));
+        let resume = ResumeRtcStreams::new(batch.clone()).unwrap();
         prop_assert_eq!(resume.stream_ids(), batch.as_slice());
-        let single = ForbidRtcStream::new(id.clone(), seq).unwrap();
+        prop_assert_eq!(resume.sequencing(), Sequencing::Stamped(batch.as_slice()));
+        let explicit = resume.with_sequence(seq);
+        prop_assert_eq!(explicit.sequencing(), Sequencing::Explicit(seq));
+        let single = ForbidRtcStream::new(id.clone()).unwrap();
         prop_assert_eq!(single.stream_id(), id.as_str());
-        prop_assert!(ResumeRtcStream::new(id.clone(), seq).is_ok());
-        prop_assert!(DescribeRtcStreamState::new(id.clone(), seq).is_ok());
+        prop_assert_eq!(single.sequencing(), Sequencing::Stamped(one_id));
+        let explicit = single.with_sequence(seq);
+        prop_assert_eq!(explicit.sequencing(), Sequencing::Explicit(seq));
+        let resume_one = ResumeRtcStream::new(id.clone()).unwrap();
+        prop_assert_eq!(resume_one.sequencing(), Sequencing::Stamped(one_id));
+        let explicit = resume_one.with_sequence(seq);
+        prop_assert_eq!(explicit.sequencing(), Sequencing::Explicit(seq));
+        let state = DescribeRtcStreamState::new(id.clone()).unwrap();
+        prop_assert_eq!(state.sequencing(), Sequencing::Stamped(one_id));
+        let explicit = state.with_sequence(seq);
+        prop_assert_eq!(explicit.sequencing(), Sequencing::Explicit(seq));
         prop_assert!(ForbidCdnLiveStream::new(id.clone()).is_ok());
         prop_assert!(ResumeCdnLiveStream::new(id.clone()).is_ok());
         let time = EffectiveTime::new(secs).unwrap();
@@ -828,16 +854,14 @@ proptest! {
     fn id_counts_outside_the_limits_are_rejected(
         extra in 21usize..60,
         describe_extra in 11usize..40,
-        seq in any::<u64>(),
     ) {
-        let seq = Sequence::new(seq);
         let ids = |n: usize| (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>();
         let count = |min, max, actual| Problem::Count { min, max, actual };
-        assert_err(ForbidRtcStreams::new(ids(extra), seq), "StreamId[]", None, &count(1, 20, extra))?;
-        assert_err(ResumeRtcStreams::new(ids(extra), seq), "StreamId[]", None, &count(1, 20, extra))?;
-        assert_err(ForbidRtcStreams::new(ids(0), seq), "StreamId[]", None, &count(1, 20, 0))?;
-        assert_err(ResumeRtcStreams::new(ids(0), seq), "StreamId[]", None, &count(1, 20, 0))?;
-        prop_assert!(ForbidRtcStreams::new(ids(20), seq).is_ok());
+        assert_err(ForbidRtcStreams::new(ids(extra)), "StreamId[]", None, &count(1, 20, extra))?;
+        assert_err(ResumeRtcStreams::new(ids(extra)), "StreamId[]", None, &count(1, 20, extra))?;
+        assert_err(ForbidRtcStreams::new(ids(0)), "StreamId[]", None, &count(1, 20, 0))?;
+        assert_err(ResumeRtcStreams::new(ids(0)), "StreamId[]", None, &count(1, 20, 0))?;
+        prop_assert!(ForbidRtcStreams::new(ids(20)).is_ok());
         assert_err(
             DescribeForbidStreamRules::new("room", ids(describe_extra)),
             "StreamId[]",
@@ -853,20 +877,18 @@ proptest! {
         mut batch in prop::collection::vec(valid_id(256), 1..=20),
         at in any::<prop::sample::Index>(),
         long in too_long_id(),
-        seq in any::<u64>(),
     ) {
-        let seq = Sequence::new(seq);
         let i = at.index(batch.len());
         let too_long = Problem::TooLong { max_bytes: 256, actual: long.len() };
 
         let mut with_empty = batch.clone();
         with_empty[i] = String::new();
-        assert_err(ForbidRtcStreams::new(with_empty.clone(), seq), "StreamId[]", Some(i), &Problem::Empty)?;
-        assert_err(ResumeRtcStreams::new(with_empty.clone(), seq), "StreamId[]", Some(i), &Problem::Empty)?;
+        assert_err(ForbidRtcStreams::new(with_empty.clone()), "StreamId[]", Some(i), &Problem::Empty)?;
+        assert_err(ResumeRtcStreams::new(with_empty.clone()), "StreamId[]", Some(i), &Problem::Empty)?;
 
         batch[i].clone_from(&long);
-        assert_err(ForbidRtcStreams::new(batch.clone(), seq), "StreamId[]", Some(i), &too_long)?;
-        assert_err(ResumeRtcStreams::new(batch.clone(), seq), "StreamId[]", Some(i), &too_long)?;
+        assert_err(ForbidRtcStreams::new(batch.clone()), "StreamId[]", Some(i), &too_long)?;
+        assert_err(ResumeRtcStreams::new(batch.clone()), "StreamId[]", Some(i), &too_long)?;
         if batch.len() <= 10 {
             assert_err(DescribeForbidStreamRules::new("r", batch.clone()), "StreamId[]", Some(i), &too_long)?;
             assert_err(DescribeForbidStreamRules::new("r", with_empty), "StreamId[]", Some(i), &Problem::Empty)?;
@@ -875,9 +897,9 @@ proptest! {
         // Single-stream operations: the same problems, without an index.
         for problem_id in [String::new(), long.clone()] {
             let problem = if problem_id.is_empty() { Problem::Empty } else { too_long.clone() };
-            assert_err(ForbidRtcStream::new(problem_id.clone(), seq), "StreamId", None, &problem)?;
-            assert_err(ResumeRtcStream::new(problem_id.clone(), seq), "StreamId", None, &problem)?;
-            assert_err(DescribeRtcStreamState::new(problem_id.clone(), seq), "StreamId", None, &problem)?;
+            assert_err(ForbidRtcStream::new(problem_id.clone()), "StreamId", None, &problem)?;
+            assert_err(ResumeRtcStream::new(problem_id.clone()), "StreamId", None, &problem)?;
+            assert_err(DescribeRtcStreamState::new(problem_id.clone()), "StreamId", None, &problem)?;
             assert_err(ForbidCdnLiveStream::new(problem_id.clone()), "StreamId", None, &problem)?;
             assert_err(ResumeCdnLiveStream::new(problem_id.clone()), "StreamId", None, &problem)?;
             assert_err(DelForbidStreamRule::new("r", problem_id.clone()), "StreamId", None, &problem)?;
@@ -1005,7 +1027,7 @@ proptest! {
             op.clone().param("Sequence", "1"),
             "Sequence",
             None,
-            &Problem::Invalid { expected: "a Sequence given with RawOperation::sequence" },
+            &Problem::Invalid { expected: "a Sequence given with RawOperation::sequence or RawOperation::stamped_sequence" },
         )?;
         // Other keys are accepted verbatim.
         let reserved_key = RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&key));
@@ -1089,10 +1111,10 @@ impl AllOps {
     fn new() -> Self {
         let seq = Sequence::new(1);
         Self {
-            forbid_batch: ForbidRtcStreams::new(["a"], seq).unwrap(),
-            resume_batch: ResumeRtcStreams::new(["a"], seq).unwrap(),
-            forbid: ForbidRtcStream::new("a", seq).unwrap(),
-            resume: ResumeRtcStream::new("a", seq).unwrap(),
+            forbid_batch: ForbidRtcStreams::new(["a"]).unwrap().with_sequence(seq),
+            resume_batch: ResumeRtcStreams::new(["a"]).unwrap().with_sequence(seq),
+            forbid: ForbidRtcStream::new("a").unwrap().with_sequence(seq),
+            resume: ResumeRtcStream::new("a").unwrap().with_sequence(seq),
             set_stream_rule: SetForbidStreamRule::new(
                 "r",
                 "a",
@@ -1105,7 +1127,7 @@ impl AllOps {
             forbid_cdn: ForbidCdnLiveStream::new("a").unwrap(),
             resume_cdn: ResumeCdnLiveStream::new("a").unwrap(),
             query_cdn: QueryForbidCdnLiveStream::default(),
-            stream_state: DescribeRtcStreamState::new("a", seq).unwrap(),
+            stream_state: DescribeRtcStreamState::new("a").unwrap().with_sequence(seq),
             set_user_rule: SetForbidUserRule::new(
                 UserRuleTarget::user("u").unwrap(),
                 [DisabledPrivilege::Login],
@@ -1422,7 +1444,7 @@ proptest! {
             prop_assert_eq!(rc, variant);
             prop_assert_eq!(rc.class(), class);
         } else {
-            prop_assert_eq!(rc, ReturnCode::Unknown(code));
+            prop_assert!(matches!(rc, ReturnCode::Unknown(u) if u.get() == code));
             prop_assert_eq!(rc.class(), ErrorClass::Other);
         }
         prop_assert_eq!(rc.is_success(), code == 0);
@@ -1578,7 +1600,7 @@ fn schedule(
 ) -> Vec<Duration> {
     arrivals
         .iter()
-        .map(|now| *now + limiter.reserve(key, *now))
+        .map(|now| *now + limiter.reserve(key, *now, None).unwrap())
         .collect()
 }
 
@@ -1608,7 +1630,7 @@ proptest! {
         }
         // Another app's bucket is untouched.
         let other = RateLimitKey { app_id: AppId::new(2), ..key };
-        prop_assert_eq!(limiter.reserve(other, arrivals[0]), Duration::ZERO);
+        prop_assert_eq!(limiter.reserve(other, arrivals[0], None), Ok(Duration::ZERO));
     }
 
     /// Unmetered actions never wait.
@@ -1617,7 +1639,7 @@ proptest! {
         let limiter = TokenBucketLimiter::default();
         let key = RateLimitKey { app_id: AppId::new(1), environment: env, group: RateLimitGroup::Unmetered };
         for now in arrivals {
-            prop_assert_eq!(limiter.reserve(key, now), Duration::ZERO);
+            prop_assert_eq!(limiter.reserve(key, now, None), Ok(Duration::ZERO));
         }
     }
 }
@@ -1676,6 +1698,7 @@ fn failure() -> impl Strategy<Value = AttemptFailure> {
         AttemptFailure::Connect,
         AttemptFailure::Interrupted,
         AttemptFailure::Timeout,
+        AttemptFailure::Admission,
     ])
 }
 
@@ -1726,7 +1749,7 @@ fn enabled(policy: &RetryPolicy, failure: AttemptFailure) -> bool {
         AttemptFailure::Answer(ErrorClass::RateLimited) => on.rate_limited,
         AttemptFailure::Answer(ErrorClass::Transient) => on.transient,
         AttemptFailure::Answer(ErrorClass::Clock) => on.clock,
-        AttemptFailure::Connect => on.connect,
+        AttemptFailure::Connect | AttemptFailure::Admission => on.connect,
         AttemptFailure::Interrupted | AttemptFailure::Timeout => on.interrupted,
         _ => false,
     }
@@ -1848,6 +1871,7 @@ fn never_means_never() {
         AttemptFailure::Answer(ErrorClass::RateLimited),
         AttemptFailure::Connect,
         AttemptFailure::Timeout,
+        AttemptFailure::Admission,
     ] {
         let mut state = policy.begin(Duration::ZERO, false);
         assert_eq!(
@@ -1860,7 +1884,9 @@ fn never_means_never() {
 #[test]
 fn prepare_draws_its_nonce_from_the_given_rng() {
     // Same seed, same nonce: `prepare` uses the rng it is given and nothing else.
-    let op = ForbidRtcStream::new("s", Sequence::new(1)).unwrap();
+    let op = ForbidRtcStream::new("s")
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let creds = Credentials::new(1u32, SECRET).unwrap();
     let a = prepare(
         &op,
@@ -1879,4 +1905,65 @@ fn prepare_draws_its_nonce_from_the_given_rng() {
     )
     .unwrap();
     assert_eq!(a.url(), b.url());
+}
+
+#[test]
+fn sequenced_operations_prepared_without_a_sequence_are_refused() {
+    // Outside a client nothing stamps a Sequence: `prepare` refuses rather than send none.
+    let creds = Credentials::new(1u32, SECRET).unwrap();
+    let config = Config::default();
+    let refused = |result: Result<zego_proto::wire::HttpRequest, ValidationError>| {
+        let err = result.unwrap_err();
+        assert_eq!(err.field(), "Sequence");
+        assert!(matches!(err.problem(), Problem::Invalid { .. }), "{err:?}");
+    };
+    let nonce = nonce_of([0; 8]);
+    refused(prepare_with_nonce(
+        &ForbidRtcStreams::new(["s"]).unwrap(),
+        &config,
+        &creds,
+        1,
+        nonce,
+    ));
+    refused(prepare_with_nonce(
+        &ResumeRtcStreams::new(["s"]).unwrap(),
+        &config,
+        &creds,
+        1,
+        nonce,
+    ));
+    refused(prepare_with_nonce(
+        &ForbidRtcStream::new("s").unwrap(),
+        &config,
+        &creds,
+        1,
+        nonce,
+    ));
+    refused(prepare_with_nonce(
+        &ResumeRtcStream::new("s").unwrap(),
+        &config,
+        &creds,
+        1,
+        nonce,
+    ));
+    refused(prepare_with_nonce(
+        &DescribeRtcStreamState::new("s").unwrap(),
+        &config,
+        &creds,
+        1,
+        nonce,
+    ));
+    let raw = RawOperation::new("ForbidRTCStream")
+        .unwrap()
+        .stamped_sequence();
+    assert_eq!(raw.sequencing(), Sequencing::Stamped(&[]));
+    refused(prepare_with_nonce(&raw, &config, &creds, 1, nonce));
+    // With one given, the same operation prepares.
+    let op = ForbidRtcStream::new("s")
+        .unwrap()
+        .with_sequence(Sequence::new(7));
+    let request = prepare_with_nonce(&op, &config, &creds, 1, nonce).unwrap();
+    assert!(decode_query(request.url())
+        .unwrap()
+        .contains(&("Sequence".into(), "7".into())));
 }

@@ -1,4 +1,4 @@
-//! The vendor's own examples (the seed pages in `/work/shared/spec/seeds/` and the wire
+//! The vendor's own examples (the seed pages in `docs/spec/seeds/` and the wire
 //! spec), reproduced through the public API: requests, answers, the test environment
 //! and the known-answer signatures.
 
@@ -11,11 +11,11 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, StreamRule, UserRule, UserRuleTarget, UserRuleType,
 };
-use zego_proto::{
-    decode_query, parse_response, prepare, prepare_with_nonce, sign, test_stream_prefix, AppId,
-    Config, Credentials, Endpoint, Environment, HttpRequest, HttpResponse, Nonce, Operation,
-    ResponseError, Sequence,
+use zego_proto::wire::{
+    decode_query, parse_response, prepare, prepare_with_nonce, sign, test_stream_prefix,
+    HttpRequest, HttpResponse, Nonce, ResponseError,
 };
+use zego_proto::{AppId, Config, Credentials, Endpoint, Environment, Operation, Sequence};
 
 const SECRET: &str = "9193cc662a4c0ec135ec71fb57194b38";
 const TIMESTAMP: u64 = 1_615_186_943;
@@ -105,7 +105,9 @@ fn split_common(params: &[(String, String)], app_id: u32, test: bool) -> Params 
 
 #[test]
 fn forbid_rtc_streams_reproduces_the_vendor_example() {
-    let op = ForbidRtcStreams::new(["rtc01", "rtc02"], Sequence::new(1617249600001)).unwrap();
+    let op = ForbidRtcStreams::new(["rtc01", "rtc02"])
+        .unwrap()
+        .with_sequence(Sequence::new(1617249600001));
     let request = prepared(&op, &production(), 12345);
     assert!(
         request
@@ -156,7 +158,9 @@ fn forbid_rtc_streams_reproduces_the_vendor_example() {
 #[test]
 fn resume_and_single_stream_actions_follow_the_same_layout() {
     let seq = Sequence::new(1617249600002);
-    let resume = ResumeRtcStreams::new(["rtc01", "rtc02"], seq).unwrap();
+    let resume = ResumeRtcStreams::new(["rtc01", "rtc02"])
+        .unwrap()
+        .with_sequence(seq);
     let business = split_common(
         &params_of(&prepared(&resume, &production(), 12345)),
         12345,
@@ -175,7 +179,7 @@ fn resume_and_single_stream_actions_follow_the_same_layout() {
         (
             "ForbidRTCStream",
             prepared(
-                &ForbidRtcStream::new("rtc01", seq).unwrap(),
+                &ForbidRtcStream::new("rtc01").unwrap().with_sequence(seq),
                 &production(),
                 1,
             ),
@@ -183,7 +187,7 @@ fn resume_and_single_stream_actions_follow_the_same_layout() {
         (
             "ResumeRTCStream",
             prepared(
-                &ResumeRtcStream::new("rtc01", seq).unwrap(),
+                &ResumeRtcStream::new("rtc01").unwrap().with_sequence(seq),
                 &production(),
                 1,
             ),
@@ -191,7 +195,9 @@ fn resume_and_single_stream_actions_follow_the_same_layout() {
         (
             "DescribeRTCStreamState",
             prepared(
-                &DescribeRtcStreamState::new("rtc01", seq).unwrap(),
+                &DescribeRtcStreamState::new("rtc01")
+                    .unwrap()
+                    .with_sequence(seq),
                 &production(),
                 1,
             ),
@@ -415,10 +421,18 @@ fn assert_unit_example<O: Operation<Output = ()>>(op: &O) {
 #[test]
 fn the_example_answer_parses_for_every_action_without_data() {
     let seq = Sequence::new(1617249600001);
-    assert_unit_example(&ForbidRtcStreams::new(["rtc01", "rtc02"], seq).unwrap());
-    assert_unit_example(&ResumeRtcStreams::new(["rtc01", "rtc02"], seq).unwrap());
-    assert_unit_example(&ForbidRtcStream::new("rtc01", seq).unwrap());
-    assert_unit_example(&ResumeRtcStream::new("rtc01", seq).unwrap());
+    assert_unit_example(
+        &ForbidRtcStreams::new(["rtc01", "rtc02"])
+            .unwrap()
+            .with_sequence(seq),
+    );
+    assert_unit_example(
+        &ResumeRtcStreams::new(["rtc01", "rtc02"])
+            .unwrap()
+            .with_sequence(seq),
+    );
+    assert_unit_example(&ForbidRtcStream::new("rtc01").unwrap().with_sequence(seq));
+    assert_unit_example(&ResumeRtcStream::new("rtc01").unwrap().with_sequence(seq));
     assert_unit_example(
         &SetForbidStreamRule::new("room1", "s1", MediaBan::Video, EffectiveTime::default())
             .unwrap(),
@@ -429,7 +443,9 @@ fn the_example_answer_parses_for_every_action_without_data() {
 
 #[test]
 fn the_example_answer_with_a_failure_code_is_an_api_error() {
-    let op = ForbidRtcStreams::new(["rtc01"], Sequence::new(1)).unwrap();
+    let op = ForbidRtcStreams::new(["rtc01"])
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let body = r#"{"Code":30006,"Message":"invalid stream id list","RequestId":"1929203990360298509","Data":null}"#;
     match parse_response(&op, &HttpResponse::new(200, body)) {
         Err(ResponseError::Api(e)) => {
@@ -574,7 +590,9 @@ fn query_forbid_cdn_live_stream_data() {
 
 #[test]
 fn describe_rtc_stream_state_data() {
-    let op = DescribeRtcStreamState::new("rtc01", Sequence::new(1)).unwrap();
+    let op = DescribeRtcStreamState::new("rtc01")
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let live = parse_response(
         &op,
         &ok_with(r#"{"create_time":"1700000000","close_time":"0"}"#),
@@ -723,7 +741,9 @@ fn sent_stream_ids(request: &HttpRequest) -> Vec<String> {
 #[test]
 fn the_test_environment_prefix_follows_the_vendor_example() {
     assert_eq!(test_stream_prefix(123_456_789), "zegotest-123456789-");
-    let op = ForbidRtcStream::new("test", Sequence::new(1)).unwrap();
+    let op = ForbidRtcStream::new("test")
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let request = prepared(&op, &test_env(), 123_456_789);
     assert_eq!(sent_stream_ids(&request), ["zegotest-123456789-test"]);
     let params = params_of(&request);
@@ -754,12 +774,12 @@ fn the_test_environment_prefixes_every_stream_id_exactly_once() {
     ];
     let batches: Vec<HttpRequest> = vec![
         prepared(
-            &ForbidRtcStreams::new(given, seq).unwrap(),
+            &ForbidRtcStreams::new(given).unwrap().with_sequence(seq),
             &test_env(),
             APP,
         ),
         prepared(
-            &ResumeRtcStreams::new(given, seq).unwrap(),
+            &ResumeRtcStreams::new(given).unwrap().with_sequence(seq),
             &test_env(),
             APP,
         ),
@@ -774,10 +794,18 @@ fn the_test_environment_prefixes_every_stream_id_exactly_once() {
     }
     for (id, wire) in given.iter().zip(&expected) {
         let singles: Vec<HttpRequest> = vec![
-            prepared(&ForbidRtcStream::new(*id, seq).unwrap(), &test_env(), APP),
-            prepared(&ResumeRtcStream::new(*id, seq).unwrap(), &test_env(), APP),
             prepared(
-                &DescribeRtcStreamState::new(*id, seq).unwrap(),
+                &ForbidRtcStream::new(*id).unwrap().with_sequence(seq),
+                &test_env(),
+                APP,
+            ),
+            prepared(
+                &ResumeRtcStream::new(*id).unwrap().with_sequence(seq),
+                &test_env(),
+                APP,
+            ),
+            prepared(
+                &DescribeRtcStreamState::new(*id).unwrap().with_sequence(seq),
                 &test_env(),
                 APP,
             ),
@@ -830,7 +858,11 @@ fn the_test_environment_marks_every_request_and_production_none() {
     };
     for (config, test) in [(test_env(), true), (production(), false)] {
         check(
-            prepared(&ForbidRtcStreams::new(["a"], seq).unwrap(), &config, 5),
+            prepared(
+                &ForbidRtcStreams::new(["a"]).unwrap().with_sequence(seq),
+                &config,
+                5,
+            ),
             test,
         );
         check(
@@ -854,7 +886,9 @@ fn the_prefix_counts_towards_the_256_byte_limit() {
     let prefix = test_stream_prefix(APP);
     // 256 bytes as given: fine in production, too long once prefixed.
     let id = "x".repeat(256);
-    let op = ForbidRtcStreams::new(["ok", id.as_str()], Sequence::new(1)).unwrap();
+    let op = ForbidRtcStreams::new(["ok", id.as_str()])
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let mut rng = SmallRng::seed_from_u64(1);
     assert!(prepare(&op, &production(), &creds(APP), TIMESTAMP, &mut rng).is_ok());
     let err = prepare(&op, &test_env(), &creds(APP), TIMESTAMP, &mut rng).unwrap_err();
@@ -869,14 +903,20 @@ fn the_prefix_counts_towards_the_256_byte_limit() {
     );
     // Already prefixed and exactly 256 bytes: accepted and sent unchanged.
     let full = format!("{prefix}{}", "y".repeat(256 - prefix.len()));
-    let op = ForbidRtcStream::new(full.as_str(), Sequence::new(1)).unwrap();
+    let op = ForbidRtcStream::new(full.as_str())
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let request = prepare(&op, &test_env(), &creds(APP), TIMESTAMP, &mut rng).unwrap();
     assert_eq!(sent_stream_ids(&request), [full]);
     // One byte short of the limit once prefixed: accepted.
     let fits = "z".repeat(256 - prefix.len());
-    let op = ForbidRtcStream::new(fits.as_str(), Sequence::new(1)).unwrap();
+    let op = ForbidRtcStream::new(fits.as_str())
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     assert!(prepare(&op, &test_env(), &creds(APP), TIMESTAMP, &mut rng).is_ok());
-    let op = ForbidRtcStream::new(format!("{fits}z"), Sequence::new(1)).unwrap();
+    let op = ForbidRtcStream::new(format!("{fits}z"))
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let err = prepare(&op, &test_env(), &creds(APP), TIMESTAMP, &mut rng).unwrap_err();
     assert_eq!((err.field(), err.index()), ("StreamId", None));
 }
@@ -911,7 +951,9 @@ fn vector_requests(
 ) -> Vec<(HttpRequest, Environment)> {
     let creds = Credentials::new(app_id, secret).unwrap();
     let nonce: Nonce = nonce.parse().unwrap();
-    let op = ForbidRtcStreams::new(["rtc01", "rtc02"], Sequence::new(1617249600001)).unwrap();
+    let op = ForbidRtcStreams::new(["rtc01", "rtc02"])
+        .unwrap()
+        .with_sequence(Sequence::new(1617249600001));
     let set = SetForbidStreamRule::new(
         "room1",
         "stream1",
@@ -959,7 +1001,9 @@ fn dry_run_signatures_match_the_known_answers() {
 fn the_first_vector_reproduces_the_whole_vendor_example_url() {
     let (app_id, nonce, secret, ts, expected) = VECTORS[0];
     let creds = Credentials::new(app_id, secret).unwrap();
-    let op = ForbidRtcStreams::new(["rtc01", "rtc02"], Sequence::new(1617249600001)).unwrap();
+    let op = ForbidRtcStreams::new(["rtc01", "rtc02"])
+        .unwrap()
+        .with_sequence(Sequence::new(1617249600001));
     let request =
         prepare_with_nonce(&op, &production(), &creds, ts, nonce.parse().unwrap()).unwrap();
     assert_eq!(
@@ -1001,7 +1045,9 @@ fn debug_and_redacted_url_never_show_the_signature_or_the_secret() {
 
 #[test]
 fn fresh_nonces_sign_differently_and_consistently() {
-    let op = ForbidRtcStream::new("rtc01", Sequence::new(1)).unwrap();
+    let op = ForbidRtcStream::new("rtc01")
+        .unwrap()
+        .with_sequence(Sequence::new(1));
     let creds = creds(12345);
     let mut rng = SmallRng::seed_from_u64(99);
     let mut signatures = std::collections::HashSet::new();

@@ -1,7 +1,7 @@
 //! # zego-sim: a ZEGO server-API simulator on a real loopback HTTP server
 //!
 //! `zego-sim` answers the stream-forbid family of the ZEGO server API (`GET /?Action=...`) the way
-//! the spec (`shared/spec/zego-server-api.md`) and ZEGO's pages describe it: the gateway's
+//! the spec (`docs/spec/zego-server-api.md` in the repository) and ZEGO's pages describe it: the gateway's
 //! signature checks, all fourteen actions with their parameter limits and codes, per-app state,
 //! the `Sequence` rule, rate limits and deterministic fault injection. Point a staging service or
 //! a test at [`SimHandle::base_url`]. It is implemented independently of `zego-proto`, so that it

@@ -3,10 +3,8 @@
 use futures::stream::{self, StreamExt};
 use tracing::Instrument;
 
-use zego_proto::{
-    BatchItem, BatchProgress, BulkAction, BulkFailure, BulkOptions, BulkReport, CallError,
-    StreamBatches,
-};
+use zego_proto::bulk::{BatchItem, BatchProgress, BulkCollector, StreamBatches};
+use zego_proto::{BulkAction, BulkOptions, BulkReport, CallError, CallOptions};
 
 use crate::client::Client;
 
@@ -15,15 +13,16 @@ impl Client {
     /// batches in flight (on the calling task: nothing is spawned).
     ///
     /// The input is consumed lazily (only the batches in flight are in memory), invalid
-    /// IDs fail alone, every batch gets its own fresh `Sequence` when it is sent and is
-    /// retried per the policy, and all batches share the client's rate limiter, so the
-    /// quota is used fully but never exceeded. Every stream ends up counted as succeeded
+    /// IDs fail alone, every batch gets its own fresh `Sequence` when it is admitted to be
+    /// sent and is retried per the policy, and all batches share the client's coordinator,
+    /// so the quota is used fully but never exceeded. Every stream ends up counted as succeeded
     /// or listed in [`BulkReport::failures`] (in input order). The future is `Send` when
     /// the input's iterator is.
     ///
     /// ```
     /// use zego_proto::{Credentials, Endpoint};
-    /// use zego_transport_async::{BulkAction, BulkOptions, Client};
+    /// use zego_proto::{BulkAction, BulkOptions};
+    /// use zego_transport_async::Client;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
@@ -74,26 +73,11 @@ impl Client {
                     }
                 })
                 .buffer_unordered(concurrency);
-            let mut report = BulkReport::default();
-            let mut failures = Vec::new();
+            let mut collector = BulkCollector::default();
             while let Some((index, ids, attempts, outcome)) = outcomes.next().await {
-                let stream_count = ids.len();
-                report.requests += u64::from(attempts);
-                notify(BatchProgress::new(stream_count, outcome.is_ok(), attempts));
-                match outcome {
-                    Ok(()) => report.succeeded += stream_count,
-                    Err(error) => failures.push((
-                        index,
-                        BulkFailure {
-                            stream_ids: ids,
-                            error,
-                        },
-                    )),
-                }
+                notify(collector.record(index, ids, attempts, outcome));
             }
-            failures.sort_by_key(|(index, _)| *index);
-            report.failures = failures.into_iter().map(|(_, f)| f).collect();
-            report
+            collector.finish()
         };
         run.instrument(span).await
     }
@@ -116,11 +100,10 @@ impl Client {
             .await
     }
 
-    /// Sends one batch with a fresh sequence; returns the requests sent and the outcome.
+    /// Sends one batch; returns the requests sent and the outcome.
     async fn send_batch(&self, action: BulkAction, ids: &[String]) -> (u32, Result<(), CallError>) {
-        let sequence = self.next_sequence();
-        let (outcome, attempts) = match action.batch(ids.to_vec(), sequence) {
-            Ok(op) => self.drive(&op).await,
+        let (outcome, attempts) = match action.batch(ids.to_vec()) {
+            Ok(op) => self.run(&op, &CallOptions::default()).await,
             Err(e) => return (0, Err(CallError::validation(action.action(), e))),
         };
         (attempts, outcome.map(|_| ()))
@@ -132,7 +115,11 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    use zego_proto::{decode_query, Credentials, HttpRequest, HttpResponse, RetryPolicy};
+    use zego_proto::driver::{HttpRequest, HttpResponse};
+    use zego_proto::wire::decode_query;
+    use zego_proto::{Credentials, RetryPolicy};
+
+    use crate::transport_fn;
 
     fn ok() -> HttpResponse {
         HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"1"}"#)
@@ -151,7 +138,7 @@ mod tests {
         let client = Client::builder(Credentials::new(1u32, "s").unwrap())
             .no_rate_limit()
             .retry_policy(RetryPolicy::never())
-            .transport(move |req: HttpRequest| {
+            .transport(transport_fn(move |req: HttpRequest| {
                 let streams = decode_query(req.url())
                     .unwrap()
                     .into_iter()
@@ -167,7 +154,7 @@ mod tests {
                     ok()
                 };
                 async move { Ok(answer) }
-            })
+            }))
             .build();
         let counter = Arc::clone(&pulled);
         let ids = (0..20_000)

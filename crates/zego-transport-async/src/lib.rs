@@ -1,14 +1,16 @@
 //! An async client for the ZEGO server API (tokio + reqwest).
 //!
-//! [`Client`] runs the sans-IO core of [`zego_proto`] — rate limiting, signing, parsing and
-//! retry decisions all happen there — and does only the I/O: it sends each prepared request
-//! through an [`AsyncTransport`] (by default [`ReqwestTransport`]: reqwest, rustls, pooled
-//! connections) and sleeps with `tokio::time::sleep` when the core says so. It has the same
-//! methods as `zego_transport_blocking::Client`, as `async fn`s whose futures are `Send`.
-//! It needs a tokio runtime with the time driver enabled.
+//! [`Client`] runs the sans-IO core of [`zego_proto`] — admission (rate limiting and
+//! `Sequence` stamping), signing, parsing and retry decisions all happen there — and does
+//! only the I/O: it asks the core's coordinator for admission (`admit_async`), sends each
+//! prepared request through an [`AsyncTransport`] (by default [`ReqwestTransport`]: reqwest,
+//! rustls, pooled connections) and sleeps with `tokio::time::sleep` when the core says so.
+//! It has the same entry points as `zego_transport_blocking::Client` ([`Client::execute`],
+//! `bulk`), as `async fn`s whose futures are `Send`. It needs a tokio runtime with the
+//! time driver enabled.
 //!
 //! ```
-//! use zego_proto::{Credentials, Endpoint};
+//! use zego_proto::{ops::ForbidRtcStream, Credentials, Endpoint};
 //! use zego_sim::{Env, Simulator};
 //! use zego_transport_async::Client;
 //!
@@ -19,13 +21,13 @@
 //! let client = Client::builder(Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?)
 //!     .endpoint(Endpoint::custom(&sim.base_url())?) // default: Endpoint::Unified
 //!     .build();
-//! let answer = client.forbid_rtc_stream("cheater-1").await?;
+//! let answer = client.execute(&ForbidRtcStream::new("cheater-1")?).await?;
 //! println!("forbidden, RequestId {}", answer.request_id);
 //! assert!(sim.forbidden_rtc_streams(1234567890, Env::Production).contains("cheater-1"));
 //!
 //! // Failures are typed and tell the stage that failed.
-//! let err = client.forbid_rtc_stream("").await.unwrap_err();
-//! assert_eq!(err.attempts(), 0); // refused before sending
+//! let err = ForbidRtcStream::new("").unwrap_err();
+//! assert_eq!(err.field(), "StreamId"); // refused before sending
 //! # Ok(())
 //! # }
 //! ```
@@ -40,7 +42,8 @@
 //! use std::collections::VecDeque;
 //! use std::sync::Mutex;
 //! use async_trait::async_trait;
-//! use zego_proto::{Credentials, HttpRequest, HttpResponse, RetryPolicy, TransportError, TransportErrorKind};
+//! use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+//! use zego_proto::{ops::ForbidRtcStreams, Credentials};
 //! use zego_transport_async::{AsyncTransport, Client};
 //!
 //! struct Replay {
@@ -66,15 +69,11 @@
 //!     ])),
 //!     sent: Mutex::new(Vec::new()),
 //! });
-//! let transport = std::sync::Arc::clone(&replay);
 //! let client = Client::builder(Credentials::new(1u32, "secret")?)
-//!     .transport(move |request: HttpRequest| {
-//!         let transport = std::sync::Arc::clone(&transport);
-//!         async move { transport.send(request).await }
-//!     })
+//!     .transport(std::sync::Arc::clone(&replay)) // an `Arc` of a transport is a transport
 //!     .build();
 //! // 30003 is transient: the core retries, freshly signed, with the same Sequence.
-//! let answer = client.forbid_rtc_streams(["a", "b"]).await?;
+//! let answer = client.execute(&ForbidRtcStreams::new(["a", "b"])?).await?;
 //! assert_eq!(answer.request_id, "2");
 //! let sent = replay.sent.lock().unwrap();
 //! assert_eq!(sent.len(), 2);
@@ -90,8 +89,8 @@
 //! `transport_error`, and `latency_ms`); a bulk run is a `zego_bulk` span. URLs, signatures
 //! and secrets are never logged, except the URL with its signature redacted at trace level.
 //!
-//! [`HttpRequest`]: zego_proto::HttpRequest
-//! [`HttpResponse`]: zego_proto::HttpResponse
+//! [`HttpRequest`]: zego_proto::driver::HttpRequest
+//! [`HttpResponse`]: zego_proto::driver::HttpResponse
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -100,10 +99,7 @@ mod client;
 mod transport;
 
 pub use client::{Client, ClientBuilder};
-pub use transport::{AsyncTransport, ReqwestTransport};
-pub use zego_proto::{
-    BatchCallback, BatchProgress, BulkAction, BulkOptions, TransportOptions, DEFAULT_USER_AGENT,
-};
+pub use transport::{transport_fn, AsyncTransport, BoxedTransport, FnTransport, ReqwestTransport};
 
 /// `async_trait`, re-exported to implement [`AsyncTransport`] without a direct dependency.
 pub use async_trait::async_trait;

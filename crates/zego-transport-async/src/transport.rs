@@ -4,30 +4,35 @@
 use std::error::Error as _;
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use zego_proto::{HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions};
+use zego_proto::driver::{
+    HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
+};
 
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
 ///
 /// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
 /// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
 /// only the failure to get an answer as a [`TransportError`], whose message must never
-/// contain the URL. Object safe (`Box<dyn AsyncTransport>` works); closures returning a
-/// `Send` future implement it:
+/// contain the URL. Object safe (`Box<dyn AsyncTransport>` and `Arc<dyn AsyncTransport>`
+/// are transports too); a closure returning a `Send` future becomes one with
+/// [`transport_fn`]:
 ///
 /// ```
-/// use zego_proto::{Credentials, HttpRequest, HttpResponse};
-/// use zego_transport_async::Client;
+/// use zego_proto::{ops::ForbidRtcStream, Credentials};
+/// use zego_proto::driver::{HttpRequest, HttpResponse};
+/// use zego_transport_async::{transport_fn, Client};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = Client::builder(Credentials::new(1u32, "secret")?)
-///     .transport(|_request: HttpRequest| async {
+///     .transport(transport_fn(|_request: HttpRequest| async {
 ///         Ok(HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"42"}"#))
-///     })
+///     }))
 ///     .build();
-/// assert_eq!(client.forbid_rtc_stream("stream-1").await?.request_id, "42");
+/// assert_eq!(client.execute(&ForbidRtcStream::new("stream-1")?).await?.request_id, "42");
 /// # Ok(())
 /// # }
 /// ```
@@ -38,13 +43,71 @@ pub trait AsyncTransport: Send + Sync {
 }
 
 #[async_trait]
-impl<F, Fut> AsyncTransport for F
+impl<T: AsyncTransport + ?Sized> AsyncTransport for Arc<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: AsyncTransport + ?Sized> AsyncTransport for Box<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+/// A closure as a transport: see [`transport_fn`].
+#[derive(Clone)]
+pub struct FnTransport<F>(F);
+
+impl<F> fmt::Debug for FnTransport<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FnTransport")
+    }
+}
+
+/// Makes a transport of a closure from [`HttpRequest`] to a `Send` future of the answer
+/// (a test double, a recording, another HTTP stack).
+pub fn transport_fn<F, Fut>(send: F) -> FnTransport<F>
+where
+    F: Fn(HttpRequest) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<HttpResponse, TransportError>> + Send,
+{
+    FnTransport(send)
+}
+
+#[async_trait]
+impl<F, Fut> AsyncTransport for FnTransport<F>
 where
     F: Fn(HttpRequest) -> Fut + Send + Sync,
     Fut: Future<Output = Result<HttpResponse, TransportError>> + Send,
 {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self(request).await
+        (self.0)(request).await
+    }
+}
+
+/// Any transport, boxed: what [`ClientBuilder::transport`](crate::ClientBuilder) and
+/// [`Client::with_transport`](crate::Client::with_transport) take. Every
+/// [`AsyncTransport`] converts into it.
+pub struct BoxedTransport(Box<dyn AsyncTransport>);
+
+impl fmt::Debug for BoxedTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BoxedTransport")
+    }
+}
+
+impl<T: AsyncTransport + 'static> From<T> for BoxedTransport {
+    fn from(transport: T) -> Self {
+        Self(Box::new(transport))
+    }
+}
+
+impl BoxedTransport {
+    /// The boxed transport.
+    pub fn into_inner(self) -> Box<dyn AsyncTransport> {
+        self.0
     }
 }
 
@@ -53,10 +116,22 @@ where
 /// [`TransportOptions`], a body cap enforced while streaming the body, and the proxy from
 /// the environment (reqwest's default).
 ///
+/// Bring your own `reqwest::Client` (custom roots, a proxy, middleware) with
+/// `From<reqwest::Client>`; build it without redirects, as [`ReqwestTransport::new`] does,
+/// so that every answer reaches the core:
+///
 /// ```
-/// use zego_transport_async::{AsyncTransport, ReqwestTransport, TransportOptions};
+/// use zego_proto::driver::TransportOptions;
+/// use zego_transport_async::{AsyncTransport, ReqwestTransport};
 /// let transport = ReqwestTransport::new(&TransportOptions::default());
 /// let _: Box<dyn AsyncTransport> = Box::new(transport);
+///
+/// let http = reqwest::Client::builder()
+///     .redirect(reqwest::redirect::Policy::none())
+///     .build()?;
+/// let mine = ReqwestTransport::from(http);
+/// # let _ = mine;
+/// # Ok::<(), reqwest::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct ReqwestTransport {
@@ -90,6 +165,25 @@ impl ReqwestTransport {
             client,
             max_body_bytes: options.max_body_bytes,
         }
+    }
+}
+
+impl From<reqwest::Client> for ReqwestTransport {
+    /// Sends through this client, with the default body cap.
+    fn from(client: reqwest::Client) -> Self {
+        Self {
+            client,
+            max_body_bytes: TransportOptions::default().max_body_bytes,
+        }
+    }
+}
+
+impl ReqwestTransport {
+    /// Caps the bodies read (default 1 MiB).
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.max_body_bytes = max_body_bytes;
+        self
     }
 }
 
@@ -169,6 +263,13 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn request_for(config: &zego_proto::Config) -> HttpRequest {
+        let credentials = zego_proto::Credentials::new(1u32, "secret").unwrap();
+        let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
+        zego_proto::wire::prepare(&op, config, &credentials, 1_700_000_000, &mut rand::rng())
+            .unwrap()
+    }
+
     #[test]
     fn defaults_match_the_documentation() {
         let o = TransportOptions::default();
@@ -184,20 +285,10 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let core = zego_proto::ClientCore::new(
-            zego_proto::Credentials::new(1u32, "secret").unwrap(),
-            zego_proto::Config::new(
-                zego_proto::Endpoint::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
-            ),
+        let config = zego_proto::Config::new(
+            zego_proto::Endpoint::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
         );
-        let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
-        let mut call = core.call(&op);
-        let zego_proto::Step::Send(request) = call.step(
-            zego_proto::Clock::now(&zego_proto::SystemClock),
-            &mut rand::rng(),
-        ) else {
-            panic!("expected a request")
-        };
+        let request = request_for(&config);
         let err = ReqwestTransport::default().send(request).await.unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
         assert!(!err.message().contains("127.0.0.1"), "{err}");
@@ -206,19 +297,10 @@ mod tests {
 
     #[test]
     fn boxed_transports_are_object_safe() {
-        let boxed: Box<dyn AsyncTransport> =
-            Box::new(|_req: HttpRequest| async { Ok(HttpResponse::new(204, Vec::new())) });
-        let core = zego_proto::ClientCore::new(
-            zego_proto::Credentials::new(1u32, "secret").unwrap(),
-            zego_proto::Config::default(),
-        );
-        let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
-        let zego_proto::Step::Send(request) = core.call(&op).step(
-            zego_proto::Clock::now(&zego_proto::SystemClock),
-            &mut rand::rng(),
-        ) else {
-            panic!("expected a request")
-        };
+        let boxed: Box<dyn AsyncTransport> = Box::new(transport_fn(|_req: HttpRequest| async {
+            Ok(HttpResponse::new(204, Vec::new()))
+        }));
+        let request = request_for(&zego_proto::Config::default());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

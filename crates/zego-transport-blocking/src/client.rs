@@ -1,74 +1,26 @@
-//! The blocking [`Client`] and its [`ClientBuilder`].
+//! The blocking [`Client`]: a thin driver of the core's call state machine.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use zego_proto::ops::{
-    CdnForbidList, CdnForbidResult, CdnVendor, DelForbidStreamRule, DelForbidUserRule,
-    DescribeForbidStreamRules, DescribeForbidUserRules, DescribeRtcStreamState, DisabledPrivilege,
-    EffectiveTime, ForbidCdnLiveStream, ForbidRtcStream, ForbidRtcStreams, MediaBan,
-    QueryForbidCdnLiveStream, RawOperation, RawOutput, ResumeCdnLiveStream, ResumeRtcStream,
-    ResumeRtcStreams, SetForbidStreamRule, SetForbidUserRule, StreamRules, StreamState,
-    UserRuleExpiry, UserRuleTarget, UserRuleType, UserRules,
-};
+use zego_proto::driver::{BuildClient, Step};
 use zego_proto::{
-    ApiResponse, AttemptOutcome, CallError, ClientCore, ClientCoreBuilder, Clock, Config,
-    ConfigError, Credentials, Endpoint, Environment, Operation, RateLimiter, RetryPolicy, Step,
-    SystemClock, TransportOptions, ValidationError,
+    ApiResponse, CallError, CallOptions, ClientCore, ConfigError, Credentials, Operation,
 };
 
-use crate::transport::{BlockingTransport, UreqTransport};
+use crate::transport::{BlockingTransport, BoxedTransport, UreqTransport};
 
-/// A blocking ZEGO server API client.
-///
-/// `Send + Sync` and cheap to clone (clones share the transport, rate limiter, retry
-/// budget and sequence generator), so one client can serve many threads. Every method runs
-/// the core's call loop ([`zego_proto::Call`]): wait for a rate-limit permit, sign, send,
-/// parse, and retry per the [`RetryPolicy`].
-///
-/// ```
-/// use zego_proto::Credentials;
-/// use zego_sim::{Env, Simulator};
-/// use zego_transport_blocking::Client;
-///
-/// let sim = Simulator::builder().app(1234567890, "0123456789abcdef0123456789abcdef").start()?;
-/// let client = Client::builder(Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?)
-///     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?)
-///     .build();
-/// client.forbid_rtc_streams(["cheater-1", "cheater-2"])?;
-/// assert!(sim.forbidden_rtc_streams(1234567890, Env::Production).contains("cheater-2"));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) core: ClientCore,
-    pub(crate) transport: Box<dyn BlockingTransport>,
-    pub(crate) clock: Arc<dyn Clock>,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("core", &self.inner.core)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Configures a [`Client`]. Start with [`Client::builder`] or [`Client::from_env`].
-///
-/// Later calls override earlier ones; [`ClientBuilder::endpoint`] and
-/// [`ClientBuilder::environment`] override the matching part of [`ClientBuilder::config`].
+/// Configures a [`Client`]: the one builder every zego-rs client shares (see
+/// [`zego_proto::driver::ClientBuilder`] for every setting). Start with [`Client::builder`]
+/// or [`Client::from_env`].
 ///
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use zego_proto::{Credentials, Endpoint, Environment, Region, RetryPolicy, SystemClock};
-/// use zego_transport_blocking::{Client, TransportOptions};
+/// use zego_proto::{Credentials, Endpoint, Environment, Region, RetryPolicy};
+/// use zego_proto::clock::SystemClock;
+/// use zego_proto::driver::TransportOptions;
+/// use zego_transport_blocking::Client;
 ///
 /// let client = Client::builder(Credentials::new(1u32, "secret")?)
 ///     .endpoint(Endpoint::Region(Region::Frankfurt))
@@ -80,119 +32,61 @@ impl fmt::Debug for Client {
 /// assert_eq!(client.core().config().endpoint().base_url(), "https://rtc-api-fra.zego.im");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct ClientBuilder {
-    core: ClientCoreBuilder,
-    transport_options: TransportOptions,
-    transport: Option<Box<dyn BlockingTransport>>,
-    clock: Arc<dyn Clock>,
+pub type ClientBuilder = zego_proto::driver::ClientBuilder<Client>;
+
+/// A blocking ZEGO server API client.
+///
+/// `Send + Sync` and cheap to clone (clones share the transport and everything in the
+/// core), so one client can serve many threads. [`Client::execute`] runs any operation of
+/// [`zego_proto::ops`] through the core's call loop ([`zego_proto::driver::Call`]): admission
+/// (a rate-limit slot and, for sequenced actions, a fresh `Sequence`), signing, sending,
+/// parsing, and retries per the [`RetryPolicy`](zego_proto::RetryPolicy).
+///
+/// ```
+/// use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStream};
+/// use zego_proto::Credentials;
+/// use zego_sim::{Env, Simulator};
+/// use zego_transport_blocking::Client;
+///
+/// let sim = Simulator::builder().app(1234567890, "0123456789abcdef0123456789abcdef").start()?;
+/// let client = Client::builder(Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?)
+///     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?)
+///     .build();
+/// client.execute(&ForbidRtcStreams::new(["cheater-1", "cheater-2"])?)?;
+/// client.execute(&ResumeRtcStream::new("cheater-1")?)?;
+/// assert_eq!(sim.forbidden_rtc_streams(1234567890, Env::Production).len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
 }
 
-impl fmt::Debug for ClientBuilder {
+struct Inner {
+    core: ClientCore,
+    transport: Box<dyn BlockingTransport>,
+}
+
+impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("core", &self.core)
-            .field("transport_options", &self.transport_options)
-            .field("custom_transport", &self.transport.is_some())
+        f.debug_struct("Client")
+            .field("core", &self.inner.core)
             .finish_non_exhaustive()
     }
 }
 
-impl ClientBuilder {
-    fn new(credentials: Credentials) -> Self {
+impl BuildClient for Client {
+    type Transport = BoxedTransport;
+
+    fn build_client(core: ClientCore, transport: Option<BoxedTransport>) -> Self {
+        let transport = match transport {
+            Some(transport) => transport.into_inner(),
+            None => Box::new(UreqTransport::new(core.transport_options())),
+        };
         Self {
-            core: ClientCore::builder(credentials),
-            transport_options: TransportOptions::default(),
-            transport: None,
-            clock: Arc::new(SystemClock),
+            inner: Arc::new(Inner { core, transport }),
         }
     }
-
-    /// The endpoint and environment together (default: unified host, production).
-    #[must_use]
-    pub fn config(mut self, config: Config) -> Self {
-        self.core = self.core.config(config);
-        self
-    }
-
-    /// The host to call (default [`Endpoint::Unified`]).
-    #[must_use]
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.core = self.core.endpoint(endpoint);
-        self
-    }
-
-    /// Production (default) or the legacy test environment.
-    #[must_use]
-    pub fn environment(mut self, environment: Environment) -> Self {
-        self.core = self.core.environment(environment);
-        self
-    }
-
-    /// Options of the default [`UreqTransport`] (ignored with [`ClientBuilder::transport`]).
-    #[must_use]
-    pub fn transport_options(mut self, options: TransportOptions) -> Self {
-        self.transport_options = options;
-        self
-    }
-
-    /// Sends through another transport (a closure works).
-    #[must_use]
-    pub fn transport(mut self, transport: impl BlockingTransport + 'static) -> Self {
-        self.transport = Some(Box::new(transport));
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::default`]).
-    #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.core = self.core.retry_policy(policy);
-        self
-    }
-
-    /// Another client-side rate limiter (default: a token bucket with ZEGO's quotas).
-    #[must_use]
-    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.core = self.core.rate_limiter(limiter);
-        self
-    }
-
-    /// No client-side rate limiting (rate-limit answers are still retried with backoff).
-    #[must_use]
-    pub fn no_rate_limit(mut self) -> Self {
-        self.core = self.core.no_rate_limit();
-        self
-    }
-
-    /// The clock used to sign (`Timestamp`), number (`Sequence`) and pace requests
-    /// (default [`SystemClock`]).
-    #[must_use]
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Builds the client.
-    pub fn build(self) -> Client {
-        let core = self.core.build();
-        let transport = self
-            .transport
-            .unwrap_or_else(|| Box::new(UreqTransport::new(&self.transport_options)));
-        Client {
-            inner: Arc::new(Inner {
-                core,
-                transport,
-                clock: self.clock,
-            }),
-        }
-    }
-}
-
-fn refused(action: &str) -> impl FnOnce(ValidationError) -> CallError + '_ {
-    move |e| CallError::validation(action, e)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Client {
@@ -220,15 +114,46 @@ impl Client {
         Ok(ClientBuilder::new(Credentials::from_env()?))
     }
 
-    /// The sans-IO core (credentials, config, limiter, retry policy, sequences).
+    /// A client running `core` through the default [`UreqTransport`].
+    ///
+    /// ```
+    /// use zego_proto::{ClientCore, Credentials};
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).build();
+    /// let client = zego_transport_blocking::Client::from_core(core);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_core(core: ClientCore) -> Self {
+        Self::build_client(core, None)
+    }
+
+    /// A client running `core` through `transport` (an `Arc` of a shared transport, a
+    /// [`UreqTransport`] made from your own `ureq::Agent`, a [`transport_fn`](crate::transport_fn)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use zego_proto::{ClientCore, Credentials};
+    /// use zego_transport_blocking::{Client, UreqTransport};
+    /// let shared = Arc::new(UreqTransport::default());
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).build();
+    /// let a = Client::with_transport(core.clone(), Arc::clone(&shared));
+    /// let b = Client::with_transport(core, shared); // one connection pool for both
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_transport(core: ClientCore, transport: impl Into<BoxedTransport>) -> Self {
+        Self::build_client(core, Some(transport.into()))
+    }
+
+    /// The sans-IO core (credentials, config, coordinator, retry policy, clock).
     pub fn core(&self) -> &ClientCore {
         &self.inner.core
     }
 
-    /// Runs any operation through the core's call loop.
+    /// Runs any operation (typed, or [`RawOperation`](zego_proto::ops::RawOperation)) and
+    /// returns its typed `Data`.
     ///
     /// ```
-    /// use zego_proto::{ops::DescribeForbidUserRules, ops::UserRuleType, Credentials, Endpoint};
+    /// use zego_proto::ops::{DescribeForbidUserRules, RawOperation, UserRuleType};
+    /// use zego_proto::{Credentials, Endpoint};
     /// use zego_transport_blocking::Client;
     /// let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
     /// let client = Client::builder(Credentials::new(7u32, "secret")?)
@@ -236,300 +161,73 @@ impl Client {
     ///     .build();
     /// let rules = client.execute(&DescribeForbidUserRules::new(UserRuleType::Ip))?;
     /// assert!(rules.data.rules.is_empty());
+    /// // Any other action, with raw parameters; `Data` comes back as JSON.
+    /// let raw = RawOperation::new("QueryForbidCDNLiveStream")?.param("Vendor", "ws")?;
+    /// assert!(client.execute(&raw)?.data.0["Ws"]["ResultDetail"].is_array());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn execute<O: Operation + ?Sized>(
         &self,
         op: &O,
     ) -> Result<ApiResponse<O::Output>, CallError> {
-        self.drive(op).0
+        self.run(op, &CallOptions::default()).0
     }
 
-    /// Runs the core's call loop; also returns the number of requests sent.
-    pub(crate) fn drive<O: Operation + ?Sized>(
-        &self,
-        op: &O,
-    ) -> (Result<ApiResponse<O::Output>, CallError>, u32) {
-        let inner = &*self.inner;
-        let span = tracing::info_span!("zego_call", action = op.action());
-        let _entered = span.enter();
-        let mut call = inner.core.call(op);
-        let mut step = call.step(inner.clock.now(), &mut rand::rng());
-        loop {
-            step = match step {
-                Step::Sleep(delay) => {
-                    tracing::trace!(delay_ms = millis(delay), "sleeping");
-                    std::thread::sleep(delay);
-                    call.step(inner.clock.now(), &mut rand::rng())
-                }
-                Step::Send(request) => {
-                    let attempt = call.attempts();
-                    tracing::trace!(attempt, url = %request.redacted_url(), "sending");
-                    let started = Instant::now();
-                    let outcome = inner.transport.send(request);
-                    let latency = started.elapsed();
-                    let next = call.on_response(outcome, inner.clock.now(), &mut rand::rng());
-                    log_attempt(attempt, call.last_outcome(), latency);
-                    next
-                }
-                Step::Done(result) => {
-                    if let Err(e) = &result {
-                        tracing::debug!(attempts = call.attempts(), error = %e, "call failed");
-                    }
-                    return (result, call.attempts());
-                }
-            };
-        }
-    }
-
-    /// Any action, with raw parameters; `Data` comes back as JSON.
+    /// [`Client::execute`] with per-call options (another retry policy or deadline),
+    /// without building a second client.
     ///
     /// ```
-    /// use zego_proto::{ops::RawOperation, Credentials, Endpoint};
+    /// use zego_proto::{ops::ForbidRtcStream, CallOptions, Credentials, Endpoint, RetryPolicy};
     /// use zego_transport_blocking::Client;
     /// let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
     /// let client = Client::builder(Credentials::new(7u32, "secret")?)
     ///     .endpoint(Endpoint::custom(&sim.base_url())?)
     ///     .build();
-    /// let op = RawOperation::new("QueryForbidCDNLiveStream")?.param("Vendor", "ws")?;
-    /// let answer = client.call(&op)?;
-    /// assert!(answer.data.0["Ws"]["ResultDetail"].is_array());
+    /// let once = CallOptions::new().with_retry_policy(RetryPolicy::never());
+    /// client.execute_with(&ForbidRtcStream::new("s1")?, &once)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn call(&self, op: &RawOperation) -> Result<ApiResponse<RawOutput>, CallError> {
-        self.execute(op)
-    }
-
-    /// `ForbidRTCStreams`: forbids 1 to 20 streams at once, with a fresh `Sequence`.
-    ///
-    /// ```
-    /// # let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
-    /// # let client = zego_transport_blocking::Client::builder(zego_proto::Credentials::new(7u32, "secret")?)
-    /// #     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?).build();
-    /// client.forbid_rtc_streams(["a", "b"])?;
-    /// client.resume_rtc_streams(["a"])?;
-    /// assert_eq!(sim.forbidden_rtc_streams(7, zego_sim::Env::Production).len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn forbid_rtc_streams<I, S>(&self, stream_ids: I) -> Result<ApiResponse<()>, CallError>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let op = ForbidRtcStreams::new(stream_ids, self.next_sequence())
-            .map_err(refused(ForbidRtcStreams::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `ResumeRTCStreams`: resumes 1 to 20 streams at once, with a fresh `Sequence`.
-    pub fn resume_rtc_streams<I, S>(&self, stream_ids: I) -> Result<ApiResponse<()>, CallError>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let op = ResumeRtcStreams::new(stream_ids, self.next_sequence())
-            .map_err(refused(ResumeRtcStreams::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `ForbidRTCStream`: forbids one stream, with a fresh `Sequence`.
-    ///
-    /// ```
-    /// # let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
-    /// # let client = zego_transport_blocking::Client::builder(zego_proto::Credentials::new(7u32, "secret")?)
-    /// #     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?).build();
-    /// client.forbid_rtc_stream("s1")?;
-    /// assert!(sim.forbidden_rtc_streams(7, zego_sim::Env::Production).contains("s1"));
-    /// client.resume_rtc_stream("s1")?;
-    /// assert!(sim.forbidden_rtc_streams(7, zego_sim::Env::Production).is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn forbid_rtc_stream(
+    pub fn execute_with<O: Operation + ?Sized>(
         &self,
-        stream_id: impl Into<String>,
-    ) -> Result<ApiResponse<()>, CallError> {
-        let op = ForbidRtcStream::new(stream_id, self.next_sequence())
-            .map_err(refused(ForbidRtcStream::ACTION))?;
-        self.execute(&op)
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError> {
+        self.run(op, options).0
     }
 
-    /// `ResumeRTCStream`: resumes one stream, with a fresh `Sequence`.
-    pub fn resume_rtc_stream(
+    /// Runs the core's call loop; also returns the number of requests sent.
+    pub(crate) fn run<O: Operation + ?Sized>(
         &self,
-        stream_id: impl Into<String>,
-    ) -> Result<ApiResponse<()>, CallError> {
-        let op = ResumeRtcStream::new(stream_id, self.next_sequence())
-            .map_err(refused(ResumeRtcStream::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `SetForbidStreamRule`: bans a stream's audio and/or video for a while.
-    ///
-    /// ```
-    /// use zego_proto::ops::{EffectiveTime, MediaBan};
-    /// # let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
-    /// # let client = zego_transport_blocking::Client::builder(zego_proto::Credentials::new(7u32, "secret")?)
-    /// #     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?).build();
-    /// client.set_forbid_stream_rule("room", "s1", MediaBan::Video, EffectiveTime::new(3600)?)?;
-    /// let rules = client.describe_forbid_stream_rules("room", ["s1"])?.data;
-    /// assert!(rules.rules[0].disable_video);
-    /// client.del_forbid_stream_rule("room", "s1")?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn set_forbid_stream_rule(
-        &self,
-        room_id: impl Into<String>,
-        stream_id: impl Into<String>,
-        ban: MediaBan,
-        effective_time: EffectiveTime,
-    ) -> Result<ApiResponse<()>, CallError> {
-        let op = SetForbidStreamRule::new(room_id, stream_id, ban, effective_time)
-            .map_err(refused(SetForbidStreamRule::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `DescribeForbidStreamRules`: the rules of 1 to 10 streams of a room.
-    pub fn describe_forbid_stream_rules<I, S>(
-        &self,
-        room_id: impl Into<String>,
-        stream_ids: I,
-    ) -> Result<ApiResponse<StreamRules>, CallError>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let op = DescribeForbidStreamRules::new(room_id, stream_ids)
-            .map_err(refused(DescribeForbidStreamRules::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `DelForbidStreamRule`: deletes a stream's rule (deleting a missing rule succeeds).
-    pub fn del_forbid_stream_rule(
-        &self,
-        room_id: impl Into<String>,
-        stream_id: impl Into<String>,
-    ) -> Result<ApiResponse<()>, CallError> {
-        let op = DelForbidStreamRule::new(room_id, stream_id)
-            .map_err(refused(DelForbidStreamRule::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `ForbidCDNLiveStream`: forbids a CDN live stream (optionally until a `ResumeTime`).
-    ///
-    /// ```
-    /// use zego_proto::ops::{CdnVendor, ForbidCdnLiveStream};
-    /// # let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
-    /// # let client = zego_transport_blocking::Client::builder(zego_proto::Credentials::new(7u32, "secret")?)
-    /// #     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?).build();
-    /// let results = client.forbid_cdn_live_stream(&ForbidCdnLiveStream::new("live-1")?)?.data;
-    /// assert_eq!(results[0].cdn_type, "ws");
-    /// let list = client.query_forbid_cdn_live_stream(CdnVendor::WangSu)?.data;
-    /// assert_eq!(list.ws.result_detail.len(), 1);
-    /// client.resume_cdn_live_stream("live-1")?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn forbid_cdn_live_stream(
-        &self,
-        op: &ForbidCdnLiveStream,
-    ) -> Result<ApiResponse<Vec<CdnForbidResult>>, CallError> {
-        self.execute(op)
-    }
-
-    /// `ResumeCDNLiveStream`: lifts a CDN forbid.
-    pub fn resume_cdn_live_stream(
-        &self,
-        stream_id: impl Into<String>,
-    ) -> Result<ApiResponse<Vec<CdnForbidResult>>, CallError> {
-        let op =
-            ResumeCdnLiveStream::new(stream_id).map_err(refused(ResumeCdnLiveStream::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `QueryForbidCDNLiveStream`: the CDN forbids in force at a vendor.
-    pub fn query_forbid_cdn_live_stream(
-        &self,
-        vendor: CdnVendor,
-    ) -> Result<ApiResponse<CdnForbidList>, CallError> {
-        self.execute(&QueryForbidCdnLiveStream::new(vendor))
-    }
-
-    /// `DescribeRTCStreamState`: whether a stream is live, with a fresh `Sequence`.
-    ///
-    /// ```
-    /// # let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
-    /// # let client = zego_transport_blocking::Client::builder(zego_proto::Credentials::new(7u32, "secret")?)
-    /// #     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?).build();
-    /// sim.set_stream_live(7, zego_sim::Env::Production, "s1", 1_700_000_000);
-    /// assert!(client.describe_rtc_stream_state("s1")?.data.is_live());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn describe_rtc_stream_state(
-        &self,
-        stream_id: impl Into<String>,
-    ) -> Result<ApiResponse<StreamState>, CallError> {
-        let op = DescribeRtcStreamState::new(stream_id, self.next_sequence())
-            .map_err(refused(DescribeRtcStreamState::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `SetForbidUserRule`: takes privileges from an IP, room, user or user in a room.
-    ///
-    /// ```
-    /// use zego_proto::ops::{DisabledPrivilege, EffectiveTime, UserRuleTarget, UserRuleType};
-    /// # let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
-    /// # let client = zego_transport_blocking::Client::builder(zego_proto::Credentials::new(7u32, "secret")?)
-    /// #     .endpoint(zego_proto::Endpoint::custom(&sim.base_url())?).build();
-    /// let target = UserRuleTarget::user("u1")?;
-    /// client.set_forbid_user_rule(target.clone(), [DisabledPrivilege::Login], EffectiveTime::default())?;
-    /// assert_eq!(client.describe_forbid_user_rules(UserRuleType::User)?.data.rules.len(), 1);
-    /// client.del_forbid_user_rule(target)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn set_forbid_user_rule(
-        &self,
-        target: UserRuleTarget,
-        privileges: impl IntoIterator<Item = DisabledPrivilege>,
-        effective_time: EffectiveTime,
-    ) -> Result<ApiResponse<UserRuleExpiry>, CallError> {
-        let op = SetForbidUserRule::new(target, privileges, effective_time)
-            .map_err(refused(SetForbidUserRule::ACTION))?;
-        self.execute(&op)
-    }
-
-    /// `DescribeForbidUserRules`: the user rules of one type.
-    pub fn describe_forbid_user_rules(
-        &self,
-        rule_type: UserRuleType,
-    ) -> Result<ApiResponse<UserRules>, CallError> {
-        self.execute(&DescribeForbidUserRules::new(rule_type))
-    }
-
-    /// `DelForbidUserRule`: deletes a user rule (deleting a missing rule succeeds).
-    pub fn del_forbid_user_rule(
-        &self,
-        target: UserRuleTarget,
-    ) -> Result<ApiResponse<()>, CallError> {
-        self.execute(&DelForbidUserRule::new(target))
-    }
-
-    pub(crate) fn next_sequence(&self) -> zego_proto::Sequence {
-        self.inner.core.next_sequence(self.inner.clock.now())
-    }
-}
-
-fn log_attempt(attempt: u32, outcome: Option<AttemptOutcome>, latency: Duration) {
-    let latency_ms = millis(latency);
-    match outcome {
-        Some(AttemptOutcome::Answered { http_status, code }) => {
-            tracing::debug!(attempt, http_status, code, latency_ms, "attempt answered");
+        op: &O,
+        options: &CallOptions,
+    ) -> (Result<ApiResponse<O::Output>, CallError>, u32) {
+        let Inner { core, transport } = &*self.inner;
+        let coordinator = core.coordinator();
+        let span = tracing::info_span!("zego_call", action = op.action());
+        let _entered = span.enter();
+        let mut call = core.call_with(op, options);
+        let mut step = call.step(core.now(), &mut rand::rng());
+        loop {
+            step = match step {
+                Step::Admit(request) => {
+                    let answer = coordinator.admit(&request);
+                    call.on_admission(answer, core.now(), &mut rand::rng())
+                }
+                Step::Sleep(delay) => {
+                    std::thread::sleep(delay);
+                    call.step(core.now(), &mut rand::rng())
+                }
+                Step::Send(request) => {
+                    let outcome = transport.send(request);
+                    call.on_response(outcome, core.now(), &mut rand::rng())
+                }
+                Step::Feedback(feedback) => {
+                    coordinator.feedback(&feedback);
+                    call.step(core.now(), &mut rand::rng())
+                }
+                Step::Done(result) => return (result, call.attempts()),
+            };
         }
-        Some(AttemptOutcome::Failed(kind)) => tracing::debug!(
-            attempt,
-            transport_error = kind.as_str(),
-            latency_ms,
-            "attempt failed"
-        ),
-        _ => {}
     }
 }
 
@@ -537,8 +235,14 @@ fn log_attempt(attempt: u32, outcome: Option<AttemptOutcome>, latency: Duration)
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use zego_proto::{decode_query, CallErrorKind, ManualClock, TransportErrorKind};
-    use zego_proto::{HttpResponse, TransportError};
+    use std::time::Duration;
+    use zego_proto::clock::ManualClock;
+    use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+    use zego_proto::ops::{DelForbidStreamRule, ForbidRtcStream, ForbidRtcStreams};
+    use zego_proto::wire::decode_query;
+    use zego_proto::{CallErrorKind, Config, Endpoint, Environment, RetryPolicy};
+
+    use crate::transport_fn;
 
     fn ok_body() -> HttpResponse {
         HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"1"}"#)
@@ -551,12 +255,12 @@ mod tests {
     }
 
     #[test]
-    fn sequences_are_fresh_and_increasing() {
+    fn sequences_are_stamped_fresh_and_increasing() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
         let client = Client::builder(Credentials::new(1u32, "s").unwrap())
             .no_rate_limit()
-            .transport(move |req: HttpRequestAlias| {
+            .transport(transport_fn(move |req: HttpRequest| {
                 let seq = decode_query(req.url())
                     .unwrap()
                     .into_iter()
@@ -565,32 +269,44 @@ mod tests {
                     .unwrap();
                 log.lock().unwrap().push(seq);
                 Ok(ok_body())
-            })
+            }))
             .build();
         for _ in 0..5 {
-            client.forbid_rtc_stream("a").unwrap();
+            client.execute(&ForbidRtcStream::new("a").unwrap()).unwrap();
         }
         let seqs = seen.lock().unwrap().clone();
+        assert_eq!(seqs.len(), 5);
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     }
-
-    type HttpRequestAlias = zego_proto::HttpRequest;
 
     #[test]
     fn validation_errors_send_nothing() {
         let client = Client::builder(Credentials::new(1u32, "s").unwrap())
-            .transport(
-                |_: HttpRequestAlias| -> Result<HttpResponse, TransportError> {
+            .transport(transport_fn(
+                |_: HttpRequest| -> Result<HttpResponse, TransportError> {
                     panic!("nothing must be sent")
                 },
-            )
+            ))
             .build();
-        let err = client.forbid_rtc_streams(Vec::<String>::new()).unwrap_err();
+        let err: CallError = ForbidRtcStreams::new(Vec::<String>::new())
+            .unwrap_err()
+            .into();
         assert!(matches!(err.kind(), CallErrorKind::Validation(_)));
         assert_eq!(err.attempts(), 0);
-        assert_eq!(err.action(), "ForbidRTCStreams");
-        let err = client.forbid_rtc_stream("x".repeat(300)).unwrap_err();
+        // A valid op whose prefixed stream ID is too long fails in the core, before sending.
+        let long = ForbidRtcStream::new("x".repeat(250)).unwrap();
+        let test_client = Client::builder(Credentials::new(1u32, "s").unwrap())
+            .environment(Environment::Test)
+            .transport(transport_fn(
+                |_: HttpRequest| -> Result<HttpResponse, TransportError> {
+                    panic!("nothing must be sent")
+                },
+            ))
+            .build();
+        let err = test_client.execute(&long).unwrap_err();
         assert!(matches!(err.kind(), CallErrorKind::Validation(_)));
+        assert_eq!(err.action(), "ForbidRTCStream");
+        drop(client);
     }
 
     #[test]
@@ -598,12 +314,14 @@ mod tests {
         let clock = Arc::new(ManualClock::new(Duration::from_secs(1_234_567_890)));
         let client = Client::builder(Credentials::new(1u32, "s").unwrap())
             .clock(clock)
-            .transport(|req: HttpRequestAlias| {
+            .transport(transport_fn(|req: HttpRequest| {
                 assert!(req.url().contains("Timestamp=1234567890"));
                 Ok(ok_body())
-            })
+            }))
             .build();
-        client.del_forbid_stream_rule("r", "s").unwrap();
+        client
+            .execute(&DelForbidStreamRule::new("r", "s").unwrap())
+            .unwrap();
     }
 
     #[test]
@@ -613,17 +331,61 @@ mod tests {
         let client = Client::builder(Credentials::new(1u32, "s").unwrap())
             .no_rate_limit()
             .retry_policy(RetryPolicy::never())
-            .transport(move |_: HttpRequestAlias| {
+            .transport(transport_fn(move |_: HttpRequest| {
                 *c.lock().unwrap() += 1;
                 Err(TransportError::new(TransportErrorKind::Timeout, "slow"))
-            })
+            }))
             .build();
-        let err = client.del_forbid_stream_rule("r", "s").unwrap_err();
+        let err = client
+            .execute(&DelForbidStreamRule::new("r", "s").unwrap())
+            .unwrap_err();
         assert_eq!(err.attempts(), 1);
         assert_eq!(*count.lock().unwrap(), 1);
         assert!(
             matches!(err.kind(), CallErrorKind::Transport(t) if t.kind() == TransportErrorKind::Timeout)
         );
+    }
+
+    #[test]
+    fn per_call_options_override_the_client() {
+        let count = Arc::new(Mutex::new(0u32));
+        let c = Arc::clone(&count);
+        let client = Client::builder(Credentials::new(1u32, "s").unwrap())
+            .no_rate_limit()
+            .retry_policy(RetryPolicy {
+                base_delay: Duration::from_millis(1),
+                jitter: false,
+                ..RetryPolicy::default()
+            })
+            .transport(transport_fn(move |_: HttpRequest| {
+                *c.lock().unwrap() += 1;
+                Err(TransportError::new(TransportErrorKind::Connect, "refused"))
+            }))
+            .build();
+        let op = DelForbidStreamRule::new("r", "s").unwrap();
+        let err = client
+            .execute_with(
+                &op,
+                &CallOptions::new().with_retry_policy(RetryPolicy::never()),
+            )
+            .unwrap_err();
+        assert_eq!(err.attempts(), 1);
+        let err = client.execute(&op).unwrap_err();
+        assert_eq!(err.attempts(), 5);
+        assert_eq!(*count.lock().unwrap(), 6);
+    }
+
+    #[test]
+    fn shared_and_boxed_transports_are_transports() {
+        let shared: Arc<dyn BlockingTransport> =
+            Arc::new(transport_fn(|_: HttpRequest| Ok(ok_body())));
+        let core = ClientCore::builder(Credentials::new(1u32, "s").unwrap()).build();
+        let a = Client::with_transport(core.clone(), Arc::clone(&shared));
+        let boxed: Box<dyn BlockingTransport> =
+            Box::new(transport_fn(|_: HttpRequest| Ok(ok_body())));
+        let b = Client::with_transport(core, boxed);
+        let op = DelForbidStreamRule::new("r", "s").unwrap();
+        assert!(a.execute(&op).is_ok() && b.execute(&op).is_ok());
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! A blocking client for the ZEGO server API.
 //!
-//! [`Client`] runs the sans-IO core of [`zego_proto`] — rate limiting, signing, parsing and
-//! retry decisions all happen there — and does only the I/O: it sends each prepared request
+//! [`Client`] runs the sans-IO core of [`zego_proto`] — admission (rate limiting and
+//! `Sequence` stamping), signing, parsing and retry decisions all happen there — and does
+//! only the I/O: it asks the core's coordinator for admission, sends each prepared request
 //! through a [`BlockingTransport`] (by default [`UreqTransport`]: ureq, rustls, keep-alive)
-//! and sleeps with `std::thread::sleep` when the core says so.
+//! and sleeps with `std::thread::sleep` when the core says so. Every operation of
+//! [`zego_proto::ops`] goes through the one entry point, [`Client::execute`].
 //!
 //! ```
-//! use zego_proto::{Credentials, Endpoint};
+//! use zego_proto::{ops::ForbidRtcStream, Credentials, Endpoint};
 //! use zego_sim::{Env, Simulator};
 //! use zego_transport_blocking::Client;
 //!
@@ -15,28 +17,29 @@
 //! let client = Client::builder(Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?)
 //!     .endpoint(Endpoint::custom(&sim.base_url())?) // default: Endpoint::Unified
 //!     .build();
-//! let answer = client.forbid_rtc_stream("cheater-1")?;
+//! let answer = client.execute(&ForbidRtcStream::new("cheater-1")?)?;
 //! println!("forbidden, RequestId {}", answer.request_id);
 //! assert!(sim.forbidden_rtc_streams(1234567890, Env::Production).contains("cheater-1"));
 //!
 //! // Failures are typed and tell the stage that failed.
-//! let err = client.forbid_rtc_stream("").unwrap_err();
-//! assert_eq!(err.attempts(), 0); // refused before sending
+//! let err = ForbidRtcStream::new("").unwrap_err();
+//! assert_eq!(err.field(), "StreamId"); // refused before sending
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Bring your own transport
 //!
-//! Anything that turns an [`HttpRequest`](zego_proto::HttpRequest) into an
-//! [`HttpResponse`](zego_proto::HttpResponse) can carry the calls: a closure, a test
-//! double, or another HTTP stack. Here a tiny HTTP/1.1 transport over
+//! Anything that turns an [`HttpRequest`](zego_proto::driver::HttpRequest) into an
+//! [`HttpResponse`](zego_proto::driver::HttpResponse) can carry the calls: a closure
+//! ([`transport_fn`]), a test double, or another HTTP stack. Here a tiny HTTP/1.1 transport over
 //! `std::net::TcpStream`:
 //!
 //! ```
 //! use std::io::{Read, Write};
 //! use std::net::TcpStream;
-//! use zego_proto::{Credentials, Endpoint, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
-//! use zego_transport_blocking::Client;
+//! use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+//! use zego_proto::{ops::ForbidRtcStreams, Credentials, Endpoint};
+//! use zego_transport_blocking::{transport_fn, Client};
 //!
 //! fn tiny_http(request: HttpRequest) -> Result<HttpResponse, TransportError> {
 //!     let io = |kind| move |e: std::io::Error| TransportError::new(kind, e.to_string());
@@ -59,9 +62,9 @@
 //! let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
 //! let client = Client::builder(Credentials::new(7u32, "secret")?)
 //!     .endpoint(Endpoint::custom(&sim.base_url())?)
-//!     .transport(tiny_http)
+//!     .transport(transport_fn(tiny_http))
 //!     .build();
-//! client.forbid_rtc_streams(["a", "b"])?;
+//! client.execute(&ForbidRtcStreams::new(["a", "b"])?)?;
 //! assert_eq!(sim.forbidden_rtc_streams(7, zego_sim::Env::Production).len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -80,10 +83,7 @@ mod client;
 mod transport;
 
 pub use client::{Client, ClientBuilder};
-pub use transport::{BlockingTransport, UreqTransport};
-pub use zego_proto::{
-    BatchCallback, BatchProgress, BulkAction, BulkOptions, TransportOptions, DEFAULT_USER_AGENT,
-};
+pub use transport::{transport_fn, BlockingTransport, BoxedTransport, FnTransport, UreqTransport};
 
 /// The core crate, re-exported for convenience.
 pub use zego_proto;

@@ -3,27 +3,32 @@
 
 use std::fmt;
 use std::io::{self, Read};
+use std::sync::Arc;
 
-use zego_proto::{HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions};
+use zego_proto::driver::{
+    HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
+};
 
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
 ///
 /// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
 /// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
 /// only the failure to get an answer as a [`TransportError`], whose message must never
-/// contain the URL. Everything else — signing, retrying, rate limiting, parsing — is done by
-/// the core that drives it.
+/// contain the URL. Everything else — admission, signing, retrying, parsing — is done by
+/// the core that drives it. `Arc<T>` and `Box<T>` of a transport are transports too.
 ///
-/// Closures implement it, which makes recorded or scripted transports one-liners:
+/// A closure becomes one with [`transport_fn`], which makes recorded or scripted
+/// transports one-liners:
 ///
 /// ```
-/// use zego_proto::{Credentials, HttpResponse};
-/// use zego_transport_blocking::Client;
+/// use zego_proto::{ops::ForbidRtcStream, Credentials};
+/// use zego_proto::driver::HttpResponse;
+/// use zego_transport_blocking::{transport_fn, Client};
 ///
 /// let client = Client::builder(Credentials::new(1u32, "secret")?)
-///     .transport(|_request| Ok(HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"42"}"#)))
+///     .transport(transport_fn(|_request| Ok(HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"42"}"#))))
 ///     .build();
-/// let answer = client.forbid_rtc_stream("stream-1")?;
+/// let answer = client.execute(&ForbidRtcStream::new("stream-1")?)?;
 /// assert_eq!(answer.request_id, "42");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -32,12 +37,67 @@ pub trait BlockingTransport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }
 
-impl<F> BlockingTransport for F
+impl<T: BlockingTransport + ?Sized> BlockingTransport for Arc<T> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request)
+    }
+}
+
+impl<T: BlockingTransport + ?Sized> BlockingTransport for Box<T> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request)
+    }
+}
+
+/// A closure as a transport: see [`transport_fn`].
+#[derive(Clone)]
+pub struct FnTransport<F>(F);
+
+impl<F> fmt::Debug for FnTransport<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FnTransport")
+    }
+}
+
+/// Makes a transport of a closure from [`HttpRequest`] to an answer (a test double, a
+/// recording, another HTTP stack).
+pub fn transport_fn<F>(send: F) -> FnTransport<F>
+where
+    F: Fn(HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync,
+{
+    FnTransport(send)
+}
+
+impl<F> BlockingTransport for FnTransport<F>
 where
     F: Fn(HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync,
 {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self(request)
+        (self.0)(request)
+    }
+}
+
+/// Any transport, boxed: what [`ClientBuilder::transport`](crate::ClientBuilder) and
+/// [`Client::with_transport`](crate::Client::with_transport) take. Every
+/// [`BlockingTransport`] converts into it.
+pub struct BoxedTransport(Box<dyn BlockingTransport>);
+
+impl fmt::Debug for BoxedTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BoxedTransport")
+    }
+}
+
+impl<T: BlockingTransport + 'static> From<T> for BoxedTransport {
+    fn from(transport: T) -> Self {
+        Self(Box::new(transport))
+    }
+}
+
+impl BoxedTransport {
+    /// The boxed transport.
+    pub fn into_inner(self) -> Box<dyn BlockingTransport> {
+        self.0
     }
 }
 
@@ -46,10 +106,23 @@ where
 /// cap of [`TransportOptions`], and the proxy from the environment (`ALL_PROXY`,
 /// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, as ureq reads them).
 ///
+/// Bring your own agent (custom roots, a proxy, middleware) with `From<ureq::Agent>`.
+/// Configure it with `http_status_as_error(false)` and no redirects, as [`UreqTransport::new`]
+/// does, so that every answer reaches the core:
+///
 /// ```
-/// use zego_transport_blocking::{BlockingTransport, TransportOptions, UreqTransport};
+/// use zego_proto::driver::TransportOptions;
+/// use zego_transport_blocking::{BlockingTransport, UreqTransport};
 /// let transport = UreqTransport::new(&TransportOptions::default());
 /// let _: &dyn BlockingTransport = &transport;
+///
+/// let agent: ureq::Agent = ureq::Agent::config_builder()
+///     .http_status_as_error(false)
+///     .max_redirects(0)
+///     .build()
+///     .into();
+/// let mine = UreqTransport::from(agent);
+/// # let _ = mine;
 /// ```
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -80,6 +153,25 @@ impl UreqTransport {
             agent: config.new_agent(),
             max_body_bytes: options.max_body_bytes,
         }
+    }
+}
+
+impl From<ureq::Agent> for UreqTransport {
+    /// Sends through this agent, with the default body cap.
+    fn from(agent: ureq::Agent) -> Self {
+        Self {
+            agent,
+            max_body_bytes: TransportOptions::default().max_body_bytes,
+        }
+    }
+}
+
+impl UreqTransport {
+    /// Caps the bodies read (default 1 MiB).
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.max_body_bytes = max_body_bytes;
+        self
     }
 }
 
@@ -216,20 +308,14 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let core = zego_proto::ClientCore::new(
-            zego_proto::Credentials::new(1u32, "secret").unwrap(),
-            zego_proto::Config::new(
-                zego_proto::Endpoint::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
-            ),
+        let config = zego_proto::Config::new(
+            zego_proto::Endpoint::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
         );
+        let credentials = zego_proto::Credentials::new(1u32, "secret").unwrap();
         let op = zego_proto::ops::DelForbidStreamRule::new("room", "stream").unwrap();
-        let mut call = core.call(&op);
-        let zego_proto::Step::Send(request) = call.step(
-            zego_proto::Clock::now(&zego_proto::SystemClock),
-            &mut rand::rng(),
-        ) else {
-            panic!("expected a request")
-        };
+        let request =
+            zego_proto::wire::prepare(&op, &config, &credentials, 1_700_000_000, &mut rand::rng())
+                .unwrap();
         let url = request.url().to_owned();
         let err = UreqTransport::default().send(request).unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");

@@ -1,120 +1,25 @@
 //! The shared conformance suite, run against the blocking client.
 
 use zego_conformance::{ClientSetup, ClientUnderTest};
-use zego_proto::ops::{
-    CdnForbidList, CdnForbidResult, CdnVendor, DisabledPrivilege, EffectiveTime,
-    ForbidCdnLiveStream, MediaBan, RawOperation, RawOutput, StreamRules, StreamState,
-    UserRuleExpiry, UserRuleTarget, UserRuleType, UserRules,
-};
-use zego_proto::{ApiResponse, BulkReport, CallError, ClientCore, Endpoint};
-use zego_transport_blocking::{Client, TransportOptions};
+use zego_proto::{ApiResponse, BulkReport, CallError, ClientCore, Operation};
+use zego_transport_blocking::Client;
 
 struct Blocking(Client);
 
-fn make_client(setup: ClientSetup) -> Box<dyn ClientUnderTest> {
-    let options = TransportOptions::default()
-        .with_connect_timeout(setup.connect_timeout)
-        .with_request_timeout(setup.request_timeout)
-        .with_max_body_bytes(setup.max_body_bytes);
-    let mut builder = Client::builder(setup.credentials)
-        .endpoint(Endpoint::custom(&setup.base_url).expect("simulator URL"))
-        .transport_options(options);
-    if let Some(clock) = setup.clock {
-        builder = builder.clock(clock);
-    }
-    if let Some(policy) = setup.retry_policy {
-        builder = builder.retry_policy(policy);
-    }
-    if !setup.rate_limit {
-        builder = builder.no_rate_limit();
-    }
-    Box::new(Blocking(builder.build()))
+fn make_client(setup: ClientSetup) -> Blocking {
+    Blocking(setup.build::<Client>())
 }
 
 impl ClientUnderTest for Blocking {
     fn core(&self) -> &ClientCore {
         self.0.core()
     }
-    fn call(&self, op: &RawOperation) -> Result<ApiResponse<RawOutput>, CallError> {
-        self.0.call(op)
-    }
-    fn forbid_rtc_streams(&self, ids: Vec<String>) -> Result<ApiResponse<()>, CallError> {
-        self.0.forbid_rtc_streams(ids)
-    }
-    fn resume_rtc_streams(&self, ids: Vec<String>) -> Result<ApiResponse<()>, CallError> {
-        self.0.resume_rtc_streams(ids)
-    }
-    fn forbid_rtc_stream(&self, id: &str) -> Result<ApiResponse<()>, CallError> {
-        self.0.forbid_rtc_stream(id)
-    }
-    fn resume_rtc_stream(&self, id: &str) -> Result<ApiResponse<()>, CallError> {
-        self.0.resume_rtc_stream(id)
-    }
-    fn set_forbid_stream_rule(
-        &self,
-        room_id: &str,
-        stream_id: &str,
-        ban: MediaBan,
-        effective_time: EffectiveTime,
-    ) -> Result<ApiResponse<()>, CallError> {
-        self.0
-            .set_forbid_stream_rule(room_id, stream_id, ban, effective_time)
-    }
-    fn describe_forbid_stream_rules(
-        &self,
-        room_id: &str,
-        stream_ids: Vec<String>,
-    ) -> Result<ApiResponse<StreamRules>, CallError> {
-        self.0.describe_forbid_stream_rules(room_id, stream_ids)
-    }
-    fn del_forbid_stream_rule(
-        &self,
-        room_id: &str,
-        stream_id: &str,
-    ) -> Result<ApiResponse<()>, CallError> {
-        self.0.del_forbid_stream_rule(room_id, stream_id)
-    }
-    fn forbid_cdn_live_stream(
-        &self,
-        op: &ForbidCdnLiveStream,
-    ) -> Result<ApiResponse<Vec<CdnForbidResult>>, CallError> {
-        self.0.forbid_cdn_live_stream(op)
-    }
-    fn resume_cdn_live_stream(
-        &self,
-        stream_id: &str,
-    ) -> Result<ApiResponse<Vec<CdnForbidResult>>, CallError> {
-        self.0.resume_cdn_live_stream(stream_id)
-    }
-    fn query_forbid_cdn_live_stream(
-        &self,
-        vendor: CdnVendor,
-    ) -> Result<ApiResponse<CdnForbidList>, CallError> {
-        self.0.query_forbid_cdn_live_stream(vendor)
-    }
-    fn describe_rtc_stream_state(
-        &self,
-        stream_id: &str,
-    ) -> Result<ApiResponse<StreamState>, CallError> {
-        self.0.describe_rtc_stream_state(stream_id)
-    }
-    fn set_forbid_user_rule(
-        &self,
-        target: UserRuleTarget,
-        privileges: Vec<DisabledPrivilege>,
-        effective_time: EffectiveTime,
-    ) -> Result<ApiResponse<UserRuleExpiry>, CallError> {
-        self.0
-            .set_forbid_user_rule(target, privileges, effective_time)
-    }
-    fn describe_forbid_user_rules(
-        &self,
-        rule_type: UserRuleType,
-    ) -> Result<ApiResponse<UserRules>, CallError> {
-        self.0.describe_forbid_user_rules(rule_type)
-    }
-    fn del_forbid_user_rule(&self, target: UserRuleTarget) -> Result<ApiResponse<()>, CallError> {
-        self.0.del_forbid_user_rule(target)
+    fn execute<O>(&self, op: &O) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.0.execute(op)
     }
     fn bulk_forbid(&self, ids: Box<dyn Iterator<Item = String> + Send>) -> BulkReport {
         self.0.bulk_forbid(ids)

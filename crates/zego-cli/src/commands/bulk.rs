@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
+use zego_proto::bulk::{BatchItem, BatchProgress, StreamBatches};
 use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStreams};
-use zego_proto::{BatchItem, BulkReport, StreamBatches};
-use zego_transport_blocking::{BatchProgress, BulkAction, BulkOptions};
+use zego_proto::{BulkAction, BulkOptions, BulkReport};
 
 use super::Ctx;
 use crate::cli::BulkArgs;
@@ -133,7 +133,7 @@ fn render(ctx: &Ctx<'_>, direction: Direction, report: &BulkReport, elapsed: Dur
     );
 }
 
-/// Prints one signed URL per batch of 20, with sequences from one generator.
+/// Prints one signed URL per batch of 20, with sequences stamped as a client would.
 fn dry_run(
     ctx: &Ctx<'_>,
     direction: Direction,
@@ -144,17 +144,10 @@ fn dry_run(
     let mut first_invalid = None;
     for item in StreamBatches::new(ids, credentials.app_id(), ctx.settings.config.environment()) {
         match item {
-            BatchItem::Batch(batch) => {
-                let sequence = ctx.next_sequence();
-                match direction {
-                    Direction::Forbid => {
-                        ctx.print_dry_run(&ForbidRtcStreams::new(batch, sequence)?)?;
-                    }
-                    Direction::Resume => {
-                        ctx.print_dry_run(&ResumeRtcStreams::new(batch, sequence)?)?;
-                    }
-                }
-            }
+            BatchItem::Batch(batch) => match direction {
+                Direction::Forbid => ctx.print_dry_run(&ForbidRtcStreams::new(batch)?)?,
+                Direction::Resume => ctx.print_dry_run(&ResumeRtcStreams::new(batch)?)?,
+            },
             BatchItem::Invalid { stream_id, error } => {
                 ctx.out
                     .warn(format!("skipping stream ID {stream_id:?}: {error}"));

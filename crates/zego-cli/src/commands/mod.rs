@@ -8,15 +8,15 @@ pub mod sim;
 pub mod stream_state;
 pub mod user_rule;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use zego_proto::{
-    prepare_with_nonce, ApiResponse, Credentials, Nonce, Operation, RetryPolicy, Sequence,
-    SequenceGenerator,
-};
-use zego_transport_blocking::{Client, TransportOptions};
+use zego_proto::admission::SequenceGenerator;
+use zego_proto::driver::TransportOptions;
+use zego_proto::wire::{prepare_stamped, Nonce};
+use zego_proto::{ApiResponse, Credentials, Operation, RetryPolicy, Sequence, Sequencing};
+use zego_transport_blocking::Client;
 
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
@@ -31,8 +31,11 @@ pub struct Ctx<'a> {
     pub settings: Settings,
     /// Where results go.
     pub out: Output,
+    /// Dry runs only: the sequences a client would stamp.
     sequences: SequenceGenerator,
     dry_run_urls: RefCell<Vec<String>>,
+    /// The command's one client (one connection pool), built on first use.
+    client: OnceCell<Client>,
 }
 
 impl<'a> Ctx<'a> {
@@ -50,6 +53,7 @@ impl<'a> Ctx<'a> {
             out,
             sequences,
             dry_run_urls: RefCell::new(Vec::new()),
+            client: OnceCell::new(),
         }
     }
 
@@ -63,9 +67,9 @@ impl<'a> Ctx<'a> {
         self.settings.credentials()
     }
 
-    /// The next `Sequence`: the time in milliseconds, strictly increasing (or counting
-    /// up from `--sequence` in a dry run).
-    pub fn next_sequence(&self) -> Sequence {
+    /// The next `Sequence` of a dry run: the time in milliseconds, strictly increasing (or
+    /// counting up from `--sequence`), as a client would stamp it.
+    fn next_sequence(&self) -> Sequence {
         let now = if self.global.sequence.is_some() {
             0
         } else {
@@ -74,13 +78,15 @@ impl<'a> Ctx<'a> {
         self.sequences.next(now)
     }
 
-    /// A client for the resolved settings and the connection options.
-    pub fn client(&self) -> Result<Client, CliError> {
-        Ok(build_client(
-            self.global,
-            &self.settings,
-            self.credentials()?,
-        ))
+    /// The command's client for the resolved settings and the connection options: built
+    /// once, so every request of the command shares its connection pool, coordinator and
+    /// sequences.
+    pub fn client(&self) -> Result<&Client, CliError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = build_client(self.global, &self.settings, self.credentials()?);
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// Signs `op` as a dry run would: with `--nonce`/`--timestamp`, or a fresh nonce and now.
@@ -99,8 +105,16 @@ impl<'a> Ctx<'a> {
             .global
             .timestamp
             .unwrap_or_else(|| now_unix_millis() / 1000);
-        let request =
-            prepare_with_nonce(op, &self.settings.config, &credentials, timestamp, nonce)?;
+        let stamped =
+            matches!(op.sequencing(), Sequencing::Stamped(_)).then(|| self.next_sequence());
+        let request = prepare_stamped(
+            op,
+            &self.settings.config,
+            &credentials,
+            timestamp,
+            stamped,
+            nonce,
+        )?;
         Ok(request.into_url())
     }
 

@@ -9,7 +9,7 @@ use crate::exit::CliError;
 
 /// Runs `zego stream-state ID`.
 pub fn run(ctx: &Ctx<'_>, stream_id: &str) -> Result<(), CliError> {
-    let op = DescribeRtcStreamState::new(stream_id, ctx.next_sequence())?;
+    let op = DescribeRtcStreamState::new(stream_id)?;
     let Some(response) = ctx.send(&op)? else {
         ctx.finish_dry_run();
         return Ok(());

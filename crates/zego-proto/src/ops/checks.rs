@@ -1,6 +1,6 @@
 //! Field checks shared by the operations.
 
-use crate::encode::MAX_STREAM_ID_BYTES;
+use crate::encode::check_stream_id;
 use crate::error::{Problem, ValidationError};
 
 /// A required identifier (RoomId, UserId, IP, ...): non-empty.
@@ -11,26 +11,14 @@ pub(crate) fn required(field: &'static str, value: String) -> Result<String, Val
     Ok(value)
 }
 
-/// A stream ID: non-empty and at most 256 bytes.
+/// A stream ID: non-empty and at most 256 bytes (the one check of [`check_stream_id`]).
 pub(crate) fn stream_id(
     field: &'static str,
     index: Option<usize>,
     value: String,
 ) -> Result<String, ValidationError> {
-    let problem = if value.is_empty() {
-        Problem::Empty
-    } else if value.len() > MAX_STREAM_ID_BYTES {
-        Problem::TooLong {
-            max_bytes: MAX_STREAM_ID_BYTES,
-            actual: value.len(),
-        }
-    } else {
-        return Ok(value);
-    };
-    Err(match index {
-        Some(i) => ValidationError::at(field, i, problem),
-        None => ValidationError::new(field, problem),
-    })
+    check_stream_id(field, index, &value, None)?;
+    Ok(value)
 }
 
 /// A list of stream IDs with `1..=max` valid entries.

@@ -3,7 +3,7 @@
 //! Constructors validate everything that can be checked without knowing the
 //! environment, so a value of these types is a request ZEGO will accept; the
 //! test-environment stream prefix is added (and the final length checked) by
-//! [`crate::prepare`].
+//! [`crate::wire::prepare`].
 
 mod cdn;
 mod checks;

@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::{Operation, RateLimitGroup, Sequencing};
 use crate::response::DataError;
 use crate::sequence::Sequence;
 
@@ -39,7 +39,15 @@ pub struct RawOperation {
     action: String,
     params: Vec<(String, String)>,
     group: RateLimitGroup,
-    sequence: Option<Sequence>,
+    sequencing: RawSequencing,
+}
+
+/// Whether a raw operation sends a `Sequence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RawSequencing {
+    None,
+    Stamped,
+    Explicit(Sequence),
 }
 
 impl RawOperation {
@@ -61,7 +69,7 @@ impl RawOperation {
             action,
             params: Vec::new(),
             group: RateLimitGroup::Unmetered,
-            sequence: None,
+            sequencing: RawSequencing::None,
         })
     }
 
@@ -83,7 +91,7 @@ impl RawOperation {
             return Err(ValidationError::new(
                 "Sequence",
                 Problem::Invalid {
-                    expected: "a Sequence given with RawOperation::sequence",
+                    expected: "a Sequence given with RawOperation::sequence or RawOperation::stamped_sequence",
                 },
             ));
         }
@@ -96,10 +104,18 @@ impl RawOperation {
         Ok(self)
     }
 
-    /// Sends `Sequence` (kept unchanged across retries).
+    /// Sends this `Sequence` (kept unchanged across retries).
     #[must_use]
     pub fn sequence(mut self, sequence: Sequence) -> Self {
-        self.sequence = Some(sequence);
+        self.sequencing = RawSequencing::Explicit(sequence);
+        self
+    }
+
+    /// Sends a `Sequence` stamped by the client when the call is admitted, like the typed
+    /// sequenced operations (its ordering scope is the whole app).
+    #[must_use]
+    pub fn stamped_sequence(mut self) -> Self {
+        self.sequencing = RawSequencing::Stamped;
         self
     }
 
@@ -131,8 +147,12 @@ impl Operation for RawOperation {
         self.group
     }
 
-    fn sequence(&self) -> Option<Sequence> {
-        self.sequence
+    fn sequencing(&self) -> Sequencing<'_> {
+        match self.sequencing {
+            RawSequencing::None => Sequencing::None,
+            RawSequencing::Stamped => Sequencing::Stamped(&[]),
+            RawSequencing::Explicit(sequence) => Sequencing::Explicit(sequence),
+        }
     }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
@@ -144,8 +164,8 @@ impl Operation for RawOperation {
                 _ => w.param(key, value),
             }
         }
-        if let Some(seq) = self.sequence {
-            w.param_int("Sequence", seq.get());
+        if self.sequencing != RawSequencing::None {
+            w.sequence()?;
         }
         Ok(())
     }

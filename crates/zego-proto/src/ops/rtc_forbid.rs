@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::ValidationError;
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::{Operation, RateLimitGroup, Sequencing};
 use crate::response::DataError;
 use crate::sequence::Sequence;
 
@@ -20,23 +20,32 @@ macro_rules! batch_operation {
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
             stream_ids: Vec<String>,
-            sequence: Sequence,
+            sequence: Option<Sequence>,
         }
 
         impl $name {
             /// The action name.
             pub const ACTION: &'static str = $action;
 
-            /// 1 to 20 stream IDs, each non-empty and at most 256 bytes, sent with `sequence`.
-            pub fn new<I, S>(stream_ids: I, sequence: Sequence) -> Result<Self, ValidationError>
+            /// 1 to 20 stream IDs, each non-empty and at most 256 bytes. The client stamps
+            /// the `Sequence` when the call is admitted to be sent.
+            pub fn new<I, S>(stream_ids: I) -> Result<Self, ValidationError>
             where
                 I: IntoIterator<Item = S>,
                 S: Into<String>,
             {
                 Ok(Self {
                     stream_ids: checks::stream_ids("StreamId[]", stream_ids, MAX_STREAMS_PER_BATCH)?,
-                    sequence,
+                    sequence: None,
                 })
+            }
+
+            /// Sends this `Sequence` instead of a stamped one (a dry run, or an order you
+            /// keep yourself).
+            #[must_use]
+            pub fn with_sequence(mut self, sequence: Sequence) -> Self {
+                self.sequence = Some(sequence);
+                self
             }
 
             /// The stream IDs, as given (without any test-environment prefix).
@@ -56,16 +65,18 @@ macro_rules! batch_operation {
                 RateLimitGroup::StreamForbid
             }
 
-            fn sequence(&self) -> Option<Sequence> {
-                Some(self.sequence)
+            fn sequencing(&self) -> Sequencing<'_> {
+                match self.sequence {
+                    Some(sequence) => Sequencing::Explicit(sequence),
+                    None => Sequencing::Stamped(&self.stream_ids),
+                }
             }
 
             fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
                 for (i, id) in self.stream_ids.iter().enumerate() {
                     w.stream_id("StreamId[]", Some(i), id)?;
                 }
-                w.param_int("Sequence", self.sequence.get());
-                Ok(())
+                w.sequence()
             }
 
             fn params_len_hint(&self) -> usize {
@@ -87,19 +98,27 @@ macro_rules! single_operation {
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
             stream_id: String,
-            sequence: Sequence,
+            sequence: Option<Sequence>,
         }
 
         impl $name {
             /// The action name.
             pub const ACTION: &'static str = $action;
 
-            /// A stream ID (non-empty, at most 256 bytes) sent with `sequence`.
-            pub fn new(stream_id: impl Into<String>, sequence: Sequence) -> Result<Self, ValidationError> {
+            /// A stream ID (non-empty, at most 256 bytes). The client stamps the
+            /// `Sequence` when the call is admitted to be sent.
+            pub fn new(stream_id: impl Into<String>) -> Result<Self, ValidationError> {
                 Ok(Self {
                     stream_id: checks::stream_id("StreamId", None, stream_id.into())?,
-                    sequence,
+                    sequence: None,
                 })
+            }
+
+            /// Sends this `Sequence` instead of a stamped one.
+            #[must_use]
+            pub fn with_sequence(mut self, sequence: Sequence) -> Self {
+                self.sequence = Some(sequence);
+                self
             }
 
             /// The stream ID, as given.
@@ -119,14 +138,16 @@ macro_rules! single_operation {
                 RateLimitGroup::StreamForbid
             }
 
-            fn sequence(&self) -> Option<Sequence> {
-                Some(self.sequence)
+            fn sequencing(&self) -> Sequencing<'_> {
+                match self.sequence {
+                    Some(sequence) => Sequencing::Explicit(sequence),
+                    None => Sequencing::Stamped(std::slice::from_ref(&self.stream_id)),
+                }
             }
 
             fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
                 w.stream_id("StreamId", None, &self.stream_id)?;
-                w.param_int("Sequence", self.sequence.get());
-                Ok(())
+                w.sequence()
             }
 
             fn params_len_hint(&self) -> usize {
@@ -147,10 +168,13 @@ batch_operation!(
     /// players are notified (ZegoExpress 1003025 / 1004025, LiveRoom 12301011).
     ///
     /// ```
-    /// use zego_proto::{ops::ForbidRtcStreams, Operation, Sequence};
-    /// let op = ForbidRtcStreams::new(["rtc01", "rtc02"], Sequence::new(1617249600001))?;
+    /// use zego_proto::{ops::ForbidRtcStreams, Operation, Sequence, Sequencing};
+    /// let op = ForbidRtcStreams::new(["rtc01", "rtc02"])?;
     /// assert_eq!(op.action(), "ForbidRTCStreams");
-    /// assert!(ForbidRtcStreams::new(Vec::<String>::new(), Sequence::new(1)).is_err());
+    /// assert!(matches!(op.sequencing(), Sequencing::Stamped(streams) if streams.len() == 2));
+    /// let dry = op.with_sequence(Sequence::new(1617249600001));
+    /// assert_eq!(dry.sequencing(), Sequencing::Explicit(Sequence::new(1617249600001)));
+    /// assert!(ForbidRtcStreams::new(Vec::<String>::new()).is_err());
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
     ForbidRtcStreams,
@@ -161,8 +185,8 @@ batch_operation!(
     /// `ResumeRTCStreams`: allow up to 20 streams to publish again.
     ///
     /// ```
-    /// use zego_proto::{ops::ResumeRtcStreams, Sequence};
-    /// let op = ResumeRtcStreams::new(["rtc01"], Sequence::new(2))?;
+    /// use zego_proto::ops::ResumeRtcStreams;
+    /// let op = ResumeRtcStreams::new(["rtc01"])?;
     /// assert_eq!(op.stream_ids(), ["rtc01"]);
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
@@ -174,10 +198,10 @@ single_operation!(
     /// `ForbidRTCStream`: stop one stream from publishing to RTC.
     ///
     /// ```
-    /// use zego_proto::{ops::ForbidRtcStream, Sequence};
-    /// let op = ForbidRtcStream::new("rtc01", Sequence::new(1))?;
+    /// use zego_proto::ops::ForbidRtcStream;
+    /// let op = ForbidRtcStream::new("rtc01")?;
     /// assert_eq!(op.stream_id(), "rtc01");
-    /// assert!(ForbidRtcStream::new("x".repeat(257), Sequence::new(1)).is_err());
+    /// assert!(ForbidRtcStream::new("x".repeat(257)).is_err());
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
     ForbidRtcStream,
@@ -189,7 +213,7 @@ single_operation!(
     ///
     /// ```
     /// use zego_proto::{ops::ResumeRtcStream, Sequence};
-    /// let op = ResumeRtcStream::new("rtc01", Sequence::new(2))?;
+    /// let op = ResumeRtcStream::new("rtc01")?.with_sequence(Sequence::new(2));
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
     ResumeRtcStream,

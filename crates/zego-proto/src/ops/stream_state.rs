@@ -7,34 +7,41 @@ use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::ValidationError;
 use crate::lenient::string_lenient;
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::{Operation, RateLimitGroup, Sequencing};
 use crate::response::{data_required, DataError};
 use crate::sequence::Sequence;
 
 /// `DescribeRTCStreamState`: when a stream was created and closed.
 ///
 /// ```
-/// use zego_proto::{ops::DescribeRtcStreamState, Operation, Sequence};
-/// let op = DescribeRtcStreamState::new("rtc01", Sequence::new(5))?;
-/// assert_eq!(op.sequence(), Some(Sequence::new(5)));
+/// use zego_proto::{ops::DescribeRtcStreamState, Operation, Sequence, Sequencing};
+/// let op = DescribeRtcStreamState::new("rtc01")?.with_sequence(Sequence::new(5));
+/// assert_eq!(op.sequencing(), Sequencing::Explicit(Sequence::new(5)));
 /// # Ok::<(), zego_proto::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescribeRtcStreamState {
     stream_id: String,
-    sequence: Sequence,
+    sequence: Option<Sequence>,
 }
 
 impl DescribeRtcStreamState {
     /// The action name.
     pub const ACTION: &'static str = "DescribeRTCStreamState";
 
-    /// Describes `stream_id`.
-    pub fn new(stream_id: impl Into<String>, sequence: Sequence) -> Result<Self, ValidationError> {
+    /// Describes `stream_id`. The client stamps the `Sequence` (the action takes one).
+    pub fn new(stream_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
             stream_id: checks::stream_id("StreamId", None, stream_id.into())?,
-            sequence,
+            sequence: None,
         })
+    }
+
+    /// Sends this `Sequence` instead of a stamped one.
+    #[must_use]
+    pub fn with_sequence(mut self, sequence: Sequence) -> Self {
+        self.sequence = Some(sequence);
+        self
     }
 }
 
@@ -77,14 +84,16 @@ impl Operation for DescribeRtcStreamState {
         RateLimitGroup::StreamState
     }
 
-    fn sequence(&self) -> Option<Sequence> {
-        Some(self.sequence)
+    fn sequencing(&self) -> Sequencing<'_> {
+        match self.sequence {
+            Some(sequence) => Sequencing::Explicit(sequence),
+            None => Sequencing::Stamped(std::slice::from_ref(&self.stream_id)),
+        }
     }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.stream_id("StreamId", None, &self.stream_id)?;
-        w.param_int("Sequence", self.sequence.get());
-        Ok(())
+        w.sequence()
     }
 
     fn parse_data(&self, data: Option<&RawValue>) -> Result<StreamState, DataError> {

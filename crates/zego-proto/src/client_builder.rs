@@ -1,0 +1,227 @@
+//! [`ClientBuilder`]: the one builder of every client, whatever its transport. The
+//! settings are written here once; a transport crate only says how its client is made
+//! from the finished [`ClientCore`] ([`BuildClient`]) and what `.transport(..)` takes.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::admission::{Coordinator, LocalCoordinator};
+use crate::call::ClientCore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Endpoint, Environment};
+use crate::credentials::Credentials;
+use crate::retry::{RetryBudget, RetryPolicy};
+use crate::transport_options::TransportOptions;
+
+/// What a client type provides to be built by [`ClientBuilder`]. Implemented by the
+/// transports' `Client`s, and by [`ClientCore`] itself.
+pub trait BuildClient: Sized {
+    /// What [`ClientBuilder::transport`] stores (the transport crate's boxed transport).
+    type Transport;
+
+    /// Makes the client from the core and the custom transport, if one was given
+    /// (otherwise the default transport, configured by
+    /// [`ClientCore::transport_options`]).
+    fn build_client(core: ClientCore, transport: Option<Self::Transport>) -> Self;
+}
+
+impl BuildClient for ClientCore {
+    type Transport = std::convert::Infallible;
+
+    fn build_client(core: ClientCore, _: Option<Self::Transport>) -> Self {
+        core
+    }
+}
+
+#[derive(Debug, Clone)]
+enum CoordinatorChoice {
+    Shared,
+    SharedUnlimited,
+    Custom(Arc<dyn Coordinator>),
+}
+
+/// Builds a client (or a bare [`ClientCore`]). Later calls override earlier ones;
+/// [`ClientBuilder::endpoint`] and [`ClientBuilder::environment`] override the matching
+/// part of [`ClientBuilder::config`], whatever the order.
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::{ClientCore, Config, Credentials, Endpoint, Environment, Region};
+/// use zego_proto::driver::TransportOptions;
+/// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+///     .environment(Environment::Test)
+///     .config(Config::new(Endpoint::Unified))
+///     .endpoint(Endpoint::Region(Region::Singapore))
+///     .transport_options(TransportOptions::default().with_request_timeout(Duration::from_secs(3)))
+///     .no_rate_limit()
+///     .build();
+/// assert_eq!(core.config().endpoint().base_url(), "https://rtc-api-sgp.zego.im");
+/// assert!(core.config().environment().is_test());
+/// assert_eq!(core.transport_options().request_timeout, Duration::from_secs(3));
+/// # Ok::<(), zego_proto::ValidationError>(())
+/// ```
+pub struct ClientBuilder<C: BuildClient> {
+    credentials: Credentials,
+    config: Config,
+    endpoint: Option<Endpoint>,
+    environment: Option<Environment>,
+    retry_policy: RetryPolicy,
+    budget: Option<Arc<RetryBudget>>,
+    coordinator: CoordinatorChoice,
+    clock: Arc<dyn Clock>,
+    transport_options: TransportOptions,
+    transport: Option<C::Transport>,
+}
+
+impl<C: BuildClient> fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("config", &self.config)
+            .field("endpoint", &self.endpoint)
+            .field("environment", &self.environment)
+            .field("retry_policy", &self.retry_policy)
+            .field("coordinator", &self.coordinator)
+            .field("transport_options", &self.transport_options)
+            .field("custom_transport", &self.transport.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCore {
+    /// A builder for a core with these credentials.
+    pub fn builder(credentials: Credentials) -> ClientBuilder<ClientCore> {
+        ClientBuilder::new(credentials)
+    }
+}
+
+impl<C: BuildClient> ClientBuilder<C> {
+    /// A builder with these credentials and every default: the unified host, production,
+    /// [`RetryPolicy::default`], the process-wide [`LocalCoordinator::shared`], the system
+    /// clock, [`TransportOptions::default`].
+    pub fn new(credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            config: Config::default(),
+            endpoint: None,
+            environment: None,
+            retry_policy: RetryPolicy::default(),
+            budget: None,
+            coordinator: CoordinatorChoice::Shared,
+            clock: Arc::new(SystemClock),
+            transport_options: TransportOptions::default(),
+            transport: None,
+        }
+    }
+
+    /// The endpoint and environment together (default: unified host, production).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The host to call (default [`Endpoint::Unified`]).
+    #[must_use]
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// Production (default) or the legacy test environment.
+    #[must_use]
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = Some(environment);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// A retry budget to share with other clients (default: one of this client's own).
+    #[must_use]
+    pub fn retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The admission coordinator: rate-limit slots and `Sequence` stamping (default: the
+    /// process-wide [`LocalCoordinator::shared`]). Give every client of a fleet the same
+    /// shared coordinator (e.g. the Redis one).
+    #[must_use]
+    pub fn coordinator(mut self, coordinator: Arc<dyn Coordinator>) -> Self {
+        self.coordinator = CoordinatorChoice::Custom(coordinator);
+        self
+    }
+
+    /// No client-side rate limiting: [`LocalCoordinator::shared_unlimited`], which still
+    /// stamps sequences from the process's one generator. Rate-limit answers are still
+    /// retried with backoff.
+    #[must_use]
+    pub fn no_rate_limit(mut self) -> Self {
+        self.coordinator = CoordinatorChoice::SharedUnlimited;
+        self
+    }
+
+    /// The clock used to sign (`Timestamp`) and number (`Sequence`) requests and to time
+    /// retries (default [`SystemClock`]).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Options of the default transport (ignored with [`ClientBuilder::transport`]).
+    #[must_use]
+    pub fn transport_options(mut self, options: TransportOptions) -> Self {
+        self.transport_options = options;
+        self
+    }
+
+    /// Sends through another transport.
+    #[must_use]
+    pub fn transport(mut self, transport: impl Into<C::Transport>) -> Self {
+        self.transport = Some(transport.into());
+        self
+    }
+
+    /// The finished core, without a transport.
+    pub fn build_core(self) -> ClientCore {
+        self.into_parts().0
+    }
+
+    fn into_parts(self) -> (ClientCore, Option<C::Transport>) {
+        let mut config = self.config;
+        if let Some(endpoint) = self.endpoint {
+            config = Config::new(endpoint).with_environment(config.environment());
+        }
+        if let Some(environment) = self.environment {
+            config = config.with_environment(environment);
+        }
+        let coordinator: Arc<dyn Coordinator> = match self.coordinator {
+            CoordinatorChoice::Shared => LocalCoordinator::shared(),
+            CoordinatorChoice::SharedUnlimited => LocalCoordinator::shared_unlimited(),
+            CoordinatorChoice::Custom(coordinator) => coordinator,
+        };
+        let core = ClientCore {
+            credentials: self.credentials,
+            config,
+            retry: self.retry_policy,
+            budget: self.budget.unwrap_or_default(),
+            coordinator,
+            clock: self.clock,
+            transport_options: self.transport_options,
+        };
+        (core, self.transport)
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> C {
+        let (core, transport) = self.into_parts();
+        C::build_client(core, transport)
+    }
+}
