@@ -110,15 +110,14 @@ impl CliError {
             }
             Self::Partial { failed, .. } => base["failed"] = json!(failed),
             Self::Call(e) => {
-                base["class"] = json!(e.class().as_str());
-                base["attempts"] = json!(e.attempts());
-                if let Some(api) = e.api_error() {
-                    base["code"] = json!(api.code.code());
-                    base["meaning"] = json!(api.code.meaning());
-                    base["server_message"] = json!(api.message);
-                }
-                if let Some(request_id) = e.request_id() {
-                    base["request_id"] = json!(request_id);
+                // The library's own serialization (stage, class, code, meaning, server
+                // message, RequestId, attempts, ...), under the CLI's fields.
+                if let Ok(Value::Object(fields)) = serde_json::to_value(e) {
+                    for (key, value) in fields {
+                        if key != "message" {
+                            base[key.as_str()] = value;
+                        }
+                    }
                 }
             }
         }

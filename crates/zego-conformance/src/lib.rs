@@ -22,8 +22,8 @@ use std::time::Duration;
 use zego_proto::admission::{Coordinator, LocalCoordinator};
 use zego_proto::clock::Clock;
 use zego_proto::{
-    ApiResponse, BulkReport, CallError, ClientCore, Credentials, Environment, Operation,
-    RetryPolicy,
+    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Credentials,
+    Environment, Operation, RetryPolicy,
 };
 
 pub mod scenarios;
@@ -142,8 +142,13 @@ pub trait ClientUnderTest: Send + Sync {
     where
         O: Operation + Sync,
         O::Output: Send;
-    /// Bulk forbid with default options (concurrency 8), consuming `ids` lazily.
-    fn bulk_forbid(&self, ids: Box<dyn Iterator<Item = String> + Send>) -> BulkReport;
+    /// `Client::bulk`, consuming `ids` lazily.
+    fn bulk(
+        &self,
+        action: BulkAction,
+        ids: Box<dyn Iterator<Item = String> + Send>,
+        options: &BulkOptions,
+    ) -> BulkReport;
 }
 
 /// Expands to one `#[test]` per scenario of [`scenarios`], each building its clients
@@ -166,6 +171,7 @@ macro_rules! conformance_tests {
             hanging_server_times_out,
             oversized_body_is_refused,
             bulk_forbid_of_1000_streams,
+            bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for,
             two_clients_in_one_process_never_reuse_a_sequence,
             a_rate_limit_answer_delays_the_other_clients,
         );

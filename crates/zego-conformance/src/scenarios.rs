@@ -16,7 +16,9 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
-use zego_proto::{CallError, CallErrorKind, Credentials, Environment, RetryPolicy};
+use zego_proto::{
+    BulkAction, BulkOptions, CallError, CallErrorKind, Credentials, Environment, RetryPolicy,
+};
 use zego_sim::{Env, Fault, FaultPlan, RateGroup, SimHandle, Simulator};
 
 use crate::{ClientSetup, ClientUnderTest, CoordinatorSetup};
@@ -461,7 +463,8 @@ pub fn bulk_forbid_of_1000_streams<C: ClientUnderTest>(make: MakeClient<'_, C>) 
     let sim = sim();
     let client = make(setup(&sim));
     let started = Instant::now();
-    let report = client.bulk_forbid(Box::new((0..1000).map(|i| format!("bulk-{i:04}"))));
+    let ids = Box::new((0..1000).map(|i| format!("bulk-{i:04}")));
+    let report = client.bulk(BulkAction::Forbid, ids, &BulkOptions::default());
     let elapsed = started.elapsed();
     eprintln!("bulk forbid of 1000 streams: {elapsed:?} (ideal ceil(1000/20)/20 s = 2.5 s)");
     assert!(report.is_success(), "{:?}", report.failures);
@@ -560,4 +563,66 @@ pub fn a_rate_limit_answer_delays_the_other_clients<C: ClientUnderTest>(make: Ma
     let (other, gap) = run(false);
     eprintln!("without a shared coordinator: {other:?} after {gap} ms");
     assert_eq!(other.map_err(|e| code(&e)).unwrap_err(), Some(206));
+}
+
+/// A bulk run over 4,000 IDs with invalid ones mixed in: the input is read only a bounded distance ahead of what was sent
+/// (O(concurrency) batches, never O(input)); every stream is reported exactly once, as
+/// succeeded or in a failure; invalid IDs fail alone, refused before sending; the
+/// progress callback sees every stream.
+pub fn bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for<C: ClientUnderTest>(
+    make: MakeClient<'_, C>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const TOTAL: usize = 4_000;
+    let sim = Arc::new(
+        Simulator::builder()
+            .app(APP_ID, SECRET)
+            .rate_limit(false)
+            .start()
+            .expect("the simulator starts"),
+    );
+    let client = make(setup(&sim).without_rate_limit());
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let max_ahead = Arc::new(AtomicUsize::new(0));
+    let (counter, ahead) = (Arc::clone(&pulled), Arc::clone(&max_ahead));
+    let sim_handle = Arc::clone(&sim);
+    let ids = (0..TOTAL)
+        .map(move |i| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            if n % 100 == 0 {
+                // Streams the simulator has seen so far, against IDs read.
+                let sent = 20 * sim_handle.request_log().len();
+                ahead.fetch_max(n.saturating_sub(sent), Ordering::SeqCst);
+            }
+            match i {
+                5 => String::new(),
+                2_000 => "x".repeat(300),
+                _ => format!("lazy-{i}"),
+            }
+        })
+        .chain(["way-too-long-".repeat(30)]);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&progress);
+    let options = BulkOptions::default()
+        .with_concurrency(4)
+        .with_on_batch(move |p| {
+            seen.fetch_add(p.stream_count, Ordering::SeqCst);
+        });
+    let report = client.bulk(BulkAction::Forbid, Box::new(ids), &options);
+    assert_eq!(report.total(), TOTAL + 1);
+    assert_eq!(progress.load(Ordering::SeqCst), TOTAL + 1);
+    assert_eq!(report.failures.len(), 3, "{:?}", report.failures);
+    assert!(report
+        .failures
+        .iter()
+        .all(|f| f.stream_ids.len() == 1 && f.error.attempts() == 0));
+    assert!(
+        report.failures[0].stream_ids[0].is_empty(),
+        "failures are in input order"
+    );
+    assert_eq!(report.succeeded, TOTAL - 2);
+    assert_eq!(forbidden(&sim).len(), TOTAL - 2);
+    let ahead = max_ahead.load(Ordering::SeqCst);
+    eprintln!("read at most {ahead} IDs ahead of the simulator");
+    assert!(ahead <= 20 * 16, "read {ahead} IDs ahead of what was sent");
 }

@@ -466,6 +466,30 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "serde")]
+    #[test]
+    fn reports_serialize_with_their_counts_and_failures() {
+        let mut collector = BulkCollector::default();
+        collector.record(0, vec!["a".into(), "b".into()], 2, Ok(()));
+        collector.record(
+            1,
+            vec![String::new()],
+            0,
+            Err(CallError::validation(
+                "ForbidRTCStreams",
+                ValidationError::new("StreamId[]", crate::error::Problem::Empty),
+            )),
+        );
+        let json = serde_json::to_value(collector.finish()).unwrap();
+        assert_eq!(json["succeeded"], 2);
+        assert_eq!(json["failed"], 1);
+        assert_eq!(json["total"], 3);
+        assert_eq!(json["requests"], 2);
+        assert_eq!(json["failures"][0]["stream_ids"][0], "");
+        assert_eq!(json["failures"][0]["error"]["stage"], "validation");
+        assert_eq!(json["failures"][0]["error"]["field"], "StreamId[]");
+    }
+
     #[test]
     fn report_counts_every_stream() {
         let mut collector = BulkCollector::default();

@@ -276,6 +276,32 @@ mod tests {
         CallErrorKind::Transport(TransportError::new(kind, "x"))
     }
 
+    #[cfg(feature = "serde")]
+    #[test]
+    fn errors_serialize_flat_with_their_stage_and_code() {
+        let api = crate::response::ApiError {
+            code: ReturnCode::from_code(30002),
+            message: "too fast".into(),
+            request_id: "42".into(),
+            http_status: 200,
+        };
+        let err = CallError::new(
+            "ForbidRTCStreams",
+            CallErrorKind::Response(ResponseError::Api(api)),
+            3,
+            StopReason::AttemptsExhausted,
+        );
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["stage"], "api");
+        assert_eq!(json["class"], "rate_limited");
+        assert_eq!(json["retryable"], true);
+        assert_eq!(json["code"], 30002);
+        assert_eq!(json["request_id"], "42");
+        assert_eq!(json["attempts"], 3);
+        assert_eq!(json["stop_reason"], "attempts exhausted");
+        assert_eq!(json["message"], err.to_string());
+    }
+
     /// The classification and the default retry policy agree on every kind of failure.
     #[test]
     fn class_agrees_with_the_default_policy() {

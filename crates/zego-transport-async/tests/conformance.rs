@@ -2,7 +2,9 @@
 //! multi-threaded runtime owned by the adapter.
 
 use zego_conformance::{ClientSetup, ClientUnderTest};
-use zego_proto::{ApiResponse, BulkReport, CallError, ClientCore, Operation};
+use zego_proto::{
+    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
+};
 use zego_transport_async::Client;
 
 struct Async {
@@ -31,8 +33,14 @@ impl ClientUnderTest for Async {
     {
         self.runtime.block_on(self.client.execute(op))
     }
-    fn bulk_forbid(&self, ids: Box<dyn Iterator<Item = String> + Send>) -> BulkReport {
-        self.runtime.block_on(self.client.bulk_forbid(ids))
+    fn bulk(
+        &self,
+        action: BulkAction,
+        ids: Box<dyn Iterator<Item = String> + Send>,
+        options: &BulkOptions,
+    ) -> BulkReport {
+        self.runtime
+            .block_on(self.client.bulk(action, ids, options))
     }
 }
 

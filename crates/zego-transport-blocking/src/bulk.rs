@@ -108,16 +108,6 @@ impl Client {
         total.finish()
     }
 
-    /// [`Client::bulk`] with [`BulkAction::Forbid`] and default options.
-    pub fn bulk_forbid(&self, stream_ids: impl IntoIterator<Item = String> + Send) -> BulkReport {
-        self.bulk(BulkAction::Forbid, stream_ids, &BulkOptions::default())
-    }
-
-    /// [`Client::bulk`] with [`BulkAction::Resume`] and default options.
-    pub fn bulk_resume(&self, stream_ids: impl IntoIterator<Item = String> + Send) -> BulkReport {
-        self.bulk(BulkAction::Resume, stream_ids, &BulkOptions::default())
-    }
-
     /// Sends one batch; returns the requests sent and the outcome.
     fn send_batch(&self, action: BulkAction, ids: &[String]) -> (u32, Result<(), CallError>) {
         match action.batch(ids.to_vec()) {
@@ -127,90 +117,5 @@ impl Client {
             }
             Err(e) => (0, Err(CallError::validation(action.action(), e))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use zego_proto::driver::{HttpRequest, HttpResponse};
-    use zego_proto::wire::decode_query;
-    use zego_proto::{Credentials, RetryPolicy};
-
-    use crate::transport_fn;
-
-    fn ok() -> HttpResponse {
-        HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"1"}"#)
-    }
-
-    #[test]
-    fn input_is_consumed_lazily_and_every_stream_is_accounted_for() {
-        let pulled = Arc::new(AtomicUsize::new(0));
-        let sent = Arc::new(AtomicUsize::new(0));
-        let max_ahead = Arc::new(AtomicUsize::new(0));
-        let (p, s, m) = (
-            Arc::clone(&pulled),
-            Arc::clone(&sent),
-            Arc::clone(&max_ahead),
-        );
-        let client = Client::builder(Credentials::new(1u32, "s").unwrap())
-            .no_rate_limit()
-            .retry_policy(RetryPolicy::never())
-            .transport(transport_fn(move |req: HttpRequest| {
-                let streams = decode_query(req.url())
-                    .unwrap()
-                    .into_iter()
-                    .filter(|(k, _)| k == "StreamId[]")
-                    .count();
-                let done = s.fetch_add(streams, Ordering::SeqCst) + streams;
-                let ahead = p.load(Ordering::SeqCst).saturating_sub(done);
-                m.fetch_max(ahead, Ordering::SeqCst);
-                // Batch containing "bad-..." IDs answers a non-retryable code.
-                if req.url().contains("bad-") {
-                    return Ok(HttpResponse::new(
-                        200,
-                        r#"{"Code":30006,"Message":"bad","RequestId":"1"}"#,
-                    ));
-                }
-                Ok(ok())
-            }))
-            .build();
-        let counter = Arc::clone(&pulled);
-        let ids = (0..20_000)
-            .map(move |i| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                match i {
-                    5 => String::new(),
-                    19_990 => "bad-1".to_owned(),
-                    _ => format!("s{i}"),
-                }
-            })
-            .chain(["x".repeat(300)]);
-        let progress = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::clone(&progress);
-        let options = BulkOptions::default()
-            .with_concurrency(4)
-            .with_on_batch(move |p| {
-                seen.fetch_add(p.stream_count, Ordering::SeqCst);
-            });
-        let report = client.bulk(BulkAction::Forbid, ids, &options);
-        assert_eq!(report.total(), 20_001);
-        assert_eq!(progress.load(Ordering::SeqCst), 20_001);
-        assert_eq!(report.failures.len(), 3);
-        assert!(report.failures[0].stream_ids[0].is_empty());
-        assert!(report.failures[1].stream_ids.contains(&"bad-1".to_owned()));
-        assert_eq!(report.failures[2].stream_ids[0].len(), 300);
-        assert_eq!(
-            report.succeeded,
-            20_001 - 1 - 1 - report.failures[1].stream_ids.len()
-        );
-        // Only a bounded number of IDs is read ahead of what was sent: the channel's 4
-        // batches, one per worker between taking a batch and sending it (admission), the
-        // one the reader holds while the channel is full, and one more for the race
-        // between the two counters — O(concurrency), never O(input).
-        let ahead = max_ahead.load(Ordering::SeqCst);
-        assert!(ahead <= 20 * (2 * 4 + 3), "read {ahead} IDs ahead");
     }
 }

@@ -1,7 +1,9 @@
 //! The shared conformance suite, run against the blocking client.
 
 use zego_conformance::{ClientSetup, ClientUnderTest};
-use zego_proto::{ApiResponse, BulkReport, CallError, ClientCore, Operation};
+use zego_proto::{
+    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
+};
 use zego_transport_blocking::Client;
 
 struct Blocking(Client);
@@ -21,8 +23,13 @@ impl ClientUnderTest for Blocking {
     {
         self.0.execute(op)
     }
-    fn bulk_forbid(&self, ids: Box<dyn Iterator<Item = String> + Send>) -> BulkReport {
-        self.0.bulk_forbid(ids)
+    fn bulk(
+        &self,
+        action: BulkAction,
+        ids: Box<dyn Iterator<Item = String> + Send>,
+        options: &BulkOptions,
+    ) -> BulkReport {
+        self.0.bulk(action, ids, options)
     }
 }
 
