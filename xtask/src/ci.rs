@@ -78,7 +78,33 @@ fn steps() -> Vec<Step> {
     ]
 }
 
+/// The Redis fleet tests (`crates/zego-redis/tests`) start their own `redis-server`s: make
+/// sure the binary is there, installing Debian's package on a fresh machine (as root).
+fn ensure_redis_server() -> Result {
+    if util::succeeds(Command::new("redis-server").arg("--version")) {
+        return Ok(());
+    }
+    eprintln!("\n==> redis-server is missing: installing Debian's redis-server package");
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(["-o", "DPkg::Lock::Timeout=300", "-q"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        util::run(&mut cmd)
+    };
+    apt(&["update"])?;
+    apt(&["install", "-y", "redis-server"])?;
+    if util::succeeds(Command::new("redis-server").arg("--version")) {
+        Ok(())
+    } else {
+        Err(Error::msg(
+            "redis-server could not be installed (run as root: apt-get update && apt-get install -y redis-server)",
+        ))
+    }
+}
+
 pub fn run(options: &Options) -> Result {
+    ensure_redis_server()?;
     let mut steps = steps();
     let total = steps.len() + usize::from(options.fuzz_seconds.is_some());
     let mut done: Vec<(&str, Duration)> = Vec::new();

@@ -124,6 +124,21 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20), help_heading = "Connection")]
     pub retries: Option<u32>,
 
+    /// Join a fleet: share ZEGO's quota and the Sequence order with every instance using this Redis (`redis://[:PASSWORD@]HOST[:PORT][/DB]`).
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        help_heading = "Connection"
+    )]
+    pub redis: Option<String>,
+
+    /// How many instances share the quota: while Redis is down each keeps to quota / N [default: 1].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000), help_heading = "Connection")]
+    pub fleet_size: Option<u32>,
+
     /// Do not pace requests to ZEGO's documented quotas (for `sim`: run the simulator without rate limits).
     #[arg(long, global = true, help_heading = "Connection")]
     pub no_rate_limit: bool,

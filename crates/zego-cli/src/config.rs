@@ -36,6 +36,10 @@ pub struct Profile {
     pub region: Option<String>,
     /// Whether to address the legacy test environment.
     pub test_env: Option<bool>,
+    /// A Redis URL: join the fleet that shares the quota through it.
+    pub redis: Option<String>,
+    /// How many instances share the quota.
+    pub fleet_size: Option<u32>,
 }
 
 /// An AppId written as `app_id = 123` or `app_id = "123"`.
@@ -75,6 +79,8 @@ pub struct Settings {
     pub config: Config,
     /// Warnings to show on stderr (never containing the secret).
     pub warnings: Vec<String>,
+    /// The fleet's Redis coordinator, when the command joins one.
+    pub coordinator: Option<std::sync::Arc<zego_redis::RedisCoordinator>>,
     config_path: Option<PathBuf>,
 }
 
@@ -142,12 +148,35 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
     } else {
         Environment::Production
     };
+    let coordinator = resolve_redis(global, &profile)?;
     Ok(Settings {
         credentials,
         config: Config::new(endpoint).with_environment(environment),
         warnings,
+        coordinator,
         config_path: path,
     })
+}
+
+/// `--redis` / `ZEGO_REDIS_URL` over the profile's `redis`; a URL that cannot be used is a
+/// usage error naming the problem (never the password).
+fn resolve_redis(
+    global: &GlobalArgs,
+    profile: &Profile,
+) -> Result<Option<std::sync::Arc<zego_redis::RedisCoordinator>>, CliError> {
+    let Some(url) = global.redis.as_deref().or(profile.redis.as_deref()) else {
+        return Ok(None);
+    };
+    let fleet_size = global.fleet_size.or(profile.fleet_size).unwrap_or(1);
+    let builder = zego_redis::RedisCoordinator::builder(url).map_err(|e| {
+        CliError::usage(
+            e.to_string(),
+            "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB]",
+        )
+    })?;
+    Ok(Some(std::sync::Arc::new(
+        builder.fleet_size(fleet_size).build(),
+    )))
 }
 
 fn resolve_credentials(global: &GlobalArgs, profile: &Profile) -> Result<Credentials, String> {

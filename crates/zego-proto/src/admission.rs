@@ -381,6 +381,13 @@ impl LocalCoordinator {
         self
     }
 
+    /// Uses only this share of every quota (see [`TokenBucketLimiter::with_pacing`]).
+    #[must_use]
+    pub fn with_pacing(mut self, pacing: f64) -> Self {
+        self.limiter = self.limiter.map(|l| l.with_pacing(pacing));
+        self
+    }
+
     /// No rate limiting: every request is admitted at once.
     #[must_use]
     pub fn unlimited(mut self) -> Self {
@@ -408,6 +415,15 @@ impl LocalCoordinator {
     pub fn with_rate_limit_penalty(mut self, penalty: Duration) -> Self {
         self.penalty = penalty;
         self
+    }
+
+    /// Makes no slot of `key` start before `until`, a monotonic reading of this
+    /// coordinator's clock: slots booked elsewhere (e.g. in a shared store before an outage)
+    /// are not booked twice.
+    pub fn hold_until(&self, key: RateLimitKey, until: Duration) {
+        if let Some(limiter) = &self.limiter {
+            limiter.push_back(key, until);
+        }
     }
 
     /// The sequence generator.

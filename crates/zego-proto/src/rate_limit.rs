@@ -78,6 +78,8 @@ impl Quotas {
 pub struct TokenBucketLimiter {
     quotas: Quotas,
     burst: u32,
+    /// The share of each quota used (1.0: all of it).
+    pacing: f64,
     /// Theoretical arrival time of the next request, per key.
     next_free: Mutex<HashMap<RateLimitKey, Duration>>,
 }
@@ -94,6 +96,7 @@ impl TokenBucketLimiter {
         Self {
             quotas,
             burst: 1,
+            pacing: 1.0,
             next_free: Mutex::new(HashMap::new()),
         }
     }
@@ -103,6 +106,24 @@ impl TokenBucketLimiter {
     pub fn with_burst(mut self, burst: u32) -> Self {
         self.burst = burst.max(1);
         self
+    }
+
+    /// Uses only this share of each quota (clamped to `0.5..=1.0`), so requests leave a
+    /// little further apart than the quota allows and no one-second window, however the
+    /// requests' arrival jitters, sees more than the quota. Default 1.0.
+    #[must_use]
+    pub fn with_pacing(mut self, pacing: f64) -> Self {
+        self.pacing = pacing.clamp(0.5, 1.0);
+        self
+    }
+
+    /// The spacing of two requests at `per_second`: rounded up, because a rounded-down
+    /// interval would fit quota + 1 requests into a second for quotas that do not divide
+    /// 10^9 ns.
+    pub fn interval(&self, per_second: u32) -> Duration {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 1e9 / 0.5 fits.
+        let nanos = (1e9 / (f64::from(per_second) * self.pacing)).ceil() as u64;
+        Duration::from_nanos(nanos)
     }
 
     /// The quotas.
@@ -125,9 +146,7 @@ impl TokenBucketLimiter {
         let Some(per_second) = self.quotas.per_second(key.group, key.environment) else {
             return Ok(Duration::ZERO);
         };
-        // Rounded up: a rounded-down interval would fit quota + 1 requests into a second
-        // for quotas that do not divide 10^9 ns.
-        let interval = Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(per_second)));
+        let interval = self.interval(per_second);
         let tolerance = interval * (self.burst - 1);
         let mut next_free = self.lock();
         let tat = next_free.entry(key).or_insert(now);

@@ -38,7 +38,10 @@ impl fmt::Display for Sequence {
 /// implies strictly increasing per stream, which is what ZEGO requires.
 ///
 /// One generator should own a stream's operations: two processes with separate
-/// generators can hand out the same millisecond.
+/// generators can hand out the same millisecond. Within a process, every client shares one
+/// ([`crate::admission::LocalCoordinator::shared`]); a fleet shares its order through a
+/// store (the Redis coordinator of `zego-redis`), which floors its values with
+/// [`SequenceGenerator::observe`].
 ///
 /// ```
 /// use zego_proto::admission::SequenceGenerator;
@@ -83,6 +86,19 @@ impl SequenceGenerator {
                 Err(seen) => current = seen,
             }
         }
+    }
+
+    /// Records a sequence handed out elsewhere (e.g. by a shared store), so that every later
+    /// [`SequenceGenerator::next`] is greater than it.
+    ///
+    /// ```
+    /// use zego_proto::{admission::SequenceGenerator, Sequence};
+    /// let generator = SequenceGenerator::new();
+    /// generator.observe(Sequence::new(5_000_000_000_000));
+    /// assert!(generator.next(1_700_000_000_000) > Sequence::new(5_000_000_000_000));
+    /// ```
+    pub fn observe(&self, sequence: Sequence) {
+        self.last.fetch_max(sequence.0, Ordering::AcqRel);
     }
 
     /// The last sequence handed out, if any.

@@ -171,7 +171,9 @@ pub fn build_client(global: &GlobalArgs, settings: &Settings, credentials: Crede
             ..RetryPolicy::default()
         });
     }
-    if global.no_rate_limit {
+    if let Some(coordinator) = &settings.coordinator {
+        builder = builder.coordinator(coordinator.clone());
+    } else if global.no_rate_limit {
         builder = builder.no_rate_limit();
     }
     builder.build()

@@ -37,6 +37,7 @@ pub fn bare() -> Command {
         "ZEGO_ENDPOINT",
         "ZEGO_CONFIG",
         "ZEGO_PROFILE",
+        "ZEGO_REDIS_URL",
     ] {
         cmd.env_remove(var);
     }

@@ -1,0 +1,59 @@
+//! The key layout: every key of one app carries the AppId as its hash tag, so one app's keys
+//! share a Redis Cluster slot and one script can touch them all.
+//!
+//! ```text
+//! <prefix>:<env>:{<AppId>}:rl:<group>        the group's GCRA state (next free slot, µs)
+//! <prefix>:<env>:{<AppId>}:seq:<StreamId>    the stream's last Sequence
+//! <prefix>:<env>:{<AppId>}:seq               the app-wide last Sequence (raw operations)
+//! ```
+
+use zego_proto::admission::RateLimitKey;
+
+fn app_prefix(prefix: &str, key: RateLimitKey) -> String {
+    let env = if key.environment.is_test() {
+        "test"
+    } else {
+        "prod"
+    };
+    format!("{prefix}:{env}:{{{}}}", key.app_id)
+}
+
+/// The key of a rate-limit group's GCRA state.
+pub(crate) fn rate_limit(prefix: &str, key: RateLimitKey) -> String {
+    format!("{}:rl:{}", app_prefix(prefix, key), key.group.as_str())
+}
+
+/// The keys holding the last `Sequence` of each stream (or of the whole app, for an
+/// operation that names no stream).
+pub(crate) fn sequences(prefix: &str, key: RateLimitKey, streams: &[String]) -> Vec<String> {
+    let base = format!("{}:seq", app_prefix(prefix, key));
+    if streams.is_empty() {
+        return vec![base];
+    }
+    streams.iter().map(|s| format!("{base}:{s}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zego_proto::{AppId, Environment, RateLimitGroup};
+
+    #[test]
+    fn keys_are_hash_tagged_by_app() {
+        let key = RateLimitKey {
+            app_id: AppId::new(42),
+            environment: Environment::Production,
+            group: RateLimitGroup::StreamForbid,
+        };
+        assert_eq!(rate_limit("zego", key), "zego:prod:{42}:rl:stream_forbid");
+        assert_eq!(
+            sequences("zego", key, &["s1".into(), "s 2".into()]),
+            ["zego:prod:{42}:seq:s1", "zego:prod:{42}:seq:s 2"]
+        );
+        let test = RateLimitKey {
+            environment: Environment::Test,
+            ..key
+        };
+        assert_eq!(sequences("x", test, &[]), ["x:test:{42}:seq"]);
+    }
+}

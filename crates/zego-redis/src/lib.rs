@@ -1,0 +1,75 @@
+//! A fleet shares one ZEGO quota and one `Sequence` order through Redis.
+//!
+//! ZEGO's quotas are per AppId across all of a customer's servers (20 requests/s for RTC
+//! forbid/resume, 10/s for rules, ...), and for each stream the `Sequence` of successive
+//! requests must rise strictly across every sender within 10 s. [`RedisCoordinator`] is an
+//! admission [`Coordinator`](zego_proto::admission::Coordinator) for both zego-rs clients
+//! that makes every instance of a fleet draw from the same quota and the same sequence
+//! order, through the Redis the team already runs.
+//!
+//! # Set-up
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use zego_redis::RedisCoordinator;
+//! use zego_transport_blocking::Client;
+//!
+//! let coordinator = RedisCoordinator::builder("redis://10.0.0.5:6379/0")?
+//!     .fleet_size(4) // this instance's share of the quota while Redis is down
+//!     .build();
+//! let client = Client::from_env()?.coordinator(Arc::new(coordinator)).build();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The same coordinator serves the async client (`zego_transport_async::Client`), through
+//! a multiplexed connection that reconnects by itself. The `zego` CLI joins a fleet with
+//! `--redis URL`, `ZEGO_REDIS_URL`, or `redis = "redis://..."` in a profile.
+//!
+//! # How it works
+//!
+//! One atomic Lua script per admission (EVALSHA; reloaded after a NOSCRIPT) reads Redis
+//! `TIME`, makes a GCRA reservation on the group's key — the theoretical arrival time in
+//! integer microseconds: it returns the wait, books the slot, and refuses to book beyond the
+//! call's maximum wait — and, for a sequenced operation, stamps in the same script
+//! `max(now_ms, caller_floor, last + 1)` over every stream's key. Slot order and `Sequence`
+//! order are one order; a call that had to wait comes back with its booking and gets its
+//! sequence then, so the sequence is taken when the request is admitted to be sent.
+//!
+//! Keys are hash-tagged by AppId, so one app's keys share a Cluster slot, and every key has
+//! a TTL (the group's key a second past its last slot, sequence keys 60 s, well past ZEGO's
+//! 10 s window):
+//!
+//! ```text
+//! zego:<prod|test>:{<AppId>}:rl:<group>
+//! zego:<prod|test>:{<AppId>}:seq:<StreamId>
+//! ```
+//!
+//! The `Sequence` is a time value, not an `INCR` counter: after a restart without persistence
+//! or a failover, a counter would go backwards, while a time-based value stays ahead; the
+//! caller's floor (its own last value + 1, and its local clock) keeps it monotonic even when a
+//! new primary's clock is behind.
+//!
+//! A rate-limit answer from ZEGO is fed back: the group's key is pushed to now + 1 s, for the
+//! whole fleet.
+//!
+//! # When Redis is down or slow
+//!
+//! Connections time out after 200 ms, script calls after 100 ms (both options; redis-rs's own
+//! defaults are 1 s / 500 ms). A failure opens a circuit breaker: for a retry interval (1 s)
+//! the [`FailurePolicy`] decides — by default [`FailurePolicy::LocalShare`], a local limiter
+//! at this instance's share of the quota (`quota / fleet_size`; the fleet size is
+//! configuration, not discovered), started empty, with local sequences floored above every
+//! value this process has seen — then Redis is tried again, and the first answer closes the
+//! breaker. The outage and the recovery are each logged once. The URL's password never
+//! appears in `Debug`, `Display`, errors or logs.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod breaker;
+mod coordinator;
+mod keys;
+mod script;
+mod url;
+
+pub use coordinator::{FailurePolicy, RedisCoordinator, RedisCoordinatorBuilder};
+pub use url::RedisConfigError;

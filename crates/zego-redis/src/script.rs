@@ -1,0 +1,121 @@
+//! The two Lua scripts, each one atomic round trip (EVALSHA through `redis::Script`, which
+//! loads the script again after a NOSCRIPT, e.g. after a restart).
+//!
+//! Times are Redis `TIME` in integer microseconds. Lua numbers are doubles: a microsecond
+//! epoch (~1.8e15) is exact below 2^53, but `tostring` keeps only 14 significant digits, so
+//! values are stored with `string.format('%.0f')`. Numbers returned to Redis are truncated
+//! to integers, which all of ours are.
+
+use redis::Script;
+
+/// Admission: a GCRA reservation on the group's key and, in the same script, the
+/// `Sequence` for the streams: `max(now_ms, caller_floor, last + 1)` over every stream's
+/// key. Slot order and Sequence order are therefore one order.
+///
+/// `KEYS[1]`: the group's key; `KEYS[2..]`: the sequence keys (none if no sequence).
+/// `ARGV`: interval µs (0: unmetered), max wait µs (-1: none), has booking (0/1),
+/// needs a sequence (0/1), caller's floor (ms), sequence TTL (ms).
+///
+/// Returns `{status, wait_us, sequence, depth_us}`: status 0 go, 1 wait (slot booked),
+/// 2 refused; `depth_us` is how far ahead the group's queue reaches (its next free slot
+/// minus now), which an instance needs when Redis goes away (its fallback starts after the
+/// fleet's queue has drained).
+const ADMIT: &str = r"
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local interval = tonumber(ARGV[1])
+local depth = 0
+if interval > 0 then
+  local tat = tonumber(redis.call('GET', KEYS[1])) or 0
+  depth = math.max(tat - now, 0)
+  if ARGV[3] == '0' then
+    local start = math.max(tat, now)
+    local wait = start - now
+    local max_wait = tonumber(ARGV[2])
+    if max_wait >= 0 and wait > max_wait then
+      return {2, wait, 0, depth}
+    end
+    local next_free = start + interval
+    depth = next_free - now
+    redis.call('SET', KEYS[1], string.format('%.0f', next_free),
+      'PX', math.floor((next_free - now) / 1000) + 1000)
+    if wait > 0 then
+      return {1, wait, 0, depth}
+    end
+  end
+end
+local seq = 0
+if ARGV[4] == '1' then
+  seq = math.max(math.floor(now / 1000), tonumber(ARGV[5]))
+  for i = 2, #KEYS do
+    local last = tonumber(redis.call('GET', KEYS[i])) or 0
+    if last >= seq then seq = last + 1 end
+  end
+  local text = string.format('%.0f', seq)
+  for i = 2, #KEYS do
+    redis.call('SET', KEYS[i], text, 'PX', tonumber(ARGV[6]))
+  end
+end
+return {0, 0, seq, depth}
+";
+
+/// Feedback: after a rate-limit answer, no slot of the group starts before now + penalty.
+///
+/// `KEYS[1]`: the group's key; `ARGV[1]`: the penalty in µs.
+const PUSH_BACK: &str = r"
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local penalty = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1])) or 0
+if now + penalty > tat then
+  redis.call('SET', KEYS[1], string.format('%.0f', now + penalty),
+    'PX', math.floor(penalty / 1000) + 1000)
+end
+return 0
+";
+
+/// The scripts, hashed once.
+#[derive(Debug)]
+pub(crate) struct Scripts {
+    pub(crate) admit: Script,
+    pub(crate) push_back: Script,
+}
+
+impl Scripts {
+    pub(crate) fn new() -> Self {
+        Self {
+            admit: Script::new(ADMIT),
+            push_back: Script::new(PUSH_BACK),
+        }
+    }
+}
+
+/// The admission script's reply: status, wait, sequence, queue depth.
+pub(crate) type Reply = (i64, i64, i64, i64);
+
+/// The admission script's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Go { sequence: Option<u64> },
+    Wait { wait_us: u64 },
+    Refused { wait_us: u64 },
+}
+
+impl Answer {
+    pub(crate) fn from_reply(reply: Reply, wanted_sequence: bool) -> Option<Self> {
+        let (status, wait, sequence, _) = reply;
+        let wait_us = u64::try_from(wait).ok()?;
+        match status {
+            0 => Some(Self::Go {
+                sequence: if wanted_sequence {
+                    Some(u64::try_from(sequence).ok().filter(|s| *s > 0)?)
+                } else {
+                    None
+                },
+            }),
+            1 => Some(Self::Wait { wait_us }),
+            2 => Some(Self::Refused { wait_us }),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The Redis URL: parsed once, shown only with its password redacted.
+
+use std::fmt;
+
+/// A Redis URL that cannot be used. The message names the problem and never contains the
+/// URL's password.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisConfigError {
+    /// The URL does not parse, or has a scheme other than `redis://` / `rediss://`.
+    InvalidUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `rediss://` needs the crate's `tls-rustls` feature.
+    TlsNotEnabled {
+        /// The URL, password redacted.
+        url: String,
+    },
+}
+
+impl fmt::Display for RedisConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl { url, reason } => write!(f, "invalid Redis URL {url:?}: {reason}"),
+            Self::TlsNotEnabled { url } => write!(
+                f,
+                "Redis URL {url:?} uses TLS (rediss://), which needs zego-redis's `tls-rustls` feature"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RedisConfigError {}
+
+/// A parsed Redis URL.
+pub(crate) struct RedisUrl {
+    client: redis::Client,
+    redacted: String,
+    password: Option<String>,
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+impl fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`, without parsing (works on
+/// URLs that do not parse too).
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<unparseable URL>".to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or("", |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// The password part of a URL's userinfo, if any (without parsing the rest).
+fn raw_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = authority.rsplit_once('@')?.0;
+    userinfo
+        .split_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty())
+}
+
+impl RedisUrl {
+    pub(crate) fn parse(url: &str) -> Result<Self, RedisConfigError> {
+        let redacted = redact(url);
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        match scheme {
+            Some("redis" | "redis+unix" | "unix") => {}
+            Some("rediss") if cfg!(feature = "tls-rustls") => {}
+            Some("rediss") => return Err(RedisConfigError::TlsNotEnabled { url: redacted }),
+            _ => {
+                return Err(RedisConfigError::InvalidUrl {
+                    url: redacted,
+                    reason: "it must start with redis:// (or rediss://)".to_owned(),
+                })
+            }
+        }
+        let client = redis::Client::open(url).map_err(|e| RedisConfigError::InvalidUrl {
+            url: redacted.clone(),
+            reason: match raw_password(url) {
+                Some(password) => e.to_string().replace(password, "***"),
+                None => e.to_string(),
+            },
+        })?;
+        let password = client
+            .get_connection_info()
+            .redis_settings()
+            .password()
+            .map(str::to_owned);
+        Ok(Self {
+            client,
+            redacted,
+            password,
+        })
+    }
+
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// Removes the password from a message (a Redis error may quote the URL).
+    pub(crate) fn scrub(&self, message: &str) -> String {
+        match &self.password {
+            Some(password) if !password.is_empty() => message.replace(password.as_str(), "***"),
+            _ => message.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_everywhere() {
+        assert_eq!(
+            redact("redis://:s3cret@127.0.0.1:6379/0"),
+            "redis://:***@127.0.0.1:6379/0"
+        );
+        assert_eq!(redact("redis://me:s3cret@h"), "redis://me:***@h");
+        assert_eq!(redact("redis://127.0.0.1"), "redis://127.0.0.1");
+        let url = RedisUrl::parse("redis://:s3cret@127.0.0.1:1/").unwrap();
+        assert!(!format!("{url} {url:?}").contains("s3cret"));
+        assert_eq!(url.scrub("auth s3cret failed"), "auth *** failed");
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_the_reason_and_without_the_password() {
+        let err = RedisUrl::parse("http://:s3cret@h").err().unwrap();
+        assert!(matches!(err, RedisConfigError::InvalidUrl { .. }));
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = RedisUrl::parse("redis://:s3cret@h:notaport").err().unwrap();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(RedisUrl::parse("not a url").is_err());
+        if !cfg!(feature = "tls-rustls") {
+            assert!(matches!(
+                RedisUrl::parse("rediss://h").err().unwrap(),
+                RedisConfigError::TlsNotEnabled { .. }
+            ));
+        }
+    }
+}

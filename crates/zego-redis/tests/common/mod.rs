@@ -1,0 +1,163 @@
+//! A real `redis-server` per test: on a free loopback port, without persistence, in its
+//! own temporary directory, stopped by its PID. Installed from Debian's packages when it is
+//! missing and the tests run as root (as on a fresh CI machine).
+#![allow(dead_code)] // Each test binary uses its own part of this module.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Makes sure `redis-server` is on the PATH, installing it with apt-get if possible.
+pub fn ensure_redis_server() {
+    static INSTALL: Mutex<bool> = Mutex::new(false);
+    let mut checked = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *checked {
+        return;
+    }
+    let present = || {
+        Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !present() {
+        eprintln!("redis-server is missing: installing Debian's redis-server package");
+        let apt = |args: &[&str]| {
+            Command::new("apt-get")
+                .args(["-o", "DPkg::Lock::Timeout=300", "-qq"])
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+        };
+        let _ = apt(&["update"]);
+        let _ = apt(&["install", "-y", "redis-server"]);
+    }
+    assert!(
+        present(),
+        "redis-server is not installed and could not be installed (run as root: \
+         apt-get update && apt-get install -y redis-server)"
+    );
+    *checked = true;
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A running `redis-server`; stopped (SIGKILL by PID) when dropped.
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts a server on a free port and waits until it answers PING.
+    pub fn start() -> Self {
+        ensure_redis_server();
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start(free_port()) {
+                return server;
+            }
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn try_start(port: u16) -> Option<Self> {
+        let dir =
+            std::env::temp_dir().join(format!("zego-redis-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mut server = Self {
+            child: None,
+            port,
+            dir,
+        };
+        server.spawn().then_some(server)
+    }
+
+    /// Spawns `redis-server` on this server's port and waits for PING.
+    fn spawn(&mut self) -> bool {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = child else { return false };
+        self.child = Some(child);
+        if self.wait_ready(Duration::from_secs(10)) {
+            true
+        } else {
+            self.kill();
+            false
+        }
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> bool {
+        let started = Instant::now();
+        let client = redis::Client::open(self.url()).expect("a loopback URL");
+        while started.elapsed() < timeout {
+            if let Some(child) = &mut self.child {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return false; // exited: the port was taken
+                }
+            }
+            if let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(200)) {
+                if redis::cmd("PING").query::<String>(&mut conn).is_ok() {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// `redis://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// The server's PID.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Kills the server (SIGKILL), keeping the port for [`RedisServer::restart`].
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port, empty (no persistence).
+    pub fn restart(&mut self) {
+        self.kill();
+        assert!(self.spawn(), "redis-server restarts on its port");
+    }
+
+    /// A synchronous connection, for inspecting keys.
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection())
+            .expect("a connection to the test Redis")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
