@@ -3,8 +3,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::fuzz;
 use crate::util::{self, cargo, Arg, Args, Error, Result};
+use crate::{fuzz, msrv};
 
 /// The default length of each fuzz target's smoke run.
 const DEFAULT_FUZZ_SECONDS: u64 = 20;
@@ -34,16 +34,32 @@ impl Options {
     }
 }
 
-/// One CI step: a name and the command it runs.
+/// One CI step: a name and what it runs.
 struct Step {
     name: &'static str,
-    command: Command,
+    action: Action,
+}
+
+enum Action {
+    /// A command, echoed and run with inherited output.
+    Command(Command),
+    /// A check written in Rust (in this xtask).
+    Check(fn() -> Result),
+}
+
+impl Action {
+    fn run(&mut self) -> Result {
+        match self {
+            Action::Command(command) => util::run(command),
+            Action::Check(check) => check(),
+        }
+    }
 }
 
 fn step<const N: usize>(name: &'static str, args: [&str; N]) -> Step {
     Step {
         name,
-        command: cargo(args),
+        action: Action::Command(cargo(args)),
     }
 }
 
@@ -58,6 +74,11 @@ fn steps() -> Vec<Step> {
             "fmt (fuzz)",
             ["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"],
         ),
+        // `cargo metadata` only, no build: no dependency may need a newer Rust than ours.
+        Step {
+            name: "msrv",
+            action: Action::Check(msrv::run),
+        },
         step(
             "clippy",
             [
@@ -72,7 +93,7 @@ fn steps() -> Vec<Step> {
         step("test", ["test", "--workspace"]),
         Step {
             name: "doc",
-            command: doc,
+            action: Action::Command(doc),
         },
         step("bench build", ["bench", "--workspace", "--no-run"]),
     ]
@@ -110,7 +131,7 @@ pub fn run(options: &Options) -> Result {
     let mut done: Vec<(&str, Duration)> = Vec::new();
     for (i, step) in steps.iter_mut().enumerate() {
         eprintln!("\n==> [{}/{total}] {}", i + 1, step.name);
-        let (result, took) = util::timed(|| util::run(&mut step.command));
+        let (result, took) = util::timed(|| step.action.run());
         if let Err(e) = result {
             summary(&done);
             return Err(Error::msg(format!(

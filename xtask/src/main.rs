@@ -10,6 +10,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod msrv;
 mod util;
 
 use std::process::ExitCode;
@@ -21,7 +22,7 @@ usage: cargo xtask <task> [options]
 
 tasks:
   ci [--no-fuzz] [--fuzz-seconds N]
-      fmt check, clippy (-D warnings), tests, docs (-D warnings), bench build, then
+      fmt check, MSRV check of the dependency graph, clippy (-D warnings), tests, docs (-D warnings), bench build, then
       every fuzz target for N seconds (default 20); stops at the first failure.
   fuzz [TARGET] [--seconds N] [--asan]
       installs cargo-fuzz if missing and runs TARGET (default: every target) for
@@ -56,6 +57,8 @@ fn run(args: &[String]) -> Result {
         "ci" => ci::run(&ci::Options::parse(rest)?),
         "fuzz" => fuzz::run(&fuzz::Options::parse(rest)?),
         "bench" => bench::run(&bench::Options::parse(rest)?),
+        // Hidden (a step of `ci`): no dependency may need a newer Rust than the workspace.
+        "msrv" if rest.is_empty() => msrv::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

@@ -278,9 +278,33 @@ pub struct BulkArgs {
     #[arg(long, value_name = "PATH")]
     pub from_file: Option<PathBuf>,
 
-    /// Batches in flight at once (requests are still paced to ZEGO's 20/s quota).
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// The most batches in flight at once; the run keeps as many as the measured latency needs to send at ZEGO's 20/s quota, up to this bound.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+
+    /// Streams per request, 1 to 20.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u8).range(1..=20))]
+    pub batch_size: u8,
+
+    /// Append each batch's outcome to this file as it completes; run the same command again with it to skip what is done (needs --from-file PATH, not stdin).
+    #[arg(long, value_name = "PATH", requires = "from_file")]
+    pub journal: Option<PathBuf>,
+
+    /// Stop after this many consecutive batches failed in a way that fails every batch (wrong secret, unknown AppId, clock, no connection at all).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub fail_fast_after: u32,
+
+    /// Give up after rate-limit answers have lasted this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub rate_limit_budget: u64,
+
+    /// List the succeeded stream IDs in the report (with --json: "succeeded_ids").
+    #[arg(long)]
+    pub list_succeeded: bool,
+
+    /// After SIGINT/SIGTERM, how many seconds in-flight requests may take before the summary is printed anyway.
+    #[arg(long, value_name = "SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub grace: u64,
 }
 
 /// `zego rule ...`.

@@ -50,6 +50,12 @@ pub enum CliError {
         /// Whether every stream failed for want of an answer (exit 3 instead of 1).
         all_transport: bool,
     },
+    /// A bulk run stopped by SIGINT or SIGTERM; its summary was printed (exit 128 + signal:
+    /// 130, 143).
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+    },
 }
 
 impl CliError {
@@ -73,6 +79,7 @@ impl CliError {
                 }
             }
             Self::Call(e) => call_exit_code(e),
+            Self::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         }
     }
 
@@ -85,8 +92,11 @@ impl CliError {
             ),
             Self::Call(e) => Some(call_hint(e)),
             Self::Partial { .. } => Some(
-                "the failed stream IDs are listed above; fix the cause and run again with just those IDs"
+                "the failed stream IDs are listed above; fix the cause and run again with just those IDs (or with --journal, the same command)"
                     .into(),
+            ),
+            Self::Interrupted { .. } => Some(
+                "run the same command again with --journal to skip what is done".into(),
             ),
         }
     }
@@ -109,6 +119,7 @@ impl CliError {
                 base["class"] = json!(ErrorClass::BadRequest.as_str());
             }
             Self::Partial { failed, .. } => base["failed"] = json!(failed),
+            Self::Interrupted { signal } => base["signal"] = json!(signal),
             Self::Call(e) => {
                 // The library's own serialization (stage, class, code, meaning, server
                 // message, RequestId, attempts, ...), under the CLI's fields.
@@ -129,6 +140,7 @@ impl CliError {
             Self::Usage { .. } => "usage",
             Self::Validation(_) => "validation",
             Self::Partial { .. } => "partial_failure",
+            Self::Interrupted { .. } => "interrupted",
             Self::Call(e) => call_kind_name(e),
         }
     }
@@ -218,6 +230,7 @@ impl fmt::Display for CliError {
                 let s = if *failed == 1 { "" } else { "s" };
                 write!(f, "{failed} stream{s} failed")
             }
+            Self::Interrupted { signal } => write!(f, "interrupted by signal {signal}"),
         }
     }
 }

@@ -57,7 +57,10 @@ impl Output {
     /// Reports a failed command: a JSON document on stdout, or `error:` and `hint:` lines
     /// on stderr.
     pub fn error(self, error: &CliError) {
-        if matches!(error, CliError::Partial { .. }) {
+        if matches!(
+            error,
+            CliError::Partial { .. } | CliError::Interrupted { .. }
+        ) {
             // The result (summary and failures) was printed already.
             return;
         }

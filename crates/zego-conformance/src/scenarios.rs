@@ -605,8 +605,9 @@ pub fn bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for<C: Client
     let seen = Arc::clone(&progress);
     let options = BulkOptions::default()
         .with_concurrency(4)
-        .with_on_batch(move |p| {
-            seen.fetch_add(p.stream_count, Ordering::SeqCst);
+        .with_on_batch(move |batch| {
+            seen.fetch_add(batch.stream_ids.len(), Ordering::SeqCst);
+            std::ops::ControlFlow::Continue(())
         });
     let report = client.bulk(BulkAction::Forbid, Box::new(ids), &options);
     assert_eq!(report.total(), TOTAL + 1);

@@ -142,6 +142,7 @@ impl ClientCore {
         Call {
             core: self,
             op,
+            cancel: options.cancel.clone(),
             policy,
             state: State::Start,
             retry: None,
@@ -149,8 +150,10 @@ impl ClientCore {
             sequence: None,
             signature: None,
             sent_at: Duration::ZERO,
+            last_latency: None,
             last_outcome: None,
             last_failure: None,
+            holds_booking: false,
             pending: None,
         }
     }
@@ -167,18 +170,57 @@ impl ClientCore {
 /// assert_eq!(urgent.deadline, Some(Duration::from_secs(2)));
 /// ```
 #[non_exhaustive]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     /// Another retry policy for this call.
     pub retry_policy: Option<RetryPolicy>,
     /// Another total deadline for this call's attempts (from the first send).
     pub deadline: Option<Duration>,
+    /// Stops the call before its next request is sent (it ends with
+    /// [`CallErrorKind::Cancelled`]); a request already out is answered first.
+    pub cancel: Option<CancelToken>,
+}
+
+/// A flag that stops calls before their next request (e.g. on Ctrl-C). Cheap to clone;
+/// clones share the flag.
+///
+/// ```
+/// use zego_proto::CancelToken;
+/// let token = CancelToken::new();
+/// let seen_by_a_call = token.clone();
+/// token.cancel();
+/// assert!(seen_by_a_call.is_cancelled());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<std::sync::atomic::AtomicBool>);
+
+impl CancelToken {
+    /// A token not cancelled yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels every call holding a clone of this token.
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The flag itself, e.g. for `signal_hook::flag::register`.
+    pub fn flag(&self) -> &Arc<std::sync::atomic::AtomicBool> {
+        &self.0
+    }
 }
 
 impl CallOptions {
     const DEFAULT: Self = Self {
         retry_policy: None,
         deadline: None,
+        cancel: None,
     };
 
     /// No overrides.
@@ -197,6 +239,13 @@ impl CallOptions {
     #[must_use]
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// Stops the call when `token` is cancelled.
+    #[must_use]
+    pub fn with_cancel(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
         self
     }
 }
@@ -292,6 +341,7 @@ enum State {
 pub struct Call<'a, O: Operation + ?Sized> {
     core: &'a ClientCore,
     op: &'a O,
+    cancel: Option<CancelToken>,
     policy: RetryPolicy,
     state: State,
     retry: Option<RetryState>,
@@ -301,9 +351,12 @@ pub struct Call<'a, O: Operation + ?Sized> {
     /// The last request's signature, scrubbed from transport messages.
     signature: Option<Signature>,
     sent_at: Duration,
+    last_latency: Option<Duration>,
     last_outcome: Option<AttemptOutcome>,
     /// The failure a retry is for, reported if the retry cannot be admitted in time.
     last_failure: Option<CallErrorKind>,
+    /// Whether the admission request out carries a booking.
+    holds_booking: bool,
     /// The state and step to resume after a [`Step::Feedback`].
     pending: Option<(State, Step<'a, O::Output>)>,
 }
@@ -312,6 +365,12 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
     /// Requests sent so far.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// How long the latest request took, from its send to its answer (by the driver's
+    /// clock): what a bulk run sizes its concurrency by.
+    pub fn last_latency(&self) -> Option<Duration> {
+        self.last_latency
     }
 
     /// What the latest attempt got (set by [`Call::on_response`]).
@@ -376,9 +435,26 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         }
     }
 
+    /// Ends the call if its token was cancelled: before any admission or send.
+    fn cancelled(&mut self) -> Option<Step<'a, O::Output>> {
+        if !self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return None;
+        }
+        Some(self.finish(Err(CallError::new(
+            self.op.action(),
+            CallErrorKind::Cancelled,
+            self.attempts,
+            StopReason::Cancelled,
+        ))))
+    }
+
     fn admit(&mut self, now: Now, booking: Option<Booking>) -> Step<'a, O::Output> {
+        if let Some(done) = self.cancelled() {
+            return done;
+        }
         let mut request = AdmissionRequest::new(self.key(), now.unix);
         request.sequence_for = self.needs_sequence();
+        self.holds_booking = booking.is_some();
         request.booking = booking;
         request.max_wait = self
             .retry
@@ -411,6 +487,9 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                     }
                 }
                 self.send(now, rng)
+            }
+            Ok(Admission::Wait { .. }) if self.holds_booking => {
+                self.misuse("the coordinator asked a call that already holds a slot to wait again")
             }
             Ok(Admission::Wait { delay, booking }) => {
                 tracing::trace!(delay_ms = millis(delay), "waiting for a rate-limit slot");
@@ -446,6 +525,27 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
     }
 
     fn send<R: RngCore + ?Sized>(&mut self, now: Now, rng: &mut R) -> Step<'a, O::Output> {
+        if let Some(done) = self.cancelled() {
+            return done;
+        }
+        // A retry whose admission took too long (a slow coordinator) must not leave after
+        // the ordering window or the deadline, whatever the coordinator answered.
+        if let Some(retry) = self.retry.as_ref().filter(|_| self.attempts > 0) {
+            if retry.time_left(now.monotonic) == Some(Duration::ZERO) {
+                let reason = retry.out_of_time();
+                let kind = self.last_failure.take().unwrap_or_else(|| {
+                    CallErrorKind::Admission(AdmissionError::new(
+                        "admission took longer than the call's time limit",
+                    ))
+                });
+                return self.finish(Err(CallError::new(
+                    self.op.action(),
+                    kind,
+                    self.attempts,
+                    reason,
+                )));
+            }
+        }
         let core = self.core;
         match prepare_stamped(
             self.op,
@@ -487,7 +587,9 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         if self.state != State::AwaitingResponse {
             return self.misuse("on_response() called without a request out");
         }
-        let latency_ms = millis(now.monotonic.saturating_sub(self.sent_at));
+        let latency = now.monotonic.saturating_sub(self.sent_at);
+        self.last_latency = Some(latency);
+        let latency_ms = millis(latency);
         let attempt = self.attempts;
         let kind = match outcome {
             Ok(response) => {
@@ -513,7 +615,10 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                         self.core.budget.record_success(now.monotonic);
                         return self.finish(Ok(ok));
                     }
-                    Err(e) => CallErrorKind::Response(e),
+                    Err(e) => CallErrorKind::Response(match &self.signature {
+                        Some(sig) => e.scrub(sig.expose()),
+                        None => e,
+                    }),
                 }
             }
             Err(e) => {
@@ -1027,6 +1132,121 @@ mod tests {
         assert_eq!(err.stop_reason(), Some(StopReason::SequenceWindowClosing));
         assert_eq!(err.code().map(ReturnCode::code), Some(30003), "{err}");
         assert_eq!(err.attempts(), 1);
+    }
+
+    #[test]
+    fn a_retry_admitted_after_the_window_is_not_sent() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut call = core.call(&op);
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&r);
+        let Step::Send(_) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        let Step::Sleep(backoff) = call.on_response(code(30003), clock.now(), &mut rng) else {
+            panic!()
+        };
+        clock.advance(backoff);
+        let Step::Admit(retry) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&retry);
+        // A slow coordinator: its Go arrives 12 s after the first send.
+        clock.advance(Duration::from_secs(12));
+        let Step::Done(Err(err)) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert_eq!(err.stop_reason(), Some(StopReason::SequenceWindowClosing));
+        assert_eq!(err.attempts(), 1, "the late retry was not sent");
+        assert_eq!(err.code().map(ReturnCode::code), Some(30003));
+    }
+
+    #[test]
+    fn a_signature_echoed_by_the_server_is_scrubbed_from_the_error() {
+        let (clock, core) = setup(false);
+        let core = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+            .clock(clock.clone())
+            .coordinator(core.coordinator().clone())
+            .retry_policy(RetryPolicy::never())
+            .build();
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        for status in [200u16, 502] {
+            let mut rng = SmallRng::seed_from_u64(1);
+            let mut call = core.call(&op);
+            let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+                panic!()
+            };
+            let a = core.coordinator().admit(&r);
+            let Step::Send(req) = call.on_admission(a, clock.now(), &mut rng) else {
+                panic!()
+            };
+            let url = req.url().to_owned();
+            let body = if status == 200 {
+                format!(r#"{{"Code":2,"Message":"bad request {url}","RequestId":"{url}"}}"#)
+            } else {
+                format!("<html>Bad gateway for {url}</html>")
+            };
+            let Step::Done(Err(err)) =
+                call.on_response(Ok(HttpResponse::new(status, body)), clock.now(), &mut rng)
+            else {
+                panic!()
+            };
+            let signature = param(&url, "Signature");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(&signature), "HTTP {status}: {shown}");
+        }
+    }
+
+    /// A coordinator that keeps answering Wait, even to a call holding its slot.
+    #[derive(Debug)]
+    struct Stalling;
+
+    impl Coordinator for Stalling {
+        fn admit(&self, _: &AdmissionRequest<'_>) -> Result<Admission, AdmissionError> {
+            Ok(Admission::Wait {
+                delay: Duration::from_millis(10),
+                booking: Booking::new(1),
+            })
+        }
+    }
+
+    #[test]
+    fn a_coordinator_that_never_admits_a_booked_call_is_reported_not_waited_on() {
+        let clock = Arc::new(ManualClock::new(START));
+        let core = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+            .clock(clock.clone())
+            .coordinator(Arc::new(Stalling))
+            .build();
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &op, vec![]);
+        let err = run.result.unwrap_err();
+        assert!(matches!(err.kind(), CallErrorKind::Driver(_)), "{err}");
+        assert!(run.sent.is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_call_sends_nothing_more() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let token = CancelToken::new();
+        let options = CallOptions::new().with_cancel(token.clone());
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut call = core.call_with(&op, &options);
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        token.cancel();
+        let a = core.coordinator().admit(&r);
+        let Step::Done(Err(err)) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert!(matches!(err.kind(), CallErrorKind::Cancelled));
+        assert_eq!(err.attempts(), 0);
+        assert!(!err.class().is_retryable());
     }
 
     #[test]

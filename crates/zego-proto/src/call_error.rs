@@ -25,6 +25,9 @@ pub enum CallErrorKind {
     /// The driver running the call broke the state machine's protocol (a bug in the
     /// transport crate or a custom driver, not a network problem).
     Driver(DriverError),
+    /// The call's [`CancelToken`](crate::CancelToken) was cancelled before its next request
+    /// was sent.
+    Cancelled,
 }
 
 impl CallErrorKind {
@@ -43,7 +46,7 @@ impl CallErrorKind {
                 _ => AttemptFailure::Answer(ErrorClass::Other),
             },
             Self::Response(e) => AttemptFailure::Answer(e.class()),
-            Self::Driver(_) => AttemptFailure::Answer(ErrorClass::Other),
+            Self::Driver(_) | Self::Cancelled => AttemptFailure::Answer(ErrorClass::Other),
         }
     }
 
@@ -57,6 +60,7 @@ impl CallErrorKind {
             Self::Response(ResponseError::NotAnEnvelope { .. }) => "http",
             Self::Response(_) => "data",
             Self::Driver(_) => "driver",
+            Self::Cancelled => "cancelled",
         }
     }
 }
@@ -204,6 +208,9 @@ impl fmt::Display for CallError {
             CallErrorKind::Transport(e) => write!(f, "transport error: {e}")?,
             CallErrorKind::Response(e) => write!(f, "{e}")?,
             CallErrorKind::Driver(e) => write!(f, "{e}")?,
+            CallErrorKind::Cancelled => {
+                f.write_str("cancelled before the next request was sent")?;
+            }
         }
         let plural = if self.attempts == 1 { "" } else { "s" };
         write!(f, " (after {} attempt{plural}", self.attempts)?;
@@ -222,6 +229,7 @@ impl std::error::Error for CallError {
             CallErrorKind::Transport(e) => Some(e),
             CallErrorKind::Response(e) => Some(e),
             CallErrorKind::Driver(e) => Some(e),
+            CallErrorKind::Cancelled => None,
         }
     }
 }

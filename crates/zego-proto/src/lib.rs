@@ -88,7 +88,7 @@ mod signature;
 mod transport_error;
 mod transport_options;
 
-pub use call::{CallOptions, ClientCore};
+pub use call::{CallOptions, CancelToken, ClientCore};
 pub use call_error::{CallError, CallErrorKind};
 pub use codes::{ErrorClass, ReturnCode, UnknownCode};
 pub use config::{Config, Endpoint, Environment, Region};

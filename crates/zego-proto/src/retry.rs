@@ -58,6 +58,8 @@ pub enum StopReason {
     SequenceWindowClosing,
     /// The next attempt would start after the total deadline.
     DeadlineExceeded,
+    /// The call was cancelled.
+    Cancelled,
 }
 
 impl StopReason {
@@ -69,6 +71,7 @@ impl StopReason {
             Self::BudgetExhausted => "retry budget exhausted",
             Self::SequenceWindowClosing => "the Sequence ordering window is closing",
             Self::DeadlineExceeded => "total deadline exceeded",
+            Self::Cancelled => "cancelled",
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use zego_proto::admission::{
     Admission, AdmissionError, AdmissionRequest, Booking, BoxFuture, Coordinator, Feedback,
-    LocalCoordinator, Quotas, RateLimitKey, SequenceGenerator,
+    LocalCoordinator, Quotas, RateLimitKey,
 };
 use zego_proto::clock::{Clock, SystemClock};
 use zego_proto::Sequence;
@@ -138,10 +138,12 @@ impl RedisCoordinatorBuilder {
         self
     }
 
-    /// The prefix of every key (default `zego`).
+    /// The prefix of every key (default `zego`; `{` and `}` are dropped, so the AppId stays
+    /// the hash tag).
     #[must_use]
     pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.settings.key_prefix = prefix.into();
+        // Braces would move the Cluster hash tag away from the AppId.
+        self.settings.key_prefix = prefix.into().replace(['{', '}'], "");
         self
     }
 
@@ -149,7 +151,9 @@ impl RedisCoordinatorBuilder {
     pub fn build(self) -> RedisCoordinator {
         let settings = self.settings;
         let share = share_of(&settings.quotas, settings.fleet_size);
-        let sequences = Arc::new(SequenceGenerator::new());
+        // The process's one generator: two coordinators (or a coordinator and the default
+        // one) in one process never hand out the same Sequence, Redis up or down.
+        let sequences = Arc::clone(LocalCoordinator::shared().sequences());
         let fallback = LocalCoordinator::new()
             .with_quotas(share)
             .with_pacing(settings.pacing)
@@ -211,7 +215,7 @@ pub struct RedisCoordinator {
     /// (a manager whose reconnection gave up while Redis was down stays broken).
     async_connection: Mutex<Option<ConnectionManager>>,
     /// Every Sequence this process has seen: the floor of the next one, and the fallback's.
-    sequences: Arc<SequenceGenerator>,
+    sequences: Arc<zego_proto::admission::SequenceGenerator>,
     fallback: LocalCoordinator,
     /// The latest slot this instance holds per group (Redis or fallback), as a monotonic
     /// time: the fallback starts after it, and Redis is pushed past it on recovery, so no
@@ -248,6 +252,7 @@ struct Invocation {
     booked: bool,
     wants_sequence: bool,
     floor_ms: u64,
+    min_wait_us: u64,
 }
 
 impl RedisCoordinator {
@@ -308,6 +313,7 @@ impl RedisCoordinator {
             booked: request.booking.is_some(),
             wants_sequence: streams.is_some(),
             floor_ms,
+            min_wait_us: 0,
         }
     }
 
@@ -322,7 +328,8 @@ impl RedisCoordinator {
             .arg(u8::from(call.booked))
             .arg(u8::from(call.wants_sequence))
             .arg(call.floor_ms)
-            .arg(u64::try_from(self.settings.sequence_ttl.as_millis()).unwrap_or(u64::MAX));
+            .arg(u64::try_from(self.settings.sequence_ttl.as_millis()).unwrap_or(u64::MAX))
+            .arg(call.min_wait_us);
         invocation
     }
 
@@ -386,12 +393,10 @@ impl RedisCoordinator {
         *slot = (*slot).max(until);
     }
 
-    /// While settling after a recovery: the later of Redis's slot and a local-share slot.
-    fn settle(
-        &self,
-        request: &AdmissionRequest<'_>,
-        admission: Admission,
-    ) -> Result<Admission, AdmissionError> {
+    /// While settling after a recovery, the wait the local share asks for (Redis then books
+    /// the slot no earlier, so it accounts for the time this instance really sends at):
+    /// `Err` with the admission to give if the local share refuses.
+    fn settling_wait(&self, request: &AdmissionRequest<'_>) -> Result<u64, Admission> {
         let now = self.clock.monotonic();
         let settling = self
             .settle_until
@@ -399,25 +404,16 @@ impl RedisCoordinator {
             .unwrap_or_else(PoisonError::into_inner)
             .is_some_and(|until| now < until);
         if !settling || request.booking.is_some() {
-            return Ok(admission);
+            return Ok(0);
         }
         let mut local = *request;
         local.sequence_for = None;
-        let local_wait = match self.fallback.admit(&local)? {
-            Admission::Wait { delay, .. } => delay,
+        let wait = match self.fallback.admit(&local) {
+            Ok(Admission::Wait { delay, .. }) => delay,
+            Ok(refused @ Admission::Refused { .. }) => return Err(refused),
             _ => Duration::ZERO,
         };
-        Ok(match admission {
-            Admission::Go { .. } if !local_wait.is_zero() => Admission::Wait {
-                delay: local_wait,
-                booking: Booking::new(0),
-            },
-            Admission::Wait { delay, booking } => Admission::Wait {
-                delay: delay.max(local_wait),
-                booking,
-            },
-            other => other,
-        })
+        Ok(u64::try_from(wait.as_micros()).unwrap_or(u64::MAX))
     }
 
     /// The slots this instance still holds, per group, as waits from now.
@@ -512,6 +508,14 @@ impl RedisCoordinator {
             .sync_connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Threads that queued behind a call that timed out must not each wait out their
+        // own timeout: once the breaker is open, they answer by the failure policy at once.
+        if self.breaker.is_open(self.clock.monotonic()) {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "Redis is being bypassed (circuit open)",
+            )));
+        }
         if slot.is_none() {
             let connection = self
                 .client
@@ -605,7 +609,11 @@ impl Coordinator for RedisCoordinator {
         if self.breaker.is_open(self.clock.monotonic()) {
             return self.degraded(request);
         }
-        let call = self.invocation(request);
+        let mut call = self.invocation(request);
+        call.min_wait_us = match self.settling_wait(request) {
+            Ok(wait) => wait,
+            Err(refused) => return Ok(refused),
+        };
         let recovering = self.breaker.in_outage();
         let reply = (if recovering {
             self.reconcile_sync()
@@ -620,7 +628,6 @@ impl Coordinator for RedisCoordinator {
         });
         match self.record(reply) {
             Some(admission) => {
-                let admission = self.settle(request, admission)?;
                 self.note(request.key, &admission);
                 Ok(admission)
             }
@@ -658,7 +665,11 @@ impl Coordinator for RedisCoordinator {
             if self.breaker.is_open(self.clock.monotonic()) {
                 return self.degraded(request);
             }
-            let call = self.invocation(request);
+            let mut call = self.invocation(request);
+            call.min_wait_us = match self.settling_wait(request) {
+                Ok(wait) => wait,
+                Err(refused) => return Ok(refused),
+            };
             let recovering = self.breaker.in_outage();
             let reply = match self.async_connection().await {
                 Ok(mut connection) => {
@@ -681,7 +692,6 @@ impl Coordinator for RedisCoordinator {
             self.drop_async_connection(&reply);
             match self.record(reply) {
                 Some(admission) => {
-                    let admission = self.settle(request, admission)?;
                     self.note(request.key, &admission);
                     Ok(admission)
                 }

@@ -14,7 +14,9 @@ use redis::Script;
 ///
 /// `KEYS[1]`: the group's key; `KEYS[2..]`: the sequence keys (none if no sequence).
 /// `ARGV`: interval µs (0: unmetered), max wait µs (-1: none), has booking (0/1),
-/// needs a sequence (0/1), caller's floor (ms), sequence TTL (ms).
+/// needs a sequence (0/1), caller's floor (ms), sequence TTL (ms), the earliest wait the
+/// caller may take (µs: an instance settling after an outage books its slot no earlier than
+/// its local share allows, so Redis accounts for the time it really sends at).
 ///
 /// Returns `{status, wait_us, sequence, depth_us}`: status 0 go, 1 wait (slot booked),
 /// 2 refused; `depth_us` is how far ahead the group's queue reaches (its next free slot
@@ -29,7 +31,7 @@ if interval > 0 then
   local tat = tonumber(redis.call('GET', KEYS[1])) or 0
   depth = math.max(tat - now, 0)
   if ARGV[3] == '0' then
-    local start = math.max(tat, now)
+    local start = math.max(tat, now + (tonumber(ARGV[7]) or 0))
     local wait = start - now
     local max_wait = tonumber(ARGV[2])
     if max_wait >= 0 and wait > max_wait then

@@ -54,28 +54,45 @@ impl fmt::Display for RedisUrl {
     }
 }
 
-/// `scheme://user:password@host` → `scheme://user:***@host`, without parsing (works on
-/// URLs that do not parse too).
+/// `scheme://user:password@host` → `scheme://user:***@host`, without parsing (so it works
+/// on URLs that do not parse): the user-info runs to the *last* `@` (a password may hold
+/// `/`, `?` or `#`), and `pass=` / `password=` query values (unix-socket URLs) are masked.
 pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "<unparseable URL>".to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let rest = match rest.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map_or("", |(user, _)| user);
-            format!("{scheme}://{user}:***@{host}{tail}")
+            format!("{user}:***@{host}")
         }
-        None => url.to_owned(),
-    }
+        None => rest.to_owned(),
+    };
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let masked: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _))
+                        if key.eq_ignore_ascii_case("pass")
+                            || key.eq_ignore_ascii_case("password") =>
+                    {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", masked.join("&"))
+        }
+        None => rest,
+    };
+    format!("{scheme}://{rest}")
 }
 
-/// The password part of a URL's userinfo, if any (without parsing the rest).
+/// The password part of a URL's user-info (to the last `@`), if any, without parsing.
 fn raw_password(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let userinfo = authority.rsplit_once('@')?.0;
+    let userinfo = rest.rsplit_once('@')?.0;
     userinfo
         .split_once(':')
         .map(|(_, p)| p)
@@ -144,6 +161,21 @@ mod tests {
         let url = RedisUrl::parse("redis://:s3cret@127.0.0.1:1/").unwrap();
         assert!(!format!("{url} {url:?}").contains("s3cret"));
         assert_eq!(url.scrub("auth s3cret failed"), "auth *** failed");
+    }
+
+    #[test]
+    fn odd_passwords_and_unix_urls_are_redacted_too() {
+        assert_eq!(redact("redis://:hun/ter2@h:1/0"), "redis://:***@h:1/0");
+        assert_eq!(
+            redact("redis+unix:///tmp/r.sock?db=1&pass=hunter2"),
+            "redis+unix:///tmp/r.sock?db=1&pass=***"
+        );
+        let err = RedisUrl::parse("redis://:hun/ter2@h:nope").err();
+        assert!(err.is_none_or(|e| !e.to_string().contains("ter2")));
+        if let Ok(url) = RedisUrl::parse("redis+unix:///tmp/r.sock?pass=hunter2") {
+            assert!(!format!("{url} {url:?}").contains("hunter2"));
+            assert_eq!(url.scrub("x hunter2 y"), "x *** y");
+        }
     }
 
     #[test]

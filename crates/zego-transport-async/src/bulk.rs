@@ -1,23 +1,24 @@
-//! Bulk forbid/resume of any number of streams, several batches in flight.
+//! Bulk forbid/resume of any number of streams, as many batches in flight as the latency
+//! needs.
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use tracing::Instrument;
 
-use zego_proto::bulk::{BatchItem, BatchProgress, BulkCollector, StreamBatches};
-use zego_proto::{BulkAction, BulkOptions, BulkReport, CallError, CallOptions};
+use zego_proto::bulk::{BatchItem, BulkControl, StreamBatches};
+use zego_proto::{BulkAction, BulkOptions, BulkReport, CallError};
 
 use crate::client::Client;
 
 impl Client {
-    /// Forbids or resumes any number of streams, 20 per request, `options.concurrency`
-    /// batches in flight (on the calling task: nothing is spawned).
+    /// Forbids or resumes any number of streams, `options.batch_size` (20) per request, on
+    /// the calling task (nothing is spawned).
     ///
-    /// The input is consumed lazily (only the batches in flight are in memory), invalid
-    /// IDs fail alone, every batch gets its own fresh `Sequence` when it is admitted to be
-    /// sent and is retried per the policy, and all batches share the client's coordinator,
-    /// so the quota is used fully but never exceeded. Every stream ends up counted as succeeded
-    /// or listed in [`BulkReport::failures`] (in input order). The future is `Send` when
-    /// the input's iterator is.
+    /// The same run as `zego_transport_blocking::Client::bulk`, decided by the same
+    /// [`BulkControl`]: lazy input, invalid IDs failing alone, a `Sequence` per batch at
+    /// admission, the client's coordinator pacing every batch, as many batches in flight as
+    /// the measured round-trip time needs (up to `options.concurrency`), `options.on_batch`
+    /// told of each batch as it finishes (it may stop the run), fail-fast, and
+    /// `options.cancel`. The future is `Send` when the input's iterator is.
     ///
     /// ```
     /// use zego_proto::{Credentials, Endpoint};
@@ -44,50 +45,71 @@ impl Client {
         options: &BulkOptions,
     ) -> BulkReport {
         let core = self.core();
-        let batches = StreamBatches::new(
-            stream_ids,
-            core.credentials().app_id(),
-            core.config().environment(),
-        );
-        let concurrency = options.concurrency.max(1);
-        let span = tracing::info_span!("zego_bulk", action = action.action(), concurrency);
-        let notify = |progress: BatchProgress| {
-            if let Some(callback) = &options.on_batch {
-                callback(&progress);
-            }
-        };
+        let environment = core.config().environment();
+        let mut batches = StreamBatches::new(stream_ids, core.credentials().app_id(), environment)
+            .with_batch_size(options.batch_size)
+            .enumerate();
+        let control = &BulkControl::new(options, action, environment);
+        let span = tracing::info_span!("zego_bulk", action = action.action());
         let run = async {
-            let mut outcomes = stream::iter(batches.enumerate())
-                .map(|(index, item)| async move {
+            let mut in_flight = FuturesUnordered::new();
+            let mut exhausted = false;
+            loop {
+                // Start batches while the control lets them start.
+                while !exhausted && control.try_begin(core.now().monotonic) {
+                    let Some((index, item)) = batches.next() else {
+                        control.abandon();
+                        exhausted = true;
+                        break;
+                    };
                     match item {
-                        BatchItem::Batch(ids) => {
-                            let (attempts, outcome) = self.send_batch(action, &ids).await;
-                            (index, ids, attempts, outcome)
+                        BatchItem::Batch(ids) if control.skips(index) => {
+                            control.abandon();
+                            control.record_skipped(ids.len());
                         }
-                        BatchItem::Invalid { stream_id, error } => (
-                            index,
-                            vec![stream_id],
-                            0,
-                            Err(CallError::validation(action.action(), error)),
-                        ),
+                        BatchItem::Batch(ids) => in_flight.push(async move {
+                            let outcome = match action.batch(ids.clone()) {
+                                Ok(op) => {
+                                    let (result, attempts, latency) =
+                                        self.run(&op, &control.call_options()).await;
+                                    (attempts, latency, result.map(drop))
+                                }
+                                Err(e) => (0, None, Err(CallError::validation(action.action(), e))),
+                            };
+                            (index, ids, outcome)
+                        }),
+                        BatchItem::Invalid { stream_id, error } => {
+                            control.abandon();
+                            control.record_invalid(index, stream_id, error);
+                        }
                     }
-                })
-                .buffer_unordered(concurrency);
-            let mut collector = BulkCollector::default();
-            while let Some((index, ids, attempts, outcome)) = outcomes.next().await {
-                notify(collector.record(index, ids, attempts, outcome));
+                }
+                if in_flight.is_empty() {
+                    if exhausted || control.stopped().is_some() {
+                        break;
+                    }
+                    continue;
+                }
+                // A batch finishing, or a tick: the target grows with time before the
+                // first answer.
+                tokio::select! {
+                    finished = in_flight.next() => {
+                        if let Some((index, ids, (attempts, latency, result))) = finished {
+                            control.record(index, ids, attempts, latency, result, core.now().monotonic);
+                        }
+                    }
+                    () = tokio::time::sleep(control.tick()), if !exhausted => {}
+                }
             }
-            collector.finish()
+            // Stopped early: what is left of the input was not attempted.
+            for (_, item) in batches {
+                control.record_not_attempted(match item {
+                    BatchItem::Batch(ids) => ids.len(),
+                    BatchItem::Invalid { .. } => 1,
+                });
+            }
         };
-        run.instrument(span).await
-    }
-
-    /// Sends one batch; returns the requests sent and the outcome.
-    async fn send_batch(&self, action: BulkAction, ids: &[String]) -> (u32, Result<(), CallError>) {
-        let (outcome, attempts) = match action.batch(ids.to_vec()) {
-            Ok(op) => self.run(&op, &CallOptions::default()).await,
-            Err(e) => return (0, Err(CallError::validation(action.action(), e))),
-        };
-        (attempts, outcome.map(|_| ()))
+        run.instrument(span).await;
+        control.report()
     }
 }

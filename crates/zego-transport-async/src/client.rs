@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::Instrument;
 use zego_proto::driver::{BuildClient, Step};
@@ -170,12 +171,17 @@ impl Client {
         self.run(op, options).await.0
     }
 
-    /// Runs the core's call loop in a `zego_call` span; also returns the requests sent.
+    /// Runs the core's call loop in a `zego_call` span; also returns the requests sent and
+    /// the last request's latency.
     pub(crate) async fn run<O>(
         &self,
         op: &O,
         options: &CallOptions,
-    ) -> (Result<ApiResponse<O::Output>, CallError>, u32)
+    ) -> (
+        Result<ApiResponse<O::Output>, CallError>,
+        u32,
+        Option<Duration>,
+    )
     where
         O: Operation + Sync + ?Sized,
         O::Output: Send,
@@ -188,7 +194,11 @@ impl Client {
         &self,
         op: &O,
         options: &CallOptions,
-    ) -> (Result<ApiResponse<O::Output>, CallError>, u32)
+    ) -> (
+        Result<ApiResponse<O::Output>, CallError>,
+        u32,
+        Option<Duration>,
+    )
     where
         O: Operation + Sync + ?Sized,
         O::Output: Send,
@@ -216,7 +226,7 @@ impl Client {
                     coordinator.feedback_async(&feedback).await;
                     call.step(core.now(), &mut rand::rng())
                 }
-                Step::Done(result) => return (result, call.attempts()),
+                Step::Done(result) => return (result, call.attempts(), call.last_latency()),
             };
         }
     }

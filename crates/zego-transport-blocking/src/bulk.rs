@@ -1,21 +1,26 @@
-//! Bulk forbid/resume of any number of streams, several batches in flight.
+//! Bulk forbid/resume of any number of streams, as many batches in flight as the latency
+//! needs.
 
 use std::sync::{mpsc, Mutex};
 
-use zego_proto::bulk::{BatchItem, BatchProgress, BulkCollector, StreamBatches};
-use zego_proto::{BulkAction, BulkOptions, BulkReport, CallError, CallOptions};
+use zego_proto::bulk::{BatchItem, BulkControl, StreamBatches};
+use zego_proto::{BulkAction, BulkOptions, BulkReport};
 
 use crate::client::Client;
 
 impl Client {
-    /// Forbids or resumes any number of streams, 20 per request, `options.concurrency`
-    /// batches in flight.
+    /// Forbids or resumes any number of streams, `options.batch_size` (20) per request.
     ///
-    /// The input is consumed lazily (only the batches in flight are in memory), invalid
-    /// IDs fail alone, every batch gets its own fresh `Sequence` when it is admitted to be
-    /// sent and is retried per the policy, and all workers share the client's coordinator,
-    /// so the quota is used fully but never exceeded. Every stream ends up counted as succeeded
-    /// or listed in [`BulkReport::failures`] (in input order).
+    /// The input is consumed lazily (only the batches in flight are in memory); invalid IDs
+    /// fail alone; every batch gets its own `Sequence` when it is admitted to be sent and is
+    /// retried per the policy; all workers share the client's coordinator, so the quota is
+    /// used fully but never exceeded; and as many batches are kept in flight as the measured
+    /// round-trip time needs to send at the quota, up to `options.concurrency`
+    /// ([`BulkControl`]). Each finished batch goes to `options.on_batch` at once, which may
+    /// stop the run; the run also stops by itself when batches keep failing in a way that
+    /// will fail every batch ([`FailFast`](zego_proto::bulk::FailFast)), or when
+    /// `options.cancel` is cancelled. Every stream ends up counted once: succeeded, in
+    /// [`BulkReport::failures`] (in input order), not attempted, or skipped.
     ///
     /// ```
     /// use zego_proto::{Credentials, Endpoint};
@@ -39,83 +44,74 @@ impl Client {
         options: &BulkOptions,
     ) -> BulkReport {
         let core = self.core();
-        let batches = StreamBatches::new(
-            stream_ids,
-            core.credentials().app_id(),
-            core.config().environment(),
-        );
-        let concurrency = options.concurrency.max(1);
-        let span = tracing::info_span!("zego_bulk", action = action.action(), concurrency);
+        let environment = core.config().environment();
+        let batches = StreamBatches::new(stream_ids, core.credentials().app_id(), environment)
+            .with_batch_size(options.batch_size);
+        let control = BulkControl::new(options, action, environment);
+        let workers = options.concurrency.max(1);
+        let span = tracing::info_span!("zego_bulk", action = action.action(), workers);
         let _entered = span.enter();
-        let notify = |progress: BatchProgress| {
-            if let Some(callback) = &options.on_batch {
-                callback(&progress);
-            }
-        };
 
         // This thread reads the input and hands batches to the workers through a bounded
-        // channel, so at most about `2 * concurrency` batches are in memory at once.
-        let (sender, receiver) = mpsc::sync_channel::<(usize, Vec<String>)>(concurrency);
+        // channel; a worker starts its batch when the control lets it (the run goes on and
+        // fewer than the latency's target are in flight).
+        let (sender, receiver) = mpsc::sync_channel::<(usize, Vec<String>)>(1);
         let receiver = Mutex::new(receiver);
-        let total = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..concurrency)
-                .map(|_| {
-                    let receiver = &receiver;
-                    let notify = &notify;
-                    let span = span.clone();
-                    scope.spawn(move || {
-                        let _entered = span.enter();
-                        let mut partial = BulkCollector::default();
-                        loop {
-                            // Hold the lock only while taking the next batch.
-                            let next = receiver.lock().map_or(None, |r| r.recv().ok());
-                            let Some((index, ids)) = next else { break };
-                            let (attempts, outcome) = self.send_batch(action, &ids);
-                            notify(partial.record(index, ids, attempts, outcome));
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let (receiver, control, span) = (&receiver, &control, span.clone());
+                scope.spawn(move || {
+                    let _entered = span.enter();
+                    loop {
+                        // Hold the lock only while taking the next batch.
+                        let next = receiver.lock().map_or(None, |r| r.recv().ok());
+                        let Some((index, ids)) = next else { break };
+                        if !control.begin(|| core.now().monotonic) {
+                            control.record_not_attempted(ids.len());
+                            continue;
                         }
-                        partial
-                    })
-                })
-                .collect();
-
-            let mut own = BulkCollector::default();
+                        let (attempts, latency, result) = match action.batch(ids.clone()) {
+                            Ok(op) => {
+                                let (result, attempts, latency) =
+                                    self.run(&op, &control.call_options());
+                                (attempts, latency, result.map(drop))
+                            }
+                            Err(e) => (
+                                0,
+                                None,
+                                Err(zego_proto::CallError::validation(action.action(), e)),
+                            ),
+                        };
+                        let now = core.now().monotonic;
+                        control.record(index, ids, attempts, latency, result, now);
+                    }
+                });
+            }
             for (index, item) in batches.enumerate() {
                 match item {
+                    BatchItem::Batch(ids) if control.stopped().is_some() => {
+                        control.record_not_attempted(ids.len());
+                    }
+                    BatchItem::Batch(ids) if control.skips(index) => {
+                        control.record_skipped(ids.len());
+                    }
                     BatchItem::Batch(ids) => {
                         if sender.send((index, ids)).is_err() {
-                            // Every worker is gone, which only a panic does: joining them
-                            // below re-raises it, so nothing is dropped silently.
+                            // Every worker is gone, which only a panic does: the scope
+                            // re-raises it, so nothing is dropped silently.
                             break;
                         }
                     }
+                    BatchItem::Invalid { .. } if control.stopped().is_some() => {
+                        control.record_not_attempted(1);
+                    }
                     BatchItem::Invalid { stream_id, error } => {
-                        let error = CallError::validation(action.action(), error);
-                        notify(own.record(index, vec![stream_id], 0, Err(error)));
+                        control.record_invalid(index, stream_id, error);
                     }
                 }
             }
             drop(sender);
-            for worker in workers {
-                // A panicking worker re-raises its panic here, like a panicking callback would.
-                own.merge(
-                    worker
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                );
-            }
-            own
         });
-        total.finish()
-    }
-
-    /// Sends one batch; returns the requests sent and the outcome.
-    fn send_batch(&self, action: BulkAction, ids: &[String]) -> (u32, Result<(), CallError>) {
-        match action.batch(ids.to_vec()) {
-            Ok(op) => {
-                let (outcome, attempts) = self.run(&op, &CallOptions::default());
-                (attempts, outcome.map(|_| ()))
-            }
-            Err(e) => (0, Err(CallError::validation(action.action(), e))),
-        }
+        control.finish()
     }
 }

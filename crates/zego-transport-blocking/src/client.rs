@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use zego_proto::driver::{BuildClient, Step};
 use zego_proto::{
@@ -195,12 +196,17 @@ impl Client {
         self.run(op, options).0
     }
 
-    /// Runs the core's call loop; also returns the number of requests sent.
+    /// Runs the core's call loop; also returns the number of requests sent and the last
+    /// request's latency.
     pub(crate) fn run<O: Operation + ?Sized>(
         &self,
         op: &O,
         options: &CallOptions,
-    ) -> (Result<ApiResponse<O::Output>, CallError>, u32) {
+    ) -> (
+        Result<ApiResponse<O::Output>, CallError>,
+        u32,
+        Option<Duration>,
+    ) {
         let Inner { core, transport } = &*self.inner;
         let coordinator = core.coordinator();
         let span = tracing::info_span!("zego_call", action = op.action());
@@ -225,7 +231,7 @@ impl Client {
                     coordinator.feedback(&feedback);
                     call.step(core.now(), &mut rand::rng())
                 }
-                Step::Done(result) => return (result, call.attempts()),
+                Step::Done(result) => return (result, call.attempts(), call.last_latency()),
             };
         }
     }
@@ -235,7 +241,7 @@ impl Client {
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use std::time::Duration;
+
     use zego_proto::clock::ManualClock;
     use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
     use zego_proto::ops::{DelForbidStreamRule, ForbidRtcStream, ForbidRtcStreams};

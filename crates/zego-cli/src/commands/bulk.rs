@@ -1,20 +1,23 @@
 //! `zego forbid` and `zego resume`: any number of streams, in batches of 20, concurrently.
 
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
-use zego_proto::bulk::{BatchItem, BatchProgress, StreamBatches};
+use zego_proto::bulk::journal::JournalHeader;
+use zego_proto::bulk::{BatchItem, BatchOutcome, BulkStop, FailFast, StreamBatches};
 use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStreams};
-use zego_proto::{BulkAction, BulkOptions, BulkReport};
+use zego_proto::{BulkAction, BulkOptions, BulkReport, CancelToken};
 
 use super::Ctx;
 use crate::cli::BulkArgs;
 use crate::exit::{self, call_exit_code, CliError};
 use crate::ids::IdSource;
+use crate::output::Output;
 
 /// Runs with more IDs than this get a progress bar (on a terminal).
 const PROGRESS_THRESHOLD: u64 = 100;
@@ -53,6 +56,10 @@ impl Direction {
 
 /// Runs `zego forbid` / `zego resume`.
 pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), CliError> {
+    let journal = match &args.journal {
+        Some(path) if !ctx.dry_run() => Some(open_journal(ctx, direction, &args, path)?),
+        _ => None,
+    };
     let ids = IdSource::new(args.stream_ids, args.from_file.as_deref())?;
     let read_error = ids.error_slot();
     if ctx.dry_run() {
@@ -60,10 +67,56 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
     }
     let client = ctx.client()?;
     let progress = Progress::new(ctx.out.progress_allowed());
-    let mut options = BulkOptions::default().with_concurrency(usize::from(args.concurrency));
-    options.on_batch = Some(progress.callback());
+    let cancel = CancelToken::new();
+    let mut options = BulkOptions::default()
+        .with_concurrency(usize::from(args.concurrency))
+        .with_batch_size(usize::from(args.batch_size))
+        .with_fail_fast(
+            FailFast::default()
+                .after_batches(args.fail_fast_after)
+                .rate_limit_budget(Duration::from_secs(args.rate_limit_budget)),
+        )
+        .with_succeeded_ids(args.list_succeeded)
+        .with_cancel(cancel.clone());
+    let tally = Arc::new(Mutex::new(BulkReport::default()));
+    let on_progress = progress.callback();
+    let record = journal.as_ref().map(super::journal::OpenJournal::recorder);
+    let seen = Arc::clone(&tally);
+    options.on_batch = Some(Arc::new(move |batch: &BatchOutcome| {
+        if let Some(record) = &record {
+            record(batch);
+        }
+        on_progress(batch);
+        seen.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(batch);
+        ControlFlow::Continue(())
+    }));
+    if let Some(journal) = journal {
+        let skipped = journal.done.done_batches();
+        if skipped > 0 {
+            ctx.out.note(format!(
+                "journal: {skipped} batch(es) already done will be skipped"
+            ));
+        }
+        let done = Arc::new(journal.done);
+        options.skip = Some(Arc::new(move |index| done.is_done(index)));
+    }
+    // SIGINT/SIGTERM: stop taking batches; if requests are still out after the grace
+    // period, print what is known and exit.
     let started = Instant::now();
+    let interrupts = {
+        let (out, tally) = (ctx.out, Arc::clone(&tally));
+        let grace = Duration::from_secs(args.grace);
+        super::interrupt::Interrupts::watch(&cancel, grace, move |signal| {
+            let mut report = tally.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            report.stopped = Some(BulkStop::Interrupted);
+            render_to(out, direction, &report, started.elapsed());
+            std::process::exit(128 + signal);
+        })
+    };
     let report = client.bulk(direction.bulk_action(), ids, &options);
+    let signal = interrupts.finish();
     let elapsed = started.elapsed();
     progress.finish();
     render(ctx, direction, &report, elapsed);
@@ -73,10 +126,14 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
             "only the IDs before that line were processed; fix the file and run again",
         ));
     }
+    if let Some(signal) = signal {
+        return Err(CliError::Interrupted { signal });
+    }
     if report.is_success() {
         Ok(())
     } else {
         let all_transport = report.succeeded == 0
+            && !report.failures.is_empty()
             && report
                 .failures
                 .iter()
@@ -88,12 +145,46 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
     }
 }
 
+/// Opens `--journal` for this run: its header names the action, the AppId, the input
+/// file's digest and the batch size.
+fn open_journal(
+    ctx: &Ctx<'_>,
+    direction: Direction,
+    args: &BulkArgs,
+    path: &std::path::Path,
+) -> Result<super::journal::OpenJournal, CliError> {
+    let Some(file) = args.from_file.as_deref().filter(|f| f.as_os_str() != "-") else {
+        return Err(CliError::usage(
+            "--journal needs --from-file PATH (stdin cannot be read again to resume)",
+            "save the IDs to a file and give it with --from-file",
+        ));
+    };
+    let credentials = ctx.credentials()?;
+    let header = JournalHeader::new(
+        direction.bulk_action(),
+        credentials.app_id(),
+        ctx.settings.config.environment(),
+        super::journal::input_digest(&args.stream_ids, file)?,
+        usize::from(args.batch_size),
+    );
+    super::journal::OpenJournal::open(path, &header)
+}
+
 fn render(ctx: &Ctx<'_>, direction: Direction, report: &BulkReport, elapsed: Duration) {
+    render_to(ctx.out, direction, report, elapsed);
+}
+
+fn render_to(out: Output, direction: Direction, report: &BulkReport, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
-    ctx.out.result(
+    out.result(
         || {
+            let not_attempted = if report.not_attempted > 0 {
+                format!(", {} not attempted", report.not_attempted)
+            } else {
+                String::new()
+            };
             let mut text = format!(
-                "{}: {} of {} stream(s) {}, {} failed, {} request(s), {secs:.2} s",
+                "{}: {} of {} stream(s) {}, {} failed{not_attempted}, {} request(s), {secs:.2} s",
                 direction.action(),
                 report.succeeded,
                 report.total(),
@@ -101,6 +192,16 @@ fn render(ctx: &Ctx<'_>, direction: Direction, report: &BulkReport, elapsed: Dur
                 report.failed(),
                 report.requests,
             );
+            if report.skipped > 0 {
+                let _ = write!(text, "; {} skipped (already done per the journal)", report.skipped);
+            }
+            match report.stopped {
+                Some(BulkStop::Interrupted) => text.push_str("\nSTOPPED: interrupted; run the same command with --journal to go on"),
+                Some(BulkStop::FailFast) => text.push_str("\nSTOPPED: every batch was failing the same way; the rest was not attempted"),
+                Some(BulkStop::RateLimited) => text.push_str("\nSTOPPED: ZEGO kept answering rate limit (30002/206) beyond --rate-limit-budget; try again later"),
+                Some(other) => { let _ = write!(text, "\nSTOPPED: {other}"); }
+                None => {}
+            }
             for failure in &report.failures {
                 let err = CliError::Call(failure.error.clone());
                 let _ = write!(
@@ -111,6 +212,9 @@ fn render(ctx: &Ctx<'_>, direction: Direction, report: &BulkReport, elapsed: Dur
                     err.hint().unwrap_or_default()
                 );
             }
+            if !report.succeeded_ids.is_empty() {
+                let _ = write!(text, "\nSUCCEEDED: {}", report.succeeded_ids.join(", "));
+            }
             text
         },
         || {
@@ -119,16 +223,23 @@ fn render(ctx: &Ctx<'_>, direction: Direction, report: &BulkReport, elapsed: Dur
                 .iter()
                 .map(|f| json!({ "stream_ids": f.stream_ids, "error": CliError::Call(f.error.clone()).to_json() }))
                 .collect();
-            json!({
+            let mut doc = json!({
                 "ok": report.is_success(),
                 "action": direction.action(),
                 "succeeded": report.succeeded,
                 "failed": report.failed(),
+                "not_attempted": report.not_attempted,
+                "skipped": report.skipped,
                 "total": report.total(),
+                "stopped": report.stopped.map(BulkStop::as_str),
                 "requests": report.requests,
                 "duration_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
                 "failures": failures,
-            })
+            });
+            if !report.succeeded_ids.is_empty() {
+                doc["succeeded_ids"] = json!(report.succeeded_ids);
+            }
+            doc
         },
     );
 }
@@ -182,15 +293,15 @@ impl Progress {
         Self { bar, allowed }
     }
 
-    fn callback(&self) -> Arc<dyn Fn(&BatchProgress) + Send + Sync> {
+    fn callback(&self) -> impl Fn(&BatchOutcome) + Send + Sync + 'static {
         let bar = self.bar.clone();
         let allowed = self.allowed;
         let shown = Arc::new(AtomicBool::new(false));
         let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        Arc::new(move |p: &BatchProgress| {
-            let count = p.stream_count as u64;
+        move |p: &BatchOutcome| {
+            let count = p.stream_ids.len() as u64;
             bar.inc(count);
-            if !p.ok {
+            if !p.is_ok() {
                 let f = failed.fetch_add(count, Ordering::Relaxed) + count;
                 bar.set_message(format!("{f} failed"));
             }
@@ -201,7 +312,7 @@ impl Progress {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
                 bar.enable_steady_tick(Duration::from_millis(200));
             }
-        })
+        }
     }
 
     fn finish(&self) {

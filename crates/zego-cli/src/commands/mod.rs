@@ -3,6 +3,8 @@
 pub mod bulk;
 pub mod call;
 pub mod cdn;
+pub mod interrupt;
+pub mod journal;
 pub mod rule;
 pub mod sim;
 pub mod stream_state;

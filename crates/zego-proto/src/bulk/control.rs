@@ -1,0 +1,483 @@
+//! [`BulkControl`]: every decision of a bulk run that is not I/O — how many batches to keep
+//! in flight, when to stop (fail-fast, rate limits, the callback, a cancellation), and the
+//! report — shared by the drivers, so the blocking and async runs decide alike.
+
+use std::ops::ControlFlow;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::options::{BatchOutcome, BulkOptions};
+use super::report::{BulkFailure, BulkReport, BulkStop};
+use crate::call::{CallOptions, CancelToken};
+use crate::call_error::{CallError, CallErrorKind};
+use crate::codes::ErrorClass;
+use crate::config::Environment;
+use crate::error::ValidationError;
+use crate::operation::RateLimitGroup;
+use crate::rate_limit::Quotas;
+use crate::transport_error::TransportErrorKind;
+
+use super::BulkAction;
+
+#[derive(Debug, Default)]
+struct State {
+    in_flight: usize,
+    stop: Option<BulkStop>,
+    succeeded_batches: u64,
+    consecutive_fatal: u32,
+    rate_limited_since: Option<Duration>,
+    latency: Option<Duration>,
+    /// When the first batch started (monotonic).
+    started: Option<Duration>,
+    report: BulkReport,
+    failures: Vec<(usize, BulkFailure)>,
+}
+
+/// The driver-side control of one bulk run (see the module docs). Drivers:
+///
+/// 1. ask [`BulkControl::begin`] (blocking) or [`BulkControl::try_begin`] (async) before
+///    starting a batch — it says no once the run has stopped, and keeps the number in flight
+///    at what the measured latency needs;
+/// 2. run the batch with [`BulkControl::call_options`] (which carry the run's cancel token);
+/// 3. report it with [`BulkControl::record`] (with the last request's latency), or an
+///    invalid ID with [`BulkControl::record_invalid`], a skipped batch with
+///    [`BulkControl::record_skipped`], a batch never started with
+///    [`BulkControl::record_not_attempted`];
+/// 4. take the report with [`BulkControl::finish`].
+///
+/// ```
+/// use std::time::Duration;
+/// use zego_proto::bulk::{BatchOutcome, BulkControl};
+/// use zego_proto::{BulkAction, BulkOptions, Environment};
+/// let options = BulkOptions::default();
+/// let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+/// assert!(control.try_begin(Duration::ZERO));
+/// control.record(0, vec!["a".into()], 1, Some(Duration::from_millis(900)), Ok(()), Duration::ZERO);
+/// // 900 ms round trips at 20/s need 18 batches in flight, plus two.
+/// assert_eq!(control.target_in_flight(Duration::ZERO), 20);
+/// assert_eq!(control.finish().succeeded, 1);
+/// ```
+pub struct BulkControl<'o> {
+    options: &'o BulkOptions,
+    action: BulkAction,
+    cancel: CancelToken,
+    interval: Option<Duration>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl std::fmt::Debug for BulkControl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkControl")
+            .field("action", &self.action)
+            .field("interval", &self.interval)
+            .field("state", &*self.lock())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a failure will fail every other batch too.
+fn fails_every_batch(error: &CallError, nothing_succeeded_yet: bool) -> bool {
+    match error.kind() {
+        CallErrorKind::Transport(t) => {
+            nothing_succeeded_yet && t.kind() == TransportErrorKind::Connect
+        }
+        CallErrorKind::Admission(_) => nothing_succeeded_yet,
+        _ => matches!(error.class(), ErrorClass::AuthOrConfig | ErrorClass::Clock),
+    }
+}
+
+impl<'o> BulkControl<'o> {
+    /// Controls a run of `action` in `environment` (whose quota sizes the concurrency).
+    pub fn new(options: &'o BulkOptions, action: BulkAction, environment: Environment) -> Self {
+        let interval = Quotas::default()
+            .per_second(RateLimitGroup::StreamForbid, environment)
+            .map(|q| Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(q))));
+        Self {
+            options,
+            action,
+            cancel: options.cancel.clone().unwrap_or_default(),
+            interval,
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The options each batch's call runs with: the run's cancel token.
+    pub fn call_options(&self) -> CallOptions {
+        CallOptions::new().with_cancel(self.cancel.clone())
+    }
+
+    /// Why the run stopped, if it did (a cancelled token counts as interrupted).
+    pub fn stopped(&self) -> Option<BulkStop> {
+        let mut state = self.lock();
+        self.check_cancel(&mut state);
+        state.stop
+    }
+
+    fn check_cancel(&self, state: &mut State) {
+        if state.stop.is_none() && self.cancel.is_cancelled() {
+            state.stop = Some(BulkStop::Interrupted);
+        }
+    }
+
+    fn stop(&self, state: &mut State, why: BulkStop) {
+        if state.stop.is_none() {
+            state.stop = Some(why);
+        }
+        self.cancel.cancel();
+        self.changed.notify_all();
+    }
+
+    /// Cancels the run (no new batch starts; requests out are answered).
+    pub fn interrupt(&self) {
+        let mut state = self.lock();
+        self.stop(&mut state, BulkStop::Interrupted);
+    }
+
+    /// How many batches to keep in flight at monotonic time `now`: enough to send at the
+    /// quota during one round trip (the latency divided by the quota's interval, plus two),
+    /// bounded by [`BulkOptions::concurrency`]. Before the first answer, as many as the
+    /// quota has offered slots since the run started (plus two): a far region is not slowed
+    /// down while its latency is measured, and a run that fails at once has booked little.
+    pub fn target_in_flight(&self, now: Duration) -> usize {
+        let state = self.lock();
+        self.target(&state, now)
+    }
+
+    fn target(&self, state: &State, now: Duration) -> usize {
+        let max = self.options.concurrency.max(1);
+        let Some(interval) = self.interval else {
+            return max;
+        };
+        let span = match state.latency {
+            Some(latency) => latency,
+            None => now.saturating_sub(state.started.unwrap_or(now)),
+        };
+        let per_span = span.as_nanos().div_ceil(interval.as_nanos().max(1));
+        usize::try_from(per_span)
+            .unwrap_or(usize::MAX)
+            .saturating_add(2)
+            .min(max)
+    }
+
+    /// Starts a batch at monotonic time `now` if the run goes on and fewer than the target
+    /// are in flight; `false` if the run stopped or the target is reached (for async
+    /// drivers, which try again when a batch finishes or after [`BulkControl::tick`]).
+    pub fn try_begin(&self, now: Duration) -> bool {
+        let mut state = self.lock();
+        self.check_cancel(&mut state);
+        state.started.get_or_insert(now);
+        if state.stop.is_some() || state.in_flight >= self.target(&state, now) {
+            return false;
+        }
+        state.in_flight += 1;
+        true
+    }
+
+    /// How often the target may grow while no batch finishes: the quota's interval.
+    pub fn tick(&self) -> Duration {
+        self.interval.unwrap_or(Duration::from_millis(50))
+    }
+
+    /// Waits until a batch may start (`now` reads the driver's monotonic clock); `false` if
+    /// the run stopped (for blocking drivers).
+    pub fn begin(&self, now: impl Fn() -> Duration) -> bool {
+        let mut state = self.lock();
+        loop {
+            self.check_cancel(&mut state);
+            if state.stop.is_some() {
+                return false;
+            }
+            let at = now();
+            state.started.get_or_insert(at);
+            if state.in_flight < self.target(&state, at) {
+                state.in_flight += 1;
+                return true;
+            }
+            // Woken by every finished batch; the timeout lets the target grow with time
+            // and picks up a cancelled token.
+            state = self
+                .changed
+                .wait_timeout(state, self.tick())
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Gives back a start taken with [`BulkControl::try_begin`] that was not used (the input
+    /// ended, or the item was skipped or invalid).
+    pub fn abandon(&self) {
+        let mut state = self.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        self.changed.notify_all();
+    }
+
+    /// Number of batches in flight.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
+    }
+
+    /// Records a batch that [`BulkControl::begin`] started: its requests, the latency of
+    /// its last request, and its result, at monotonic time `now`. Applies fail-fast and the
+    /// callback.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &self,
+        index: usize,
+        stream_ids: Vec<String>,
+        attempts: u32,
+        latency: Option<Duration>,
+        result: Result<(), CallError>,
+        now: Duration,
+    ) {
+        let mut state = self.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        if let Some(sample) = latency.filter(|_| attempts > 0) {
+            // An exponentially weighted mean: one slow answer does not swing the target.
+            state.latency = Some(match state.latency {
+                Some(mean) => (mean * 7 + sample) / 8,
+                None => sample,
+            });
+        }
+        if let Err(error) = &result {
+            if matches!(error.kind(), CallErrorKind::Cancelled) && attempts == 0 {
+                // Cancelled before its first request: not attempted, not a failure.
+                state.report.not_attempted += stream_ids.len();
+                self.changed.notify_all();
+                return;
+            }
+        }
+        match &result {
+            Ok(()) => {
+                state.succeeded_batches += 1;
+                state.consecutive_fatal = 0;
+                state.rate_limited_since = None;
+            }
+            Err(error) if error.class() == ErrorClass::RateLimited => {
+                let since = *state.rate_limited_since.get_or_insert(now);
+                if now.saturating_sub(since) >= self.options.fail_fast.rate_limit_budget {
+                    self.stop(&mut state, BulkStop::RateLimited);
+                }
+            }
+            Err(error) if fails_every_batch(error, state.succeeded_batches == 0) => {
+                state.consecutive_fatal += 1;
+                if state.consecutive_fatal >= self.options.fail_fast.batches {
+                    self.stop(&mut state, BulkStop::FailFast);
+                }
+            }
+            Err(_) => state.consecutive_fatal = 0,
+        }
+        let outcome = BatchOutcome::new(index, stream_ids, attempts, result);
+        self.account(&mut state, outcome);
+        self.changed.notify_all();
+    }
+
+    /// Records an ID refused before sending (it fails alone; nothing was in flight).
+    pub fn record_invalid(&self, index: usize, stream_id: String, error: ValidationError) {
+        let mut state = self.lock();
+        let error = CallError::validation(self.action.action(), error);
+        self.account(
+            &mut state,
+            BatchOutcome::new(index, vec![stream_id], 0, Err(error)),
+        );
+    }
+
+    /// Records streams never started because the run stopped.
+    pub fn record_not_attempted(&self, streams: usize) {
+        self.lock().report.not_attempted += streams;
+    }
+
+    /// Records a batch skipped by [`BulkOptions::skip`].
+    pub fn record_skipped(&self, streams: usize) {
+        self.lock().report.skipped += streams;
+    }
+
+    /// Whether [`BulkOptions::skip`] skips the batch at `index`.
+    pub fn skips(&self, index: usize) -> bool {
+        self.options.skip.as_ref().is_some_and(|skip| skip(index))
+    }
+
+    fn account(&self, state: &mut State, outcome: BatchOutcome) {
+        state.report.requests += u64::from(outcome.attempts);
+        if let Some(callback) = &self.options.on_batch {
+            if callback(&outcome) == ControlFlow::Break(()) {
+                self.stop(state, BulkStop::Callback);
+            }
+        }
+        match outcome.result {
+            Ok(()) => {
+                state.report.succeeded += outcome.stream_ids.len();
+                if self.options.keep_succeeded {
+                    state.report.succeeded_ids.extend(outcome.stream_ids);
+                }
+            }
+            Err(error) => state.failures.push((
+                outcome.index,
+                BulkFailure {
+                    stream_ids: outcome.stream_ids,
+                    error,
+                },
+            )),
+        }
+    }
+
+    /// The report: failures in input order, why the run stopped.
+    pub fn finish(self) -> BulkReport {
+        self.report()
+    }
+
+    /// The report so far (the run may go on): failures in input order, why it stopped.
+    pub fn report(&self) -> BulkReport {
+        let mut state = self.lock();
+        self.check_cancel(&mut state);
+        let mut failures = state.failures.clone();
+        failures.sort_by_key(|(index, _)| *index);
+        let mut report = state.report.clone();
+        report.failures = failures.into_iter().map(|(_, f)| f).collect();
+        report.stopped = state.stop;
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::ReturnCode;
+    use crate::response::{ApiError, ResponseError};
+    use crate::retry::StopReason;
+
+    fn api(code: i64) -> CallError {
+        CallError::new(
+            "ForbidRTCStreams",
+            CallErrorKind::Response(ResponseError::Api(ApiError {
+                code: ReturnCode::from_code(code),
+                message: String::new(),
+                request_id: String::new(),
+                http_status: 200,
+            })),
+            1,
+            StopReason::NotRetryable,
+        )
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("s{i}")).collect()
+    }
+
+    #[test]
+    fn a_wrong_secret_stops_the_run_after_three_batches() {
+        let options = BulkOptions::default();
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        for i in 0..3 {
+            assert!(control.try_begin(Duration::ZERO));
+            control.record(i, ids(20), 1, None, Err(api(100000005)), Duration::ZERO);
+        }
+        assert_eq!(control.stopped(), Some(BulkStop::FailFast));
+        assert!(!control.try_begin(Duration::ZERO));
+        control.record_not_attempted(100);
+        let report = control.finish();
+        assert_eq!((report.failed(), report.not_attempted), (60, 100));
+        assert_eq!(report.total(), 160);
+        assert_eq!(report.stopped, Some(BulkStop::FailFast));
+    }
+
+    #[test]
+    fn a_different_failure_resets_the_count_and_transient_ones_never_stop() {
+        let options = BulkOptions::default();
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        for i in 0..10 {
+            let code = if i % 2 == 0 { 100000005 } else { 30003 };
+            control.try_begin(Duration::ZERO);
+            control.record(i, ids(1), 5, None, Err(api(code)), Duration::ZERO);
+        }
+        assert_eq!(control.stopped(), None);
+    }
+
+    #[test]
+    fn sustained_rate_limits_stop_when_the_budget_is_spent() {
+        let options = BulkOptions::default().with_fail_fast(
+            super::super::FailFast::default().rate_limit_budget(Duration::from_secs(10)),
+        );
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        for (i, t) in [0u64, 4, 8, 11].into_iter().enumerate() {
+            control.try_begin(Duration::ZERO);
+            control.record(i, ids(1), 5, None, Err(api(30002)), Duration::from_secs(t));
+        }
+        assert_eq!(control.stopped(), Some(BulkStop::RateLimited));
+    }
+
+    #[test]
+    fn the_callback_can_stop_the_run_and_cancellation_interrupts_it() {
+        let options = BulkOptions::default().with_on_batch(|b| {
+            if b.index == 1 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        control.try_begin(Duration::ZERO);
+        control.record(0, ids(2), 1, None, Ok(()), Duration::ZERO);
+        assert_eq!(control.stopped(), None);
+        control.try_begin(Duration::ZERO);
+        control.record(1, ids(2), 1, None, Ok(()), Duration::ZERO);
+        assert_eq!(control.stopped(), Some(BulkStop::Callback));
+
+        let token = CancelToken::new();
+        let options = BulkOptions::default().with_cancel(token.clone());
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        token.cancel();
+        assert!(
+            !control.begin(|| Duration::ZERO),
+            "a cancelled run starts nothing"
+        );
+        assert_eq!(control.finish().stopped, Some(BulkStop::Interrupted));
+    }
+
+    #[test]
+    fn concurrency_follows_the_latency_within_the_bound() {
+        let options = BulkOptions::default().with_concurrency(30);
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        assert!(control.try_begin(Duration::ZERO));
+        assert_eq!(control.target_in_flight(Duration::ZERO), 2, "at first, two");
+        assert_eq!(
+            control.target_in_flight(Duration::from_millis(500)),
+            12,
+            "before the first answer: the slots offered so far"
+        );
+        control.record(
+            0,
+            ids(1),
+            1,
+            Some(Duration::from_millis(1)),
+            Ok(()),
+            Duration::ZERO,
+        );
+        assert_eq!(
+            control.target_in_flight(Duration::from_secs(9)),
+            3,
+            "loopback: a few"
+        );
+        for i in 1..40 {
+            control.try_begin(Duration::ZERO);
+            control.record(
+                i,
+                ids(1),
+                1,
+                Some(Duration::from_secs(2)),
+                Ok(()),
+                Duration::ZERO,
+            );
+        }
+        assert_eq!(
+            control.target_in_flight(Duration::from_secs(9)),
+            30,
+            "2 s round trips need 42: the bound"
+        );
+    }
+}
