@@ -185,14 +185,17 @@ pub enum Command {
     #[command(after_help = "\
 Examples:
   zego forbid cheater-1 cheater-2
-  zego forbid --from-file abusive.txt --concurrency 8
+  zego forbid --from-file abusive.txt --journal abusive.journal
   grep -v ok streams.txt | zego forbid --from-file -
   zego --dry-run forbid s1 s2 s3
 
 The file holds one stream ID per line; blank lines and lines starting with # are skipped,
 spaces around IDs are trimmed. It is read lazily, so it may be as large as you like.
-Exits 1 if any stream failed, listing the failed IDs with the error (3 if no request
-reached ZEGO).")]
+With --journal, each batch's outcome is appended as it completes; the same command run
+again skips what is done. Ctrl-C / SIGTERM stops taking batches, prints the summary and
+exits 130 / 143. A run that can only fail (wrong secret, unknown AppId) stops after
+--fail-fast-after batches. Exits 1 if any stream failed, listing the failed IDs with the
+error (3 if no request reached ZEGO).")]
     Forbid(BulkArgs),
 
     /// Resume (allow again) RTC streams, in batches of 20, concurrently.

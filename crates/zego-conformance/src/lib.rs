@@ -172,6 +172,7 @@ macro_rules! conformance_tests {
             oversized_body_is_refused,
             bulk_forbid_of_1000_streams,
             bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for,
+            bulk_runs_stop_when_they_should,
             two_clients_in_one_process_never_reuse_a_sequence,
             a_rate_limit_answer_delays_the_other_clients,
         );

@@ -627,3 +627,52 @@ pub fn bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for<C: Client
     eprintln!("read at most {ahead} IDs ahead of the simulator");
     assert!(ahead <= 20 * 16, "read {ahead} IDs ahead of what was sent");
 }
+
+/// A bulk run stops by itself when every batch fails the same way (a wrong secret: it stops
+/// within a few requests instead of sending all 100), when its callback says so, and when
+/// its cancel token is cancelled; every stream is still counted once.
+pub fn bulk_runs_stop_when_they_should<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    use std::ops::ControlFlow;
+    use zego_proto::bulk::BulkStop;
+    let ids = || Box::new((0..2_000).map(|i| format!("stop-{i}")));
+
+    let sim = sim();
+    let mut s = setup(&sim);
+    s.credentials = Credentials::new(APP_ID, "ffffffffffffffffffffffffffffffff").unwrap();
+    let wrong = make(s);
+    let report = wrong.bulk(BulkAction::Forbid, ids(), &BulkOptions::default());
+    eprintln!("wrong secret: stopped after {} requests", report.requests);
+    assert_eq!(report.stopped, Some(BulkStop::FailFast));
+    assert!(report.requests <= 20, "{} requests", report.requests);
+    assert_eq!(report.total(), 2_000);
+    assert!(report.not_attempted >= 1_800, "{}", report.not_attempted);
+    assert_eq!(sim.request_log().len() as u64, report.requests);
+
+    let sim = self::sim();
+    let client = make(setup(&sim));
+    let options = BulkOptions::default().with_on_batch(|batch| {
+        if batch.index >= 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    let report = client.bulk(BulkAction::Forbid, ids(), &options);
+    assert_eq!(report.stopped, Some(BulkStop::Callback));
+    assert!(
+        report.succeeded >= 60 && report.not_attempted > 0,
+        "{report:?}"
+    );
+    assert_eq!(report.total(), 2_000);
+    assert_eq!(forbidden(&sim).len(), report.succeeded);
+
+    let token = zego_proto::CancelToken::new();
+    token.cancel();
+    let report = client.bulk(
+        BulkAction::Forbid,
+        ids(),
+        &BulkOptions::default().with_cancel(token),
+    );
+    assert_eq!(report.stopped, Some(BulkStop::Interrupted));
+    assert_eq!((report.requests, report.not_attempted), (0, 2_000));
+}
