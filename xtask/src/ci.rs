@@ -91,6 +91,24 @@ fn steps() -> Vec<Step> {
             ],
         ),
         step("test", ["test", "--workspace"]),
+        // The optional features of the core (`metrics`; `serde` is on through the CLI).
+        step(
+            "test (zego-proto, all features)",
+            ["test", "-p", "zego-proto", "--all-features", "--lib"],
+        ),
+        step(
+            "clippy (zego-proto, all features)",
+            [
+                "clippy",
+                "-p",
+                "zego-proto",
+                "--all-features",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
         Step {
             name: "doc",
             action: Action::Command(doc),

@@ -154,6 +154,7 @@ impl ClientCore {
             last_outcome: None,
             last_failure: None,
             holds_booking: false,
+            slot_wait: None,
             pending: None,
         }
     }
@@ -357,6 +358,8 @@ pub struct Call<'a, O: Operation + ?Sized> {
     last_failure: Option<CallErrorKind>,
     /// Whether the admission request out carries a booking.
     holds_booking: bool,
+    /// The wait for the slot of the request about to be sent (for the metrics).
+    slot_wait: Option<Duration>,
     /// The state and step to resume after a [`Step::Feedback`].
     pending: Option<(State, Step<'a, O::Output>)>,
 }
@@ -493,6 +496,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
             }
             Ok(Admission::Wait { delay, booking }) => {
                 tracing::trace!(delay_ms = millis(delay), "waiting for a rate-limit slot");
+                self.slot_wait = Some(delay);
                 self.state = State::SleepingForSlot(booking);
                 Step::Sleep(delay)
             }
@@ -562,6 +566,10 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                     self.retry = Some(self.begin_retries(now));
                 }
                 tracing::trace!(attempt = self.attempts, url = %request.redacted_url(), "sending");
+                crate::metrics::request_sent(self.op.action());
+                if let Some(waited) = self.slot_wait.take() {
+                    crate::metrics::admission_wait(self.op.action(), waited);
+                }
                 self.signature = Some(request.signature());
                 self.sent_at = now.monotonic;
                 self.state = State::AwaitingResponse;
@@ -589,6 +597,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         }
         let latency = now.monotonic.saturating_sub(self.sent_at);
         self.last_latency = Some(latency);
+        crate::metrics::request_duration(self.op.action(), latency);
         let latency_ms = millis(latency);
         let attempt = self.attempts;
         let kind = match outcome {
@@ -678,6 +687,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         match decision {
             RetryDecision::RetryAfter(delay) => {
                 tracing::trace!(delay_ms = millis(delay), "backing off");
+                crate::metrics::retry(self.op.action(), failure.class().as_str());
                 self.last_failure = Some(kind);
                 self.state = State::Backoff;
                 Step::Sleep(delay)
@@ -700,6 +710,11 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
     }
 
     fn finish(&mut self, result: Result<ApiResponse<O::Output>, CallError>) -> Step<'a, O::Output> {
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(e) => e.class().as_str(),
+        };
+        crate::metrics::call_finished(self.op.action(), outcome, self.attempts);
         self.state = State::Finished;
         Step::Done(result)
     }
@@ -1247,6 +1262,62 @@ mod tests {
         assert!(matches!(err.kind(), CallErrorKind::Cancelled));
         assert_eq!(err.attempts(), 0);
         assert!(!err.class().is_retryable());
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn calls_are_recorded_as_metrics_without_stream_ids() {
+        use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        metrics::with_local_recorder(&recorder, || {
+            let (clock, core) = setup(true);
+            let op = ForbidRtcStreams::new(["secret-stream-id"]).unwrap();
+            let run = drive(&core, &clock, &op, vec![code(30003), ok()]);
+            assert!(run.result.is_ok());
+            let _ = drive(&core, &clock, &op, vec![code(30006)]);
+        });
+        let snapshot = snapshotter.snapshot().into_vec();
+        let value = |name: &str, label: Option<(&str, &str)>| {
+            snapshot
+                .iter()
+                .filter(|(key, ..)| key.key().name() == name)
+                .filter(|(key, ..)| {
+                    label.is_none_or(|(k, v)| {
+                        key.key().labels().any(|l| l.key() == k && l.value() == v)
+                    })
+                })
+                .map(|(.., value)| match value {
+                    DebugValue::Counter(n) => *n,
+                    DebugValue::Histogram(samples) => samples.len() as u64,
+                    DebugValue::Gauge(_) => 0,
+                })
+                .sum::<u64>()
+        };
+        assert_eq!(
+            value("zego_requests_total", Some(("action", "ForbidRTCStreams"))),
+            3
+        );
+        assert_eq!(
+            value("zego_retries_total", Some(("reason", "transient"))),
+            1
+        );
+        assert_eq!(value("zego_calls_total", Some(("outcome", "success"))), 1);
+        assert_eq!(
+            value("zego_calls_total", Some(("outcome", "bad_request"))),
+            1
+        );
+        assert_eq!(value("zego_request_duration_seconds", None), 3);
+        assert_eq!(value("zego_call_attempts", None), 2);
+        for (key, ..) in &snapshot {
+            for label in key.key().labels() {
+                assert!(!label.value().contains("secret-stream-id"), "{key:?}");
+                assert!(
+                    ["action", "reason", "outcome"].contains(&label.key()),
+                    "{key:?}"
+                );
+            }
+        }
     }
 
     #[test]

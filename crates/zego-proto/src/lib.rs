@@ -77,6 +77,7 @@ mod credentials;
 mod encode;
 mod error;
 mod lenient;
+pub mod metrics;
 mod operation;
 pub mod ops;
 mod rate_limit;

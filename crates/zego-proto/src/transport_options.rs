@@ -33,6 +33,21 @@ pub struct TransportOptions {
     pub max_body_bytes: usize,
     /// The `User-Agent` header (default `zego-rs/<version>`).
     pub user_agent: String,
+    /// Trust Mozilla's root certificates, as compiled into the transport (default `true`).
+    pub webpki_roots: bool,
+    /// Trust the platform's root certificates (default `false`): those of the files named
+    /// by `SSL_CERT_FILE` / `SSL_CERT_DIR` when either is set, else the system's store.
+    ///
+    /// Needs the transport's `native-roots` cargo feature; without it this is ignored
+    /// (with a warning logged) and only the other roots are trusted.
+    pub platform_roots: bool,
+    /// More root certificates to trust, each PEM (possibly several certificates) or DER
+    /// bytes (default none): a company's private CA, a TLS-inspecting proxy. Ones that do
+    /// not parse are skipped with a warning logged.
+    ///
+    /// With [`TransportOptions::webpki_roots`] and [`TransportOptions::platform_roots`]
+    /// both off, these are the only roots trusted.
+    pub extra_root_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for TransportOptions {
@@ -42,6 +57,9 @@ impl Default for TransportOptions {
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            webpki_roots: true,
+            platform_roots: false,
+            extra_root_certificates: Vec::new(),
         }
     }
 }
@@ -72,6 +90,45 @@ impl TransportOptions {
     #[must_use]
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets [`TransportOptions::webpki_roots`].
+    #[must_use]
+    pub fn with_webpki_roots(mut self, trust: bool) -> Self {
+        self.webpki_roots = trust;
+        self
+    }
+
+    /// Sets [`TransportOptions::platform_roots`].
+    ///
+    /// ```
+    /// use zego_proto::driver::TransportOptions;
+    /// // The platform's roots instead of Mozilla's.
+    /// let options = TransportOptions::default()
+    ///     .with_webpki_roots(false)
+    ///     .with_platform_roots(true);
+    /// assert!(options.platform_roots && !options.webpki_roots);
+    /// ```
+    #[must_use]
+    pub fn with_platform_roots(mut self, trust: bool) -> Self {
+        self.platform_roots = trust;
+        self
+    }
+
+    /// Adds one entry to [`TransportOptions::extra_root_certificates`]: PEM (one or more
+    /// certificates) or DER bytes.
+    ///
+    /// ```
+    /// use zego_proto::driver::TransportOptions;
+    /// let company_ca = "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n";
+    /// let options = TransportOptions::default().with_extra_root_certificate(company_ca);
+    /// assert_eq!(options.extra_root_certificates.len(), 1);
+    /// assert!(options.webpki_roots); // still trusted as well
+    /// ```
+    #[must_use]
+    pub fn with_extra_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.extra_root_certificates.push(certificate.into());
         self
     }
 }
