@@ -19,6 +19,8 @@ use crate::rate_limit::RateGroup;
 
 /// The default of [`SimulatorBuilder::request_log_capacity`].
 pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 100_000;
+/// The default of [`SimulatorBuilder::request_log_byte_capacity`]: 64 MiB.
+pub const DEFAULT_REQUEST_LOG_BYTES: usize = 64 << 20;
 
 /// Entry point: `Simulator::builder()`.
 ///
@@ -76,6 +78,8 @@ pub struct SimulatorBuilder {
     bind: SocketAddr,
     log_path: Option<PathBuf>,
     log_capacity: usize,
+    log_bytes: usize,
+    server: crate::server::ServerLimits,
 }
 
 impl Default for SimulatorBuilder {
@@ -90,6 +94,8 @@ impl Default for SimulatorBuilder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             log_path: None,
             log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+            log_bytes: DEFAULT_REQUEST_LOG_BYTES,
+            server: crate::server::ServerLimits::default(),
         }
     }
 }
@@ -249,6 +255,46 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Bounds the in-memory request log by its size too (default 64 MiB): the oldest
+    /// entries go first. A request that fails authentication is logged with at most 32
+    /// parameters of at most 256 bytes each, so an anonymous client cannot grow it fast.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().request_log_byte_capacity(1 << 20);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn request_log_byte_capacity(mut self, bytes: usize) -> Self {
+        self.log_bytes = bytes;
+        self
+    }
+
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may stay idle (default 10 s): slow or idle sockets are closed.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().header_read_timeout(std::time::Duration::from_secs(2));
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.server.header_read_timeout = timeout;
+        self
+    }
+
+    /// The most connections served at once (default 1,024); more are closed at once, so a
+    /// flood of sockets cannot exhaust the process's file descriptors.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().max_connections(64);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.server.max_connections = connections.max(1);
+        self
+    }
+
     /// Binds the socket and starts the server on a dedicated thread with its own tokio runtime,
     /// so it works from plain synchronous code and from inside any tokio runtime alike.
     ///
@@ -281,7 +327,9 @@ impl SimulatorBuilder {
             seed,
             file,
             log_capacity: self.log_capacity,
+            log_bytes: self.log_bytes,
         }));
+        let limits = self.server;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -293,7 +341,7 @@ impl SimulatorBuilder {
         let thread = std::thread::Builder::new()
             .name(format!("zego-sim-{}", addr.port()))
             .spawn(move || {
-                runtime.block_on(crate::server::serve(listener, thread_engine, rx));
+                runtime.block_on(crate::server::serve(listener, thread_engine, rx, limits));
                 drop(runtime);
                 let (lock, cv) = &*thread_done;
                 *lock

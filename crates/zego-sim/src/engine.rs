@@ -79,6 +79,7 @@ pub(crate) struct Config {
     pub seed: u64,
     pub file: Option<FileLog>,
     pub log_capacity: usize,
+    pub log_bytes: usize,
 }
 
 struct Inner {
@@ -89,7 +90,42 @@ struct Inner {
     /// The most recent requests, at most `log_capacity` of them.
     log: VecDeque<LoggedRequest>,
     log_capacity: usize,
+    /// The log's size budget and its current size (approximate bytes).
+    log_bytes: usize,
+    log_size: usize,
     file: Option<FileLog>,
+}
+
+/// Approximate heap bytes of a log entry.
+fn entry_size(entry: &LoggedRequest) -> usize {
+    128 + entry.action.len()
+        + entry.request_id.len()
+        + entry.fault.as_ref().map_or(0, String::len)
+        + entry
+            .params
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 48)
+            .sum::<usize>()
+}
+
+/// What an unauthenticated request may put in the log.
+const ANONYMOUS_PARAMS: usize = 32;
+const ANONYMOUS_VALUE_BYTES: usize = 256;
+
+fn truncate_params(params: &mut Vec<(String, String)>) {
+    params.truncate(ANONYMOUS_PARAMS);
+    for (key, value) in params.iter_mut() {
+        for text in [key, value] {
+            if text.len() > ANONYMOUS_VALUE_BYTES {
+                let mut cut = ANONYMOUS_VALUE_BYTES;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+                text.push('…');
+            }
+        }
+    }
 }
 
 /// The simulator's core, shared by the HTTP server, the handle and the fuzzing entry point.
@@ -120,6 +156,8 @@ impl Engine {
                 ids: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_1d5e_ed1d_5eed),
                 log: VecDeque::new(),
                 log_capacity: cfg.log_capacity,
+                log_bytes: cfg.log_bytes,
+                log_size: 0,
                 file: cfg.file,
             }),
             apps: cfg.apps,
@@ -163,7 +201,10 @@ impl Engine {
         entry.params = redact(params.pairs());
         let authed = match gateway::check(&params, &self.apps, now_ms.div_euclid(1000)) {
             Ok(a) => a,
-            Err(code) => return Begin::Done(self.answer(entry, code, &Data::Value(Value::Null))),
+            Err(code) => {
+                truncate_params(&mut entry.params);
+                return Begin::Done(self.answer(entry, code, &Data::Value(Value::Null)));
+            }
         };
         let env = match params.get("IsTest") {
             None => Env::Production,
@@ -328,9 +369,16 @@ impl Engine {
             f.write(&entry);
         }
         if inner.log_capacity > 0 {
-            if inner.log.len() >= inner.log_capacity {
-                inner.log.pop_front();
+            let size = entry_size(&entry);
+            while !inner.log.is_empty()
+                && (inner.log.len() >= inner.log_capacity
+                    || inner.log_size + size > inner.log_bytes)
+            {
+                if let Some(old) = inner.log.pop_front() {
+                    inner.log_size = inner.log_size.saturating_sub(entry_size(&old));
+                }
             }
+            inner.log_size += size;
             inner.log.push_back(entry);
         }
         outcome

@@ -59,6 +59,7 @@ impl FuzzTarget {
                 seed: 0,
                 file: None,
                 log_capacity: 0,
+                log_bytes: 0,
             }),
         }
     }

@@ -1,6 +1,7 @@
 //! The loopback HTTP/1.1 server (hyper 1), run on its own thread and runtime.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -8,9 +9,9 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::engine::{Begin, Engine, Outcome};
 
@@ -27,6 +28,29 @@ impl std::fmt::Display for DropConnection {
 impl std::error::Error for DropConnection {}
 
 type Resp = Response<Full<Bytes>>;
+
+/// What one client may cost the server.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerLimits {
+    /// Headers must arrive (and an idle kept-alive connection must send its next request)
+    /// within this time.
+    pub header_read_timeout: Duration,
+    /// Connections served at once; more are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// The largest request head accepted (the request line holds the query): 64 KiB, four
+/// times the longest request the SDK can make (20 stream IDs of 256 bytes, encoded).
+const MAX_REQUEST_HEAD: usize = 64 * 1024;
 
 fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Resp {
     let mut r = Response::new(Full::new(body.into()));
@@ -56,10 +80,19 @@ async fn handle(req: Request<Incoming>, engine: Arc<Engine>) -> Result<Resp, Dro
     let outcome = match engine.begin(&query) {
         Begin::Done(o) => o,
         Begin::Later { delay, pending } => {
-            if let Some(d) = delay {
-                tokio::time::sleep(d).await;
+            // On its own task: a client that gives up during the delay does not stop the
+            // request from being applied and logged, as on a real server.
+            let engine = Arc::clone(&engine);
+            let finished = tokio::spawn(async move {
+                if let Some(d) = delay {
+                    tokio::time::sleep(d).await;
+                }
+                engine.finish(*pending)
+            });
+            match finished.await {
+                Ok(outcome) => outcome,
+                Err(_) => return Err(DropConnection),
             }
-            engine.finish(*pending)
         }
     };
     match outcome {
@@ -81,7 +114,12 @@ pub(crate) async fn serve(
     listener: std::net::TcpListener,
     engine: Arc<Engine>,
     shutdown: watch::Receiver<bool>,
+    limits: ServerLimits,
 ) {
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    // After an accept error (e.g. out of file descriptors), wait longer each time, and
+    // say so once per streak instead of ~100 times a second.
+    let mut backoff = Duration::ZERO;
     let listener = match TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
@@ -94,14 +132,24 @@ pub(crate) async fn serve(
         tokio::select! {
             res = listener.accept() => match res {
                 Ok((stream, _)) => {
+                    backoff = Duration::ZERO;
+                    let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+                        tracing::debug!("zego-sim: connection limit reached, closing a new connection");
+                        drop(stream);
+                        continue;
+                    };
                     let engine = engine.clone();
                     let mut sd = shutdown.clone();
                     tokio::spawn(async move {
+                        let _permit = permit;
                         let svc = service_fn(move |req| {
                             let engine = engine.clone();
                             async move { handle(req, engine).await }
                         });
                         let conn = http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(limits.header_read_timeout)
+                            .max_buf_size(MAX_REQUEST_HEAD)
                             .serve_connection(TokioIo::new(stream), svc);
                         tokio::select! {
                             r = conn => {
@@ -114,8 +162,11 @@ pub(crate) async fn serve(
                     });
                 }
                 Err(e) => {
-                    tracing::warn!("zego-sim: accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    if backoff.is_zero() {
+                        tracing::warn!("zego-sim: accept failed: {e} (backing off until it works again)");
+                    }
+                    backoff = (backoff * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                    tokio::time::sleep(backoff).await;
                 }
             },
             _ = stop.wait_for(|v| *v) => break,
