@@ -15,12 +15,21 @@ const MAIN_AFTER_HELP: &str = concat!(
 Credentials (precedence: flags > environment > profile):
   export ZEGO_APP_ID=1234567890
   export ZEGO_SERVER_SECRET=...        # prefer this to --server-secret (visible in ps)
-  or a profile in the config file (default <config dir>/zego/config.toml):
+  export ZEGO_SERVER_SECRET_FILE=/run/secrets/zego   # or the secret in a file
+  ServerSecret: --server-secret / ZEGO_SERVER_SECRET > --server-secret-file /
+  ZEGO_SERVER_SECRET_FILE > profile server_secret > profile server_secret_file.
+
+Config file (default <config dir>/zego/config.toml; --config / ZEGO_CONFIG), one
+[profiles.NAME] table per profile (--profile / ZEGO_PROFILE, default \"default\"):
     [profiles.default]
-    app_id = 1234567890
-    server_secret = \"...\"
-    region = \"fra\"                     # or endpoint = \"http://127.0.0.1:8080\"
-    test_env = false
+    app_id = 1234567890                # integer or string
+    server_secret = \"...\"              # string; or server_secret_file = \"/path\" (a
+                                       #   relative path is relative to the config file)
+    region = \"fra\"                     # sha|hkg|fra|lax|bom|sgp; or endpoint = \"URL\"
+    test_env = false                   # boolean
+    redis = \"redis://127.0.0.1:6379\"   # string: join a fleet
+    fleet_size = 4                     # integer
+  Unknown keys are an error. Each key is overridden by its flag or environment variable.
 
 Examples:
   zego demo                                   # a guided tour against a built-in simulator
@@ -29,6 +38,8 @@ Examples:
   zego rule set --room r1 --stream s1 --audio --duration 6h
   zego --dry-run --nonce 4fd24687296dd9f3 --timestamp 1615186943 forbid rtc01
   zego sim --port 8080                        # a local simulator to point --endpoint at
+  zego completions bash > ~/.local/share/bash-completion/completions/zego
+  zego man > zego.1
 
 ",
     exit_codes_help!()
@@ -78,6 +89,16 @@ pub struct GlobalArgs {
     )]
     pub server_secret: Option<String>,
 
+    /// Read the ServerSecret from this file (surrounding whitespace trimmed). Precedence: --server-secret / ZEGO_SERVER_SECRET, then this, then the profile's server_secret, then its server_secret_file.
+    #[arg(
+        long,
+        global = true,
+        env = "ZEGO_SERVER_SECRET_FILE",
+        value_name = "PATH",
+        help_heading = "Credentials"
+    )]
+    pub server_secret_file: Option<PathBuf>,
+
     /// Config file with named profiles [default: <config dir>/zego/config.toml].
     #[arg(
         long,
@@ -109,8 +130,13 @@ pub struct GlobalArgs {
     pub endpoint: Option<String>,
 
     /// A regional ZEGO host instead of the unified one.
-    #[arg(long, global = true, value_name = "REGION", value_parser = ["sha", "hkg", "fra", "lax", "bom", "sgp"], help_heading = "Connection")]
-    pub region: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        value_name = "REGION",
+        help_heading = "Connection"
+    )]
+    pub region: Option<RegionArg>,
 
     /// Address the legacy test environment (IsTest=true, zegotest-<AppId>- stream prefix).
     #[arg(long, global = true, help_heading = "Connection")]
@@ -245,6 +271,7 @@ The SDK adds AppId, SignatureNonce, Timestamp, Signature and SignatureVersion it
     Call(CallArgs),
 
     /// Run the ZEGO simulator in the foreground (Ctrl-C stops it).
+    #[cfg(feature = "sim")]
     #[command(after_help = "\
 Examples:
   zego sim --port 8080
@@ -261,6 +288,7 @@ Rate limits are on unless --no-rate-limit.")]
     Sim(SimArgs),
 
     /// A guided round trip against a built-in simulator: no credentials, no network.
+    #[cfg(feature = "sim")]
     #[command(after_help = "\
 Example:
   cargo run -p zego-cli -- demo
@@ -268,6 +296,50 @@ Example:
 Starts the simulator in-process, then forbids, resumes, sets and describes rules, reads a
 stream's state and shows how errors are reported, through the real HTTP client.")]
     Demo,
+
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "\
+Examples:
+  zego completions bash > ~/.local/share/bash-completion/completions/zego
+  zego completions zsh > \"${fpath[1]}/_zego\"
+  zego completions fish > ~/.config/fish/completions/zego.fish
+  zego completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) on stdout.
+    #[command(after_help = "\
+Example:
+  zego man > /usr/local/share/man/man1/zego.1")]
+    Man,
+}
+
+/// A `--region`: one of the core's regions (`zego_proto::Region::ALL`), by its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionArg(pub zego_proto::Region);
+
+/// Every region the core knows, wrapped for clap.
+const REGION_ARGS: [RegionArg; zego_proto::Region::ALL.len()] = {
+    let mut out = [RegionArg(zego_proto::Region::ALL[0]); zego_proto::Region::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = RegionArg(zego_proto::Region::ALL[i]);
+        i += 1;
+    }
+    out
+};
+
+impl ValueEnum for RegionArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &REGION_ARGS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.code()).help(self.0.base_url()))
+    }
 }
 
 /// Arguments of `forbid` and `resume`.
@@ -414,9 +486,9 @@ pub enum Privilege {
 /// Whom a user rule targets.
 #[derive(Debug, Args)]
 pub struct UserRuleTargetArgs {
-    /// RuleType: 1 IP, 2 room, 3 user, 4 user in a room.
+    /// RuleType: 1 IP, 2 room, 3 user, 4 user in a room [default: inferred from the fields: --ip 1, --room 2, --user 3, --room and --user 4].
     #[arg(long = "type", value_name = "1..4", value_parser = clap::value_parser!(i64).range(1..=4))]
-    pub rule_type: i64,
+    pub rule_type: Option<i64>,
     /// The client IP (type 1).
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
@@ -435,8 +507,8 @@ pub enum UserRuleCommand {
     #[command(after_help = "\
 Examples:
   zego user-rule set --type 3 --user cheater42 --privilege login --privilege publish --duration 1d
-  zego user-rule set --type 1 --ip 203.0.113.7 --privilege login
-  zego user-rule set --type 4 --room room1 --user u9 --privilege publish --duration 30m")]
+  zego user-rule set --ip 203.0.113.7 --privilege login          # type 1, inferred
+  zego user-rule set --room room1 --user u9 --privilege publish --duration 30m   # type 4")]
     Set {
         /// Whom the rule targets.
         #[command(flatten)]
@@ -461,7 +533,7 @@ Example:
     #[command(after_help = "\
 Examples:
   zego user-rule delete --type 3 --user cheater42
-  zego user-rule delete --type 1 --ip 203.0.113.7")]
+  zego user-rule delete --ip 203.0.113.7              # type 1, inferred")]
     Delete {
         /// Whom the rule targets.
         #[command(flatten)]
@@ -481,6 +553,7 @@ pub struct CallArgs {
 }
 
 /// Arguments of `sim`.
+#[cfg(feature = "sim")]
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Port to listen on, on 127.0.0.1 (0: any free port).

@@ -1,5 +1,9 @@
 //! The config file's named profiles and the resolution of credentials, endpoint and
 //! environment: flags > environment > profile.
+//!
+//! The ServerSecret has four sources, first found wins: `--server-secret` /
+//! `ZEGO_SERVER_SECRET`, `--server-secret-file` / `ZEGO_SERVER_SECRET_FILE`, the profile's
+//! `server_secret`, the profile's `server_secret_file`. Only the winning file is read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +34,8 @@ pub struct Profile {
     pub app_id: Option<AppIdValue>,
     /// The ServerSecret.
     pub server_secret: Option<String>,
+    /// A file holding the ServerSecret (relative paths are relative to the config file).
+    pub server_secret_file: Option<PathBuf>,
     /// A custom base URL.
     pub endpoint: Option<String>,
     /// A region code (sha, hkg, fra, lax, bom, sgp).
@@ -94,7 +100,7 @@ impl Settings {
             );
             CliError::usage(
                 message,
-                format!("set ZEGO_APP_ID and ZEGO_SERVER_SECRET, or add app_id and server_secret to {where_}"),
+                format!("set ZEGO_APP_ID and ZEGO_SERVER_SECRET (or ZEGO_SERVER_SECRET_FILE), or add app_id and server_secret (or server_secret_file) to {where_}"),
             )
         })
     }
@@ -141,7 +147,12 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
         );
     }
 
-    let credentials = resolve_credentials(global, &profile);
+    let secret_file = secret_file_to_read(global, &profile, path.as_deref());
+    let secret_from_file = match &secret_file {
+        Some(file) => Some(read_secret_file(file, &mut warnings)?),
+        None => None,
+    };
+    let credentials = resolve_credentials(global, &profile, secret_from_file);
     let endpoint = resolve_endpoint(global, sources, &profile)?;
     let environment = if global.test_env || profile.test_env.unwrap_or(false) {
         Environment::Test
@@ -179,7 +190,61 @@ fn resolve_redis(
     )))
 }
 
-fn resolve_credentials(global: &GlobalArgs, profile: &Profile) -> Result<Credentials, String> {
+/// The secret file to read, if a file is where the secret comes from by precedence.
+fn secret_file_to_read(
+    global: &GlobalArgs,
+    profile: &Profile,
+    config_path: Option<&Path>,
+) -> Option<PathBuf> {
+    if global.server_secret.is_some() {
+        return None;
+    }
+    if let Some(file) = &global.server_secret_file {
+        return Some(file.clone());
+    }
+    if profile.server_secret.is_some() {
+        return None;
+    }
+    let file = profile.server_secret_file.as_ref()?;
+    Some(match config_path.and_then(Path::parent) {
+        Some(dir) if file.is_relative() => dir.join(file),
+        _ => file.clone(),
+    })
+}
+
+/// Reads a secret file, trimmed. Errors name the path, never the content.
+fn read_secret_file(path: &Path, warnings: &mut Vec<String>) -> Result<String, CliError> {
+    let hint = "give --server-secret-file / ZEGO_SERVER_SECRET_FILE (or the profile's server_secret_file) as a readable file holding the ServerSecret";
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::usage(
+            format!("cannot read the ServerSecret file {}: {e}", path.display()),
+            hint,
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CliError::usage(
+            format!("the ServerSecret file {} is not UTF-8 text", path.display()),
+            hint,
+        )
+    })?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(CliError::usage(
+            format!("the ServerSecret file {} is empty", path.display()),
+            hint,
+        ));
+    }
+    if let Some(w) = permissions_warning(path) {
+        warnings.push(w);
+    }
+    Ok(secret.to_owned())
+}
+
+fn resolve_credentials(
+    global: &GlobalArgs,
+    profile: &Profile,
+    secret_from_file: Option<String>,
+) -> Result<Credentials, String> {
     let app_id = match (&global.app_id, &profile.app_id) {
         (Some(flag), _) => flag.clone(),
         (None, Some(p)) => p.as_text(),
@@ -188,11 +253,22 @@ fn resolve_credentials(global: &GlobalArgs, profile: &Profile) -> Result<Credent
     let app_id: AppId = app_id
         .parse()
         .map_err(|e| format!("invalid AppId {app_id:?}: {e}"))?;
-    let secret = match (&global.server_secret, &profile.server_secret) {
-        (Some(flag), _) => flag.clone(),
-        (None, Some(p)) => p.clone(),
-        (None, None) => return Err("no ServerSecret: ZEGO_SERVER_SECRET is not set".into()),
-    };
+    // `secret_from_file` is only read when no flag or variable gives the secret itself,
+    // and the profile's file only when the profile has no server_secret.
+    let secret =
+        match (
+            &global.server_secret,
+            secret_from_file,
+            &profile.server_secret,
+        ) {
+            (Some(flag), _, _) => flag.clone(),
+            (None, Some(file), _) => file,
+            (None, None, Some(p)) => p.clone(),
+            (None, None, None) => return Err(
+                "no ServerSecret: neither ZEGO_SERVER_SECRET nor ZEGO_SERVER_SECRET_FILE is set"
+                    .into(),
+            ),
+        };
     // The error names the problem, never the value.
     let secret =
         ServerSecret::new(secret.trim()).map_err(|e| format!("invalid ServerSecret: {e}"))?;
@@ -217,7 +293,7 @@ fn resolve_endpoint(
                 "give one of them: --region picks a ZEGO host, --endpoint any base URL",
             ));
         }
-        return region.parse::<Region>().map(Endpoint::Region).map_err(bad);
+        return Ok(Endpoint::Region(region.0));
     }
     if let Some(url) = &global.endpoint {
         return Endpoint::custom(url).map_err(bad);
@@ -248,7 +324,7 @@ fn load_profile(
     let mut file = parse_config(&text).map_err(|message| {
         CliError::usage(
             format!("config file {}: {message}", path.display()),
-            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, endpoint, region, test_env",
+            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, server_secret_file, endpoint, region, test_env, redis, fleet_size",
         )
     })?;
     let known: Vec<String> = file.profiles.keys().cloned().collect();
@@ -293,7 +369,7 @@ fn permissions_warning(path: &Path) -> Option<String> {
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
     (mode & 0o077 != 0).then(|| {
         format!(
-            "{} holds a server_secret and is readable by other users; run: chmod 600 {}",
+            "{} holds a ServerSecret and is readable by other users; run: chmod 600 {}",
             path.display(),
             path.display()
         )

@@ -8,12 +8,14 @@
 mod cli;
 mod commands;
 mod config;
+#[cfg(feature = "sim")]
 mod demo;
 mod duration;
 mod exit;
 mod ids;
 mod output;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
@@ -65,9 +67,13 @@ fn main() -> ExitCode {
 fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
     let global = &cli.global;
     match cli.command {
-        // These two need neither credentials nor a profile.
+        // These need neither credentials nor a profile.
+        #[cfg(feature = "sim")]
         Command::Demo => return demo::run(out),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => return commands::sim::run(out, &args, !global.no_rate_limit),
+        Command::Completions { shell } => return print_completions(shell),
+        Command::Man => return print_man_page(),
         _ => {}
     }
     if !global.dry_run {
@@ -97,8 +103,50 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::UserRule(command) => commands::user_rule::run(&ctx, command),
         Command::StreamState { stream_id } => commands::stream_state::run(&ctx, &stream_id),
         Command::Call(args) => commands::call::run(&ctx, &args),
+        #[cfg(feature = "sim")]
         Command::Demo | Command::Sim(_) => Ok(()),
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
+}
+
+/// `zego completions SHELL`: the completion script on stdout.
+fn print_completions(shell: clap_complete::Shell) -> Result<(), CliError> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "zego", &mut script);
+    write_all_stdout(&script)
+}
+
+/// `zego man`: the roff man page on stdout.
+fn print_man_page() -> Result<(), CliError> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| {
+            CliError::usage(
+                format!("cannot render the man page: {e}"),
+                "report this as a bug",
+            )
+        })?;
+    write_all_stdout(&page)
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is not an error.
+fn write_all_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::usage(
+            format!("cannot write to stdout: {e}"),
+            "check where stdout goes",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether colour may be used on a stream: only on a terminal, and never with `NO_COLOR`
+/// set to a non-empty value (<https://no-color.org>).
+fn colour_allowed(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Logs to stderr: warnings by default, `-v` info, `-vv` debug, `-vvv` trace; `-q` errors.
@@ -114,5 +162,6 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(colour_allowed(std::io::stderr().is_terminal()))
         .try_init();
 }

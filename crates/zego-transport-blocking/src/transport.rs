@@ -5,6 +5,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::sync::Arc;
 
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::CertificateDer;
 use zego_proto::driver::{
     HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
 };
@@ -102,11 +104,16 @@ impl BoxedTransport {
 }
 
 /// The default transport: a [`ureq`] agent with keep-alive pooling, rustls, no redirects
-/// (a 3xx is returned as the answer), the connect and whole-request timeouts and the body
-/// cap of [`TransportOptions`], and the proxy from the environment (`ALL_PROXY`,
+/// (a 3xx is returned as the answer), the connect and whole-request timeouts, body cap and
+/// trusted roots of [`TransportOptions`], and the proxy from the environment (`ALL_PROXY`,
 /// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, as ureq reads them).
 ///
-/// Bring your own agent (custom roots, a proxy, middleware) with `From<ureq::Agent>`.
+/// It trusts Mozilla's roots ([`TransportOptions::webpki_roots`]), plus, when asked, the
+/// platform's ([`TransportOptions::platform_roots`], with this crate's `native-roots`
+/// feature: `SSL_CERT_FILE` / `SSL_CERT_DIR` when set, else the system store) and any
+/// [`TransportOptions::extra_root_certificates`] (a private CA, a TLS-inspecting proxy).
+///
+/// Bring your own agent (a proxy, middleware) with `From<ureq::Agent>`.
 /// Configure it with `http_status_as_error(false)` and no redirects, as [`UreqTransport::new`]
 /// does, so that every answer reaches the core:
 ///
@@ -148,12 +155,114 @@ impl UreqTransport {
             .http_status_as_error(false)
             .user_agent(options.user_agent.as_str())
             .proxy(ureq::Proxy::try_from_env())
+            .tls_config(tls_config(options))
             .build();
         Self {
             agent: config.new_agent(),
             max_body_bytes: options.max_body_bytes,
         }
     }
+}
+
+/// The roots of [`TransportOptions`] as ureq's TLS settings.
+fn tls_config(options: &TransportOptions) -> ureq::tls::TlsConfig {
+    let added = added_roots(options);
+    let roots = if added.is_empty() && options.webpki_roots {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        let webpki: &[CertificateDer<'static>] = if options.webpki_roots {
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        } else {
+            &[]
+        };
+        webpki
+            .iter()
+            .map(|cert| ureq::tls::Certificate::from_der(cert).to_owned())
+            .chain(
+                added
+                    .iter()
+                    .map(|der| ureq::tls::Certificate::from_der(der).to_owned()),
+            )
+            .collect::<Vec<_>>()
+            .into()
+    };
+    ureq::tls::TlsConfig::builder().root_certs(roots).build()
+}
+
+/// The DER root certificates to trust besides the built-in (Mozilla) ones: the platform's
+/// when [`TransportOptions::platform_roots`] asks for them, then
+/// [`TransportOptions::extra_root_certificates`]. Each is checked to be a usable trust
+/// anchor; a warning is logged for each extra one that is not.
+fn added_roots(options: &TransportOptions) -> Vec<Vec<u8>> {
+    let mut roots = Vec::new();
+    if options.platform_roots {
+        roots.extend(platform_roots());
+    }
+    for (index, entry) in options.extra_root_certificates.iter().enumerate() {
+        if is_pem(entry) {
+            let before = roots.len();
+            for item in CertificateDer::pem_slice_iter(entry) {
+                match item {
+                    Ok(cert) => push_anchor(&mut roots, &cert, index),
+                    Err(error) => {
+                        tracing::warn!(index, %error, "skipping an extra root certificate: bad PEM");
+                    }
+                }
+            }
+            if roots.len() == before {
+                tracing::warn!(
+                    index,
+                    "an extra root certificate entry holds no usable certificate"
+                );
+            }
+        } else {
+            push_anchor(&mut roots, entry, index);
+        }
+    }
+    roots
+}
+
+fn is_pem(bytes: &[u8]) -> bool {
+    bytes.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+fn push_anchor(roots: &mut Vec<Vec<u8>>, der: &[u8], index: usize) {
+    match webpki::anchor_from_trusted_cert(&CertificateDer::from(der)) {
+        Ok(_) => roots.push(der.to_vec()),
+        Err(error) => {
+            tracing::warn!(index, %error, "skipping an extra root certificate that does not parse");
+        }
+    }
+}
+
+/// The platform's roots, as rustls-native-certs finds them (`SSL_CERT_FILE` /
+/// `SSL_CERT_DIR` when set, else the system store); ones that do not parse are left out,
+/// as system stores often hold some.
+#[cfg(feature = "native-roots")]
+fn platform_roots() -> Vec<Vec<u8>> {
+    let found = rustls_native_certs::load_native_certs();
+    for error in &found.errors {
+        tracing::warn!(%error, "could not load some of the platform's root certificates");
+    }
+    let roots: Vec<Vec<u8>> = found
+        .certs
+        .iter()
+        .filter(|cert| webpki::anchor_from_trusted_cert(cert).is_ok())
+        .map(|cert| cert.to_vec())
+        .collect();
+    if roots.is_empty() {
+        tracing::warn!("no usable root certificate found on the platform");
+    }
+    roots
+}
+
+#[cfg(not(feature = "native-roots"))]
+fn platform_roots() -> Vec<Vec<u8>> {
+    tracing::warn!(
+        "TransportOptions::platform_roots needs the `native-roots` feature of {}; ignored",
+        env!("CARGO_PKG_NAME")
+    );
+    Vec::new()
 }
 
 impl From<ureq::Agent> for UreqTransport {
@@ -251,6 +360,13 @@ fn map_io_error(error: &io::Error, max_body_bytes: usize) -> TransportError {
         .and_then(|e| e.downcast_ref::<ureq::Error>())
     {
         return map_error(inner, max_body_bytes);
+    }
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
+        // A refused certificate, a failed handshake: no request was sent.
+        return TransportError::new(K::Connect, format!("TLS failure: {tls}"));
     }
     let kind = match error.kind() {
         IoKind::TimedOut | IoKind::WouldBlock => K::Timeout,

@@ -6,6 +6,7 @@ pub mod cdn;
 pub mod interrupt;
 pub mod journal;
 pub mod rule;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod stream_state;
 pub mod user_rule;
@@ -155,7 +156,9 @@ impl<'a> Ctx<'a> {
 
 /// Builds a client from the settings and the connection options.
 pub fn build_client(global: &GlobalArgs, settings: &Settings, credentials: Credentials) -> Client {
-    let mut options = TransportOptions::default();
+    // Mozilla's roots plus the platform's: the files named by SSL_CERT_FILE / SSL_CERT_DIR
+    // when set (a private CA, a TLS-inspecting proxy), else the system store.
+    let mut options = TransportOptions::default().with_platform_roots(true);
     options.user_agent = format!("zego-cli/{}", env!("CARGO_PKG_VERSION"));
     if let Some(secs) = global.timeout {
         let timeout = Duration::from_secs(secs);

@@ -25,12 +25,40 @@ pub fn run(ctx: &Ctx<'_>, command: UserRuleCommand) -> Result<(), CliError> {
     }
 }
 
+const TYPE_HINT: &str = "--type 1 needs --ip; 2 needs --room; 3 needs --user; 4 needs --room and --user (and no other); without --type the fields decide";
+
+/// The RuleType the fields given make: `--ip` alone 1, `--room` alone 2, `--user` alone 3,
+/// `--room` and `--user` 4; `None` for any other combination.
+fn inferred_type(args: &UserRuleTargetArgs) -> Option<i64> {
+    match (args.ip.is_some(), args.room.is_some(), args.user.is_some()) {
+        (true, false, false) => Some(1),
+        (false, true, false) => Some(2),
+        (false, false, true) => Some(3),
+        (false, true, true) => Some(4),
+        _ => None,
+    }
+}
+
 fn target_of(args: UserRuleTargetArgs) -> Result<UserRuleTarget, CliError> {
-    UserRuleTarget::from_fields(args.rule_type, args.ip, args.room, args.user).map_err(|e| {
-        CliError::usage(
-            format!("refused before sending: {e}"),
-            "--type 1 needs --ip; 2 needs --room; 3 needs --user; 4 needs --room and --user (and no other)",
-        )
+    let inferred = inferred_type(&args);
+    let rule_type = match (args.rule_type, inferred) {
+        (Some(given), _) => given,
+        (None, Some(inferred)) => inferred,
+        (None, None) => {
+            return Err(CliError::usage(
+                "cannot tell the rule type from the fields: give --ip alone, --room, --user, or --room and --user",
+                TYPE_HINT,
+            ))
+        }
+    };
+    UserRuleTarget::from_fields(rule_type, args.ip, args.room, args.user).map_err(|e| {
+        let contradiction = match inferred {
+            Some(fields) if fields != rule_type => {
+                format!(" (--type {rule_type} contradicts the fields given, which make a type-{fields} rule)")
+            }
+            _ => String::new(),
+        };
+        CliError::usage(format!("refused before sending: {e}{contradiction}"), TYPE_HINT)
     })
 }
 

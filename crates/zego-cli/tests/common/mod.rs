@@ -34,6 +34,7 @@ pub fn bare() -> Command {
     for var in [
         "ZEGO_APP_ID",
         "ZEGO_SERVER_SECRET",
+        "ZEGO_SERVER_SECRET_FILE",
         "ZEGO_ENDPOINT",
         "ZEGO_CONFIG",
         "ZEGO_PROFILE",
