@@ -27,6 +27,7 @@ use zego_proto::{
 };
 
 pub mod scenarios;
+pub mod tls;
 
 /// Which admission coordinator a scenario's client uses.
 #[derive(Clone, Debug)]
