@@ -315,6 +315,30 @@ Examples:
 Example:
   zego man > /usr/local/share/man/man1/zego.1")]
     Man,
+
+    /// Write or update a profile of the config file interactively, or list the profiles.
+    #[command(after_help = "\
+Examples:
+  zego configure                              # the profile \"default\"
+  zego --profile staging configure
+  printf '42\\n%s\\nfra\\n' \"$SECRET\" | zego configure --config ./zego.toml
+  zego configure --list
+
+On a terminal it prompts on stderr for the AppId, the ServerSecret (not echoed) and a
+region or endpoint URL (optional); Enter keeps the current value, shown in brackets (the
+secret only as (set)). When stdin is not a terminal, the answers are read from stdin, one
+line each in that order, the ServerSecret too; an empty line keeps the current value.
+Other profiles, keys and comments in the file are kept; the file is written with mode 0600.
+--list prints one line per profile (--json: one document), never a secret.")]
+    Configure(ConfigureArgs),
+}
+
+/// Arguments of `configure`.
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    /// List the profiles (AppId, region or endpoint, whether a secret is set), never a secret.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// A `--region`: one of the core's regions (`zego_proto::Region::ALL`), by its code.

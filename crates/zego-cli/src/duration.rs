@@ -1,12 +1,15 @@
-//! Durations on the command line (`3600`, `90s`, `30m`, `6h`, `1d`, `1h30m`) and times in
-//! output.
+//! Durations on the command line (`3600`, `90s`, `30m`, `6h`, `1d`, `1h30m`, `1h 30min`,
+//! `2days`) and times in output.
 
 use std::fmt::Write as _;
 
 use zego_proto::ops::EffectiveTime;
 
-/// Parses a duration in seconds: a plain number of seconds, or one or more
-/// `<number><unit>` parts with units `s`, `m`, `h`, `d` (e.g. `1h30m`).
+/// Parses a duration in whole seconds: a plain number of seconds (`3600`), or anything
+/// [`humantime::parse_duration`] accepts, e.g. `90s`, `30m`, `6h`, `1d`, `1h30m`, `1h 30min`,
+/// `2days`, `1.5h` (units `s`/`sec`, `m`/`min`, `h`/`hours`, `d`/`days`, `w`, … ).
+///
+/// The result must be a whole number of seconds: `1500ms` is refused.
 pub fn parse_secs(text: &str) -> Result<u64, String> {
     let text = text.trim();
     if text.is_empty() {
@@ -17,44 +20,22 @@ pub fn parse_secs(text: &str) -> Result<u64, String> {
             .parse()
             .map_err(|_| format!("duration {text:?} is too large"));
     }
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit: u64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => {
-                return Err(format!(
-                    "invalid duration {text:?}: unknown unit {c:?} (use s, m, h or d, e.g. 90s, 30m, 6h, 1d)"
-                ))
-            }
-        };
-        if number.is_empty() {
-            return Err(format!(
-                "invalid duration {text:?}: a number must come before {c:?}"
-            ));
-        }
-        let value: u64 = number
-            .parse()
-            .map_err(|_| format!("duration {text:?} is too large"))?;
-        total = value
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration {text:?} is too large"))?;
-        number.clear();
-    }
-    if !number.is_empty() {
+    let duration = humantime::parse_duration(text).map_err(|e| match e {
+        humantime::DurationError::UnknownUnit { unit, value, .. } if unit.is_empty() => format!(
+            "invalid duration {text:?}: {value} has no unit (write {value}s, or only seconds)"
+        ),
+        humantime::DurationError::UnknownUnit { unit, .. } => format!(
+            "invalid duration {text:?}: unknown unit {unit:?} (use s, m, h or d, e.g. 90s, 30m, 6h, 1d, 1h 30m)"
+        ),
+        humantime::DurationError::NumberOverflow => format!("duration {text:?} is too large"),
+        other => format!("invalid duration {text:?}: {other} (e.g. 90s, 30m, 6h, 1d, 1h 30m)"),
+    })?;
+    if duration.subsec_nanos() != 0 {
         return Err(format!(
-            "invalid duration {text:?}: {number} has no unit (write {number}s, or only seconds)"
+            "invalid duration {text:?}: not a whole number of seconds ({duration:?})"
         ));
     }
-    Ok(total)
+    Ok(duration.as_secs())
 }
 
 /// Parses a rule duration and checks it against ZEGO's `EffectiveTime` limits (1 s to 1 day).
@@ -119,15 +100,56 @@ mod tests {
         assert_eq!(parse_secs("6h"), Ok(21_600));
         assert_eq!(parse_secs("1d"), Ok(86_400));
         assert_eq!(parse_secs("1h30m"), Ok(5400));
-        for bad in ["", "h", "5x", "1.5h", "10 m", "6h5"] {
+        for bad in [
+            "",
+            "h",
+            "5x",
+            "6h5",
+            "-5",
+            "1.5",
+            "500ms",
+            "1.5s",
+            "5 parsecs",
+        ] {
             assert!(parse_secs(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn parses_humantime_forms() {
+        assert_eq!(parse_secs("1h 30m"), Ok(5400));
+        assert_eq!(parse_secs("1h 30min"), Ok(5400));
+        assert_eq!(parse_secs("10 m"), Ok(600));
+        assert_eq!(parse_secs("2days"), Ok(172_800));
+        assert_eq!(parse_secs("1.5h"), Ok(5400));
+        assert_eq!(parse_secs("90sec"), Ok(90));
+        assert_eq!(parse_secs("2000ms"), Ok(2));
+        assert_eq!(parse_secs(" 45 "), Ok(45), "a bare number is still seconds");
+    }
+
+    #[test]
+    fn errors_explain_themselves() {
+        let err = parse_secs("6h5").unwrap_err();
+        assert!(err.contains("5 has no unit"), "{err}");
+        let err = parse_secs("5x").unwrap_err();
+        assert!(err.contains("unknown unit \"x\""), "{err}");
+        let err = parse_secs("500ms").unwrap_err();
+        assert!(err.contains("whole number of seconds"), "{err}");
+        let err = parse_secs("99999999999999999999").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        let err = parse_secs("99999999999999999999d").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
     }
 
     #[test]
     fn effective_time_limit_is_named() {
         assert_eq!(parse_effective_time("1d").unwrap().as_secs(), 86_400);
         let err = parse_effective_time("25h").unwrap_err();
+        assert!(err.contains("86400"), "{err}");
+        assert_eq!(parse_effective_time("23h 59min").unwrap().as_secs(), 86_340);
+        let err = parse_effective_time("2days").unwrap_err();
+        assert!(err.contains("86400"), "{err}");
+        let err = parse_effective_time("1 week").unwrap_err();
         assert!(err.contains("86400"), "{err}");
         assert!(parse_effective_time("0").is_err());
     }

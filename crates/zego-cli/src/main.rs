@@ -74,6 +74,7 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::Sim(args) => return commands::sim::run(out, &args, !global.no_rate_limit),
         Command::Completions { shell } => return print_completions(shell),
         Command::Man => return print_man_page(),
+        Command::Configure(args) => return commands::configure::run(global, out, &args),
         _ => {}
     }
     if !global.dry_run {
@@ -105,7 +106,7 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::Call(args) => commands::call::run(&ctx, &args),
         #[cfg(feature = "sim")]
         Command::Demo | Command::Sim(_) => Ok(()),
-        Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Completions { .. } | Command::Man | Command::Configure(_) => Ok(()),
     }
 }
 

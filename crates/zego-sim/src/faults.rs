@@ -8,13 +8,15 @@
 //! fault    := "transient" | "ratelimited" | "http500" | "http503" | "drop" | "hang"
 //!           | "code:" i64 | "delay" [ ":" duration ]
 //! value    := probability in 0..=1   (for "delay" without ":duration", value is the duration)
-//! duration := integer "ms" | number "s" | integer (milliseconds)
+//! duration := integer (milliseconds) | a humantime duration, e.g. "200ms", "1.5s", "1s 250ms"
 //! ```
 //!
 //! An item without `=value` has probability 1. `Action` is a ZEGO action name (it starts with an
 //! upper-case letter), e.g. `ForbidRTCStreams:transient=0.3`; without it the item applies to all
 //! actions. `delay=200ms` delays every request by 200 ms; `delay:200ms=0.5` delays half of them.
-//! Whitespace around items is ignored.
+//! Whitespace around items is ignored. Durations other than a bare number of milliseconds are
+//! parsed by [`humantime::parse_duration`] (so `250ms`, `2s`, `1.5s`, `1s 250ms`, `1min` all
+//! work, as in the CLI's `--duration`); a delay is at most one day.
 //!
 //! ```
 //! use zego_sim::{Fault, FaultPlan};
@@ -237,27 +239,24 @@ fn perr(msg: impl Into<String>) -> FaultPlanParseError {
     FaultPlanParseError(msg.into())
 }
 
-/// Parses `200ms`, `2s`, `1.5s` or a bare number of milliseconds.
+/// The longest `delay` the grammar accepts.
+const MAX_DELAY: Duration = Duration::from_secs(86_400);
+
+/// Parses a bare number of milliseconds (`200`) or a humantime duration (`200ms`, `2s`, `1.5s`,
+/// `1s 250ms`), at most [`MAX_DELAY`].
 fn parse_duration(s: &str) -> Result<Duration, FaultPlanParseError> {
     let s = s.trim();
-    let bad = || perr(format!("bad duration `{s}`"));
-    if let Some(ms) = s.strip_suffix("ms") {
-        return ms
-            .trim()
-            .parse::<u64>()
+    let duration = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse::<u64>()
             .map(Duration::from_millis)
-            .map_err(|_| bad());
+            .map_err(|_| perr(format!("bad duration `{s}`: too large")))?
+    } else {
+        humantime::parse_duration(s).map_err(|e| perr(format!("bad duration `{s}`: {e}")))?
+    };
+    if duration > MAX_DELAY {
+        return Err(perr(format!("bad duration `{s}`: longer than 1 day")));
     }
-    if let Some(secs) = s.strip_suffix('s') {
-        let v: f64 = secs.trim().parse().map_err(|_| bad())?;
-        if !v.is_finite() || !(0.0..=86_400.0).contains(&v) {
-            return Err(bad());
-        }
-        return Ok(Duration::from_secs_f64(v));
-    }
-    s.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| bad())
+    Ok(duration)
 }
 
 fn parse_probability(s: &str) -> Result<f64, FaultPlanParseError> {
@@ -483,6 +482,39 @@ mod tests {
             "seed=-1",
         ] {
             assert!(bad.parse::<FaultPlan>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_are_humantime_with_bare_milliseconds() {
+        let delay = |text: &str| match text.parse::<FaultPlan>().unwrap().entries()[0].fault {
+            Fault::Delay(d) => d,
+            ref other => panic!("{text}: {other:?}"),
+        };
+        // A bare number keeps its meaning: milliseconds.
+        assert_eq!(delay("delay=250"), Duration::from_millis(250));
+        assert_eq!(delay("delay=0"), Duration::ZERO);
+        // The forms the hand parser knew.
+        assert_eq!(delay("delay=250ms"), Duration::from_millis(250));
+        assert_eq!(delay("delay=2s"), Duration::from_secs(2));
+        assert_eq!(delay("delay:1.5s=0.5"), Duration::from_millis(1500));
+        // Forms only humantime knows.
+        assert_eq!(delay("delay=1s 250ms"), Duration::from_millis(1250));
+        assert_eq!(delay("delay:1min=0.1"), Duration::from_secs(60));
+        assert_eq!(delay("delay=2sec"), Duration::from_secs(2));
+        assert_eq!(delay("delay=1h 30min"), Duration::from_secs(5400));
+        assert_eq!(delay("delay=1day"), Duration::from_secs(86_400));
+        for bad in [
+            "delay=",
+            "delay=1.5",
+            "delay=-5ms",
+            "delay=5x",
+            "delay=2days",
+            "delay=86400001",
+            "delay=99999999999999999999",
+        ] {
+            let err = bad.parse::<FaultPlan>().unwrap_err().to_string();
+            assert!(err.contains("bad duration"), "{bad}: {err}");
         }
     }
 

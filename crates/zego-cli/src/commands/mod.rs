@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod call;
 pub mod cdn;
+pub mod configure;
 pub mod interrupt;
 pub mod journal;
 pub mod rule;
