@@ -5,12 +5,14 @@
 //! cargo xtask ci    [--no-fuzz] [--fuzz-seconds N]   everything CI checks, in order
 //! cargo xtask fuzz  [TARGET] [--seconds N] [--asan]  run one or every fuzz target
 //! cargo xtask bench [--quick]                        every benchmark, then one table
+//! cargo xtask package                                cargo package + verify of every publishable crate
 //! ```
 
 mod bench;
 mod ci;
 mod fuzz;
 mod msrv;
+mod package;
 mod util;
 
 use std::process::ExitCode;
@@ -35,6 +37,10 @@ tasks:
       20/s quota, the CLI's peak memory over 1,000,000 IDs, the allocation count;
       --quick: 1 s warm-up, 2 s measurement, one bulk run) and prints ONE table of
       each figure next to its baseline and target; fails if a target is missed.
+  package
+      `cargo package --workspace` of every publishable crate, each verified by building
+      its tarball against its siblings' tarballs (not a step of `ci`: it rebuilds the
+      whole tree once more).
 ";
 
 fn main() -> ExitCode {
@@ -59,6 +65,7 @@ fn run(args: &[String]) -> Result {
         "bench" => bench::run(&bench::Options::parse(rest)?),
         // Hidden (a step of `ci`): no dependency may need a newer Rust than the workspace.
         "msrv" if rest.is_empty() => msrv::run(),
+        "package" if rest.is_empty() => package::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
