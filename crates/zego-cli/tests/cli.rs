@@ -171,10 +171,14 @@ fn forbid_and_resume_from_arguments_file_and_stdin() {
 
 #[test]
 fn a_partial_failure_lists_the_failed_ids_and_exits_1() {
+    // IDs from a file stream: a bad line fails its batch and the others go ahead. (On the
+    // command line every ID is checked first: see the test after this one.)
     let sim = sim();
     let long = "x".repeat(300);
+    let file = temp_file("partial-ids", &format!("ok-1\n{long}\nok-2\n"));
     let out = zego(&sim)
-        .args(["forbid", "ok-1", &long, "ok-2"])
+        .args(["forbid", "--from-file"])
+        .arg(&file)
         .assert()
         .code(1)
         .get_output()
@@ -187,8 +191,10 @@ fn a_partial_failure_lists_the_failed_ids_and_exits_1() {
     assert!(stdout.contains(&format!("FAILED {long}")), "{stdout}");
     assert!(stdout.contains("256"), "{stdout}");
 
+    let file = temp_file("partial-long-id", &format!("ok-1\n{long}\n"));
     let out = zego(&sim)
-        .args(["--json", "resume", "ok-1", ""])
+        .args(["--json", "resume", "--from-file"])
+        .arg(&file)
         .assert()
         .code(1)
         .get_output()
@@ -196,7 +202,7 @@ fn a_partial_failure_lists_the_failed_ids_and_exits_1() {
     let doc = json_of(&out);
     assert_eq!(doc["ok"], false);
     assert_eq!(doc["succeeded"], 1);
-    assert_eq!(doc["failures"][0]["stream_ids"], serde_json::json!([""]));
+    assert_eq!(doc["failures"][0]["stream_ids"], serde_json::json!([long]));
     assert_eq!(doc["failures"][0]["error"]["kind"], "validation");
 }
 
@@ -527,6 +533,32 @@ fn api_errors_as_json_with_code_meaning_class_request_id_attempts() {
         .stdout(predicate::str::contains(
             "check ZEGO_APP_ID / ZEGO_SERVER_SECRET",
         ));
+}
+
+#[test]
+fn a_bad_id_on_the_command_line_is_exit_2_with_nothing_sent() {
+    // Issue 12 #4: a valid ID before the bad one must not be sent either, and the one JSON
+    // document says exit 2 like the process does.
+    let sim = sim();
+    let too_long = "a".repeat(257);
+    for bad in ["", too_long.as_str()] {
+        for direction in ["forbid", "resume"] {
+            let out = zego(&sim)
+                .args(["--json", direction, "fine-id", bad])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{direction} {bad:?}: {out:?}");
+            let doc = json_of(&out);
+            assert_eq!(doc["error"]["kind"], "validation", "{doc}");
+            assert_eq!(doc["error"]["exit_code"], 2, "{doc}");
+        }
+    }
+    zego(&sim)
+        .args(["forbid", &too_long])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most 256"));
+    assert!(sim.request_log().is_empty(), "{:?}", sim.request_log());
 }
 
 #[test]

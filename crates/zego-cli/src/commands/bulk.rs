@@ -60,6 +60,9 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
         Some(path) if !ctx.dry_run() => Some(open_journal(ctx, direction, &args, path)?),
         _ => None,
     };
+    if args.from_file.is_none() && !ctx.dry_run() {
+        check_every_id(ctx, &args.stream_ids)?;
+    }
     let ids = IdSource::new(args.stream_ids, args.from_file.as_deref())?;
     let read_error = ids.error_slot();
     if ctx.dry_run() {
@@ -143,6 +146,24 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
             all_transport,
         })
     }
+}
+
+/// IDs given on the command line are few and all in memory already: every one is checked
+/// before the first request, so a bad one is a validation error (exit 2) with nothing sent,
+/// not a failed batch among sent ones (exit 1). IDs from a file are checked as they stream.
+fn check_every_id(ctx: &Ctx<'_>, stream_ids: &[String]) -> Result<(), CliError> {
+    let credentials = ctx.credentials()?;
+    let batches = StreamBatches::new(
+        stream_ids.iter().cloned(),
+        credentials.app_id(),
+        ctx.settings.config.environment(),
+    );
+    for item in batches {
+        if let BatchItem::Invalid { error, .. } = item {
+            return Err(CliError::Validation(error));
+        }
+    }
+    Ok(())
 }
 
 /// Opens `--journal` for this run: its header names the action, the AppId, the input
