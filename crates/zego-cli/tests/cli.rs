@@ -577,6 +577,20 @@ fn exit_codes_for_usage_and_transport_errors() {
         .args(["--endpoint", "ftp://nope", "stream-state", "s"])
         .assert()
         .code(2);
+    // AppId 0 is never issued: refused before anything is signed.
+    bare()
+        .env("ZEGO_APP_ID", "0")
+        .env("ZEGO_SERVER_SECRET", "x")
+        .args(["--dry-run", "forbid", "s"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("AppId 0"));
+    bare()
+        .args(["sim", "--app", "0:secret"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("AppId 0"));
     let out = bare()
         .args(["--json", "stream-state", "s"])
         .assert()

@@ -49,20 +49,23 @@ impl fmt::Display for AppId {
 impl FromStr for AppId {
     type Err = ConfigError;
 
+    /// Parses configuration text: plain decimal digits, 1 to 4294967295. AppId 0 is refused
+    /// because ZEGO never issues it: a `0` in configuration is a placeholder or a mistake,
+    /// and sending it only earns an authentication error from the server.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const RANGE: &str = "an AppId is a decimal number from 1 to 4294967295";
         let trimmed = s.trim();
         // Only plain decimal digits: `u32::from_str` would also take a leading `+`.
         if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ConfigError::InvalidAppId {
-                reason: "an AppId is a decimal number from 0 to 4294967295",
-            });
+            return Err(ConfigError::InvalidAppId { reason: RANGE });
         }
-        trimmed
-            .parse::<u32>()
-            .map(Self)
-            .map_err(|_| ConfigError::InvalidAppId {
-                reason: "an AppId is a decimal number from 0 to 4294967295",
-            })
+        match trimmed.parse::<u32>() {
+            Ok(0) => Err(ConfigError::InvalidAppId {
+                reason: "AppId 0 is never issued by ZEGO (an AppId is 1 to 4294967295)",
+            }),
+            Ok(id) => Ok(Self(id)),
+            Err(_) => Err(ConfigError::InvalidAppId { reason: RANGE }),
+        }
     }
 }
 
@@ -197,7 +200,9 @@ mod tests {
 
     #[test]
     fn app_id_parses_only_plain_decimal_u32() {
-        assert_eq!("0".parse::<AppId>().unwrap().get(), 0);
+        assert_eq!("1".parse::<AppId>().unwrap().get(), 1);
+        assert!("0".parse::<AppId>().is_err());
+        assert!(" 000 ".parse::<AppId>().is_err());
         assert_eq!(" 4294967295 ".parse::<AppId>().unwrap().get(), u32::MAX);
         for bad in ["", "+1", "-1", "4294967296", "12a", "0x10", "1 2"] {
             assert!(bad.parse::<AppId>().is_err(), "{bad:?}");

@@ -150,7 +150,7 @@ fn ask(doc: &DocumentMut, name: &str, answers: &mut dyn Answers) -> Result<Chang
         let app_id: AppId = answer.parse().map_err(|e| {
             CliError::usage(
                 format!("invalid AppId: {e}"),
-                "type the AppId, a decimal number from 0 to 4294967295",
+                "type the AppId, a decimal number from 1 to 4294967295",
             )
         })?;
         changes.app_id = Some(app_id.get());

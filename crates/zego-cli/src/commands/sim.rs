@@ -24,12 +24,11 @@ pub fn parse_app(spec: &str) -> Result<(u32, String), CliError> {
             hint,
         ));
     };
-    let id: u32 = id.trim().parse().map_err(|_| {
-        CliError::usage(
-            format!("--app: AppId {id:?} is not a number from 0 to 4294967295"),
-            hint,
-        )
-    })?;
+    // The SDK's own parser, so the simulator accepts exactly the AppIds a client can use.
+    let id = id
+        .parse::<zego_proto::AppId>()
+        .map_err(|e| CliError::usage(format!("--app: {e}"), hint))?
+        .get();
     if secret.is_empty() {
         return Err(CliError::usage(
             format!("--app {id}: the secret is empty"),
