@@ -364,7 +364,32 @@ pub struct Call<'a, O: Operation + ?Sized> {
     pending: Option<(State, Step<'a, O::Output>)>,
 }
 
+/// A call run to its end by a driver: its result, and what a bulk run records and sizes its
+/// concurrency by. Made by [`Call::finished`] from the result of [`Step::Done`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Finished<T> {
+    /// The call's result.
+    pub result: Result<ApiResponse<T>, CallError>,
+    /// Requests sent.
+    pub attempts: u32,
+    /// How long the last request took, from its send to its answer.
+    pub last_latency: Option<Duration>,
+}
+
 impl<'a, O: Operation + ?Sized> Call<'a, O> {
+    /// Wraps the result of [`Step::Done`] with this call's request count and last latency.
+    pub fn finished(
+        &self,
+        result: Result<ApiResponse<O::Output>, CallError>,
+    ) -> Finished<O::Output> {
+        Finished {
+            result,
+            attempts: self.attempts,
+            last_latency: self.last_latency,
+        }
+    }
+
     /// Requests sent so far.
     pub fn attempts(&self) -> u32 {
         self.attempts

@@ -125,7 +125,7 @@ pub use bulk::{BulkAction, BulkFailure, BulkOptions, BulkReport};
 /// }
 /// ```
 pub mod driver {
-    pub use crate::call::{AttemptOutcome, Call, Step};
+    pub use crate::call::{AttemptOutcome, Call, Finished, Step};
     pub use crate::call_error::DriverError;
     pub use crate::client_builder::{BuildClient, ClientBuilder};
     pub use crate::request::{HttpRequest, HttpResponse, Method};

@@ -70,9 +70,8 @@ impl Client {
                         BatchItem::Batch(ids) => in_flight.push(async move {
                             let outcome = match action.batch(ids.clone()) {
                                 Ok(op) => {
-                                    let (result, attempts, latency) =
-                                        self.run(&op, &control.call_options()).await;
-                                    (attempts, latency, result.map(drop))
+                                    let run = self.run(&op, &control.call_options()).await;
+                                    (run.attempts, run.last_latency, run.result.map(drop))
                                 }
                                 Err(e) => (0, None, Err(CallError::validation(action.action(), e))),
                             };

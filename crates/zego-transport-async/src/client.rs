@@ -2,10 +2,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tracing::Instrument;
-use zego_proto::driver::{BuildClient, Step};
+use zego_proto::driver::{BuildClient, Finished, Step};
 use zego_proto::{
     ApiResponse, CallError, CallOptions, ClientCore, ConfigError, Credentials, Operation,
 };
@@ -155,7 +154,7 @@ impl Client {
         O: Operation + Sync + ?Sized,
         O::Output: Send,
     {
-        self.run(op, &CallOptions::default()).await.0
+        self.run(op, &CallOptions::default()).await.result
     }
 
     /// [`Client::execute`] with per-call options (another retry policy or deadline).
@@ -168,20 +167,11 @@ impl Client {
         O: Operation + Sync + ?Sized,
         O::Output: Send,
     {
-        self.run(op, options).await.0
+        self.run(op, options).await.result
     }
 
-    /// Runs the core's call loop in a `zego_call` span; also returns the requests sent and
-    /// the last request's latency.
-    pub(crate) async fn run<O>(
-        &self,
-        op: &O,
-        options: &CallOptions,
-    ) -> (
-        Result<ApiResponse<O::Output>, CallError>,
-        u32,
-        Option<Duration>,
-    )
+    /// Runs the core's call loop in a `zego_call` span.
+    pub(crate) async fn run<O>(&self, op: &O, options: &CallOptions) -> Finished<O::Output>
     where
         O: Operation + Sync + ?Sized,
         O::Output: Send,
@@ -190,15 +180,7 @@ impl Client {
         self.drive(op, options).instrument(span).await
     }
 
-    async fn drive<O>(
-        &self,
-        op: &O,
-        options: &CallOptions,
-    ) -> (
-        Result<ApiResponse<O::Output>, CallError>,
-        u32,
-        Option<Duration>,
-    )
+    async fn drive<O>(&self, op: &O, options: &CallOptions) -> Finished<O::Output>
     where
         O: Operation + Sync + ?Sized,
         O::Output: Send,
@@ -226,7 +208,7 @@ impl Client {
                     coordinator.feedback_async(&feedback).await;
                     call.step(core.now(), &mut rand::rng())
                 }
-                Step::Done(result) => return (result, call.attempts(), call.last_latency()),
+                Step::Done(result) => return call.finished(result),
             };
         }
     }

@@ -72,9 +72,8 @@ impl Client {
                         }
                         let (attempts, latency, result) = match action.batch(ids.clone()) {
                             Ok(op) => {
-                                let (result, attempts, latency) =
-                                    self.run(&op, &control.call_options());
-                                (attempts, latency, result.map(drop))
+                                let run = self.run(&op, &control.call_options());
+                                (run.attempts, run.last_latency, run.result.map(drop))
                             }
                             Err(e) => (
                                 0,

@@ -2,9 +2,8 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use zego_proto::driver::{BuildClient, Step};
+use zego_proto::driver::{BuildClient, Finished, Step};
 use zego_proto::{
     ApiResponse, CallError, CallOptions, ClientCore, ConfigError, Credentials, Operation,
 };
@@ -171,7 +170,7 @@ impl Client {
         &self,
         op: &O,
     ) -> Result<ApiResponse<O::Output>, CallError> {
-        self.run(op, &CallOptions::default()).0
+        self.run(op, &CallOptions::default()).result
     }
 
     /// [`Client::execute`] with per-call options (another retry policy or deadline),
@@ -193,20 +192,15 @@ impl Client {
         op: &O,
         options: &CallOptions,
     ) -> Result<ApiResponse<O::Output>, CallError> {
-        self.run(op, options).0
+        self.run(op, options).result
     }
 
-    /// Runs the core's call loop; also returns the number of requests sent and the last
-    /// request's latency.
+    /// Runs the core's call loop.
     pub(crate) fn run<O: Operation + ?Sized>(
         &self,
         op: &O,
         options: &CallOptions,
-    ) -> (
-        Result<ApiResponse<O::Output>, CallError>,
-        u32,
-        Option<Duration>,
-    ) {
+    ) -> Finished<O::Output> {
         let Inner { core, transport } = &*self.inner;
         let coordinator = core.coordinator();
         let span = tracing::info_span!("zego_call", action = op.action());
@@ -231,7 +225,7 @@ impl Client {
                     coordinator.feedback(&feedback);
                     call.step(core.now(), &mut rand::rng())
                 }
-                Step::Done(result) => return (result, call.attempts(), call.last_latency()),
+                Step::Done(result) => return call.finished(result),
             };
         }
     }
@@ -241,6 +235,7 @@ impl Client {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use zego_proto::clock::ManualClock;
     use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
