@@ -138,6 +138,10 @@ pub struct GlobalArgs {
     )]
     pub region: Option<RegionArg>,
 
+    /// Accept a plain http:// --endpoint that is not loopback (a simulator on a trusted network): requests seen in clear can be replayed.
+    #[arg(long, global = true, help_heading = "Connection")]
+    pub allow_insecure_http: bool,
+
     /// Address the legacy test environment (IsTest=true, zegotest-<AppId>- stream prefix).
     #[arg(long, global = true, help_heading = "Connection")]
     pub test_env: bool,
@@ -181,8 +185,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECS", help_heading = "Dry run")]
     pub timestamp: Option<u64>,
 
-    /// Fix the first Sequence of a dry run (later batches count up from it) [default: the time in ms].
-    #[arg(long, global = true, value_name = "N", help_heading = "Dry run")]
+    /// Fix the first Sequence of a dry run, at least 1 (later batches count up from it) [default: the time in ms].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Dry run")]
     pub sequence: Option<u64>,
 
     /// One JSON document per command on stdout (errors too), with stable snake_case fields.
@@ -583,8 +587,14 @@ pub struct SimArgs {
     /// Port to listen on, on 127.0.0.1 (0: any free port).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub port: u16,
-    /// An app the simulator accepts, as APP_ID:SECRET (repeatable) [default: the demo app].
-    #[arg(long = "app", value_name = "APP_ID:SECRET")]
+    /// An app the simulator accepts, as APP_ID:SECRET (repeatable; in ZEGO_SIM_APPS comma-separated, which keeps the secret out of `ps`) [default: the demo app].
+    #[arg(
+        long = "app",
+        value_name = "APP_ID:SECRET",
+        env = "ZEGO_SIM_APPS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub apps: Vec<String>,
     /// Faults to inject, e.g. 'transient=0.2,delay=200ms;seed=7'.
     #[arg(long, value_name = "SPEC")]

@@ -40,6 +40,8 @@ pub struct Profile {
     pub endpoint: Option<String>,
     /// A region code (sha, hkg, fra, lax, bom, sgp).
     pub region: Option<String>,
+    /// Accept a plain `http://` endpoint that is not loopback (a simulator on a trusted network).
+    pub allow_insecure_http: Option<bool>,
     /// Whether to address the legacy test environment.
     pub test_env: Option<bool>,
     /// A Redis URL: join the fleet that shares the quota through it.
@@ -75,6 +77,8 @@ pub struct Sources {
     pub secret_on_command_line: bool,
     /// `--endpoint` was typed on the command line (not from `ZEGO_ENDPOINT`).
     pub endpoint_on_command_line: bool,
+    /// `zego sim --app APP_ID:SECRET` was typed (not from `ZEGO_SIM_APPS`).
+    pub sim_apps_on_command_line: bool,
 }
 
 /// Everything a command needs to reach ZEGO, resolved.
@@ -153,7 +157,7 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
         None => None,
     };
     let credentials = resolve_credentials(global, &profile, secret_from_file);
-    let endpoint = resolve_endpoint(global, sources, &profile)?;
+    let endpoint = resolve_endpoint(global, sources, &profile, &mut warnings)?;
     let environment = if global.test_env || profile.test_env.unwrap_or(false) {
         Environment::Test
     } else {
@@ -279,12 +283,23 @@ fn resolve_endpoint(
     global: &GlobalArgs,
     sources: Sources,
     profile: &Profile,
+    warnings: &mut Vec<String>,
 ) -> Result<Endpoint, CliError> {
     let bad = |e: zego_proto::ConfigError| {
         CliError::usage(
             e.to_string(),
-            "give a base URL like https://rtc-api.zego.im or http://127.0.0.1:8080, or --region",
+            "give a base URL like https://rtc-api.zego.im or a simulator's http://127.0.0.1:8080, or --region; plain http:// to another host needs --allow-insecure-http",
         )
+    };
+    let insecure_allowed =
+        global.allow_insecure_http || profile.allow_insecure_http.unwrap_or(false);
+    let custom = |url: &str| {
+        if insecure_allowed {
+            Endpoint::custom_insecure(url)
+        } else {
+            Endpoint::custom(url)
+        }
+        .map_err(bad)
     };
     if let Some(region) = &global.region {
         if sources.endpoint_on_command_line {
@@ -293,17 +308,23 @@ fn resolve_endpoint(
                 "give one of them: --region picks a ZEGO host, --endpoint any base URL",
             ));
         }
+        if let Some(url) = &global.endpoint {
+            warnings.push(format!(
+                "--region {} overrides ZEGO_ENDPOINT={url}",
+                region.0.code()
+            ));
+        }
         return Ok(Endpoint::Region(region.0));
     }
     if let Some(url) = &global.endpoint {
-        return Endpoint::custom(url).map_err(bad);
+        return custom(url);
     }
     match (&profile.endpoint, &profile.region) {
         (Some(_), Some(_)) => Err(CliError::usage(
             "the profile sets both endpoint and region",
             "keep one of them in the profile",
         )),
-        (Some(url), None) => Endpoint::custom(url).map_err(bad),
+        (Some(url), None) => custom(url),
         (None, Some(region)) => region.parse::<Region>().map(Endpoint::Region).map_err(bad),
         (None, None) => Ok(Endpoint::Unified),
     }
@@ -324,7 +345,7 @@ fn load_profile(
     let mut file = parse_config(&text).map_err(|message| {
         CliError::usage(
             format!("config file {}: {message}", path.display()),
-            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, server_secret_file, endpoint, region, test_env, redis, fleet_size",
+            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, server_secret_file, endpoint, region, allow_insecure_http, test_env, redis, fleet_size",
         )
     })?;
     let known: Vec<String> = file.profiles.keys().cloned().collect();

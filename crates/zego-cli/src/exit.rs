@@ -16,6 +16,8 @@ pub const API_FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// No answer from ZEGO: connection refused, timeout, broken connection, non-ZEGO page.
 pub const TRANSPORT: u8 = 3;
+/// The command ran but its result could not be written to stdout (sysexits' `EX_IOERR`).
+pub const OUTPUT_LOST: u8 = 74;
 
 /// The exit-code table shown in `--help` and the README, as a literal for `concat!`.
 macro_rules! exit_codes_help {
@@ -24,7 +26,8 @@ macro_rules! exit_codes_help {
   0  success
   1  ZEGO answered with an error code, or some streams of a bulk forbid/resume failed
   2  usage, configuration or validation error (nothing was sent)
-  3  transport error: no answer from ZEGO (connect, timeout, broken connection)"
+  3  transport error: no answer from ZEGO (connect, timeout, broken connection)
+ 74  the command ran, but its result could not be written to stdout (e.g. a full disk)"
     };
 }
 pub(crate) use exit_codes_help;

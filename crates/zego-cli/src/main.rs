@@ -35,10 +35,13 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let on_command_line = |id: &str| {
-        // A global arg is recorded on the subcommand's matches when given after it.
+        // A global arg is recorded on the subcommand's matches when given after it; a
+        // subcommand's own arg exists only on its matches (asking others would panic).
         let mut m = Some(&matches);
         while let Some(current) = m {
-            if current.value_source(id) == Some(ValueSource::CommandLine) {
+            if current.try_contains_id(id).is_ok()
+                && current.value_source(id) == Some(ValueSource::CommandLine)
+            {
                 return true;
             }
             m = current.subcommand().map(|(_, sub)| sub);
@@ -48,14 +51,22 @@ fn main() -> ExitCode {
     let sources = Sources {
         secret_on_command_line: on_command_line("server_secret"),
         endpoint_on_command_line: on_command_line("endpoint"),
+        sim_apps_on_command_line: on_command_line("apps"),
     };
     let out = Output {
         json: cli.global.json,
         quiet: cli.global.quiet,
     };
     init_tracing(cli.global.verbose, cli.global.quiet);
-    let result = run(cli, sources, out);
+    let result = refuse_ignored_global_options(&cli.command, &on_command_line)
+        .and_then(|()| run(cli, sources, out));
     match result {
+        Ok(()) if output::stdout_failed() => {
+            output::write_stderr(
+                "error: the result could not be written to stdout (is the disk full?); the command itself ran",
+            );
+            ExitCode::from(exit::OUTPUT_LOST)
+        }
         Ok(()) => ExitCode::from(exit::OK),
         Err(error) => {
             out.error(&error);
@@ -71,7 +82,14 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         #[cfg(feature = "sim")]
         Command::Demo => return demo::run(out),
         #[cfg(feature = "sim")]
-        Command::Sim(args) => return commands::sim::run(out, &args, !global.no_rate_limit),
+        Command::Sim(args) => {
+            return commands::sim::run(
+                out,
+                &args,
+                !global.no_rate_limit,
+                sources.sim_apps_on_command_line,
+            )
+        }
         Command::Completions { shell } => return print_completions(shell),
         Command::Man => return print_man_page(),
         Command::Configure(args) => return commands::configure::run(global, out, &args),
@@ -107,6 +125,40 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         #[cfg(feature = "sim")]
         Command::Demo | Command::Sim(_) => Ok(()),
         Command::Completions { .. } | Command::Man | Command::Configure(_) => Ok(()),
+    }
+}
+
+/// A command that runs no client (the simulator, the demo, generated files) refuses the
+/// client's global options when they are typed, rather than ignoring them silently: `zego
+/// --endpoint URL sim` or `zego sim --dry-run` would otherwise mislead. Environment
+/// variables (an exported `ZEGO_ENDPOINT`) are not refused.
+fn refuse_ignored_global_options(
+    command: &Command,
+    on_command_line: &dyn Fn(&str) -> bool,
+) -> Result<(), CliError> {
+    let (name, used): (&str, &[&str]) = match command {
+        #[cfg(feature = "sim")]
+        Command::Sim(_) => ("zego sim", &["json", "quiet", "verbose", "no_rate_limit"]),
+        #[cfg(feature = "sim")]
+        Command::Demo => ("zego demo", &["json", "quiet", "verbose"]),
+        Command::Completions { .. } => ("zego completions", &["quiet", "verbose"]),
+        Command::Man => ("zego man", &["quiet", "verbose"]),
+        _ => return Ok(()),
+    };
+    let cli = Cli::command();
+    let ignored = cli
+        .get_arguments()
+        .filter(|a| a.is_global_set() && !used.contains(&a.get_id().as_str()))
+        .find(|a| on_command_line(a.get_id().as_str()));
+    match ignored {
+        Some(arg) => Err(CliError::usage(
+            format!(
+                "{name} does not use --{}",
+                arg.get_long().unwrap_or(arg.get_id().as_str())
+            ),
+            "leave it out: it configures a client (point one at the simulator with --endpoint)",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -163,6 +215,8 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // Its default reports a failed write with `eprintln!`, which panics on `2>/dev/full`.
+        .log_internal_errors(false)
         .with_ansi(colour_allowed(std::io::stderr().is_terminal()))
         .try_init();
 }

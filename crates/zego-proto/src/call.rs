@@ -18,6 +18,7 @@
 //! }
 //! ```
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +37,7 @@ use crate::rate_limit::RateLimitKey;
 use crate::request::{prepare_stamped, HttpRequest, HttpResponse};
 use crate::response::{parse_response, ApiResponse, ResponseError};
 use crate::retry::{RetryBudget, RetryDecision, RetryPolicy, RetryState, StopReason};
+use crate::scrub;
 use crate::sequence::Sequence;
 use crate::signature::{Nonce, Signature};
 use crate::transport_error::{TransportError, TransportErrorKind};
@@ -626,7 +628,12 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         let latency_ms = millis(latency);
         let attempt = self.attempts;
         let kind = match outcome {
-            Ok(response) => {
+            Ok(mut response) => {
+                // Before anything reads the body: servers echo the URL, signature included.
+                let live = self.signature.as_ref().map(Signature::expose);
+                if let Cow::Owned(clean) = scrub::scrub_bytes(&response.body, live) {
+                    response.body = clean;
+                }
                 let parsed = parse_response(self.op, &response);
                 let code = match &parsed {
                     Ok(_) | Err(ResponseError::Data { .. }) => Some(0),
@@ -649,10 +656,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                         self.core.budget.record_success(now.monotonic);
                         return self.finish(Ok(ok));
                     }
-                    Err(e) => CallErrorKind::Response(match &self.signature {
-                        Some(sig) => e.scrub(sig.expose()),
-                        None => e,
-                    }),
+                    Err(e) => CallErrorKind::Response(e),
                 }
             }
             Err(e) => {
@@ -663,10 +667,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                     "attempt failed"
                 );
                 self.last_outcome = Some(AttemptOutcome::Failed(e.kind()));
-                let e = match &self.signature {
-                    Some(sig) => e.scrub(sig.expose()),
-                    None => e,
-                };
+                let e = e.scrub(self.signature.as_ref().map(Signature::expose));
                 CallErrorKind::Transport(e)
             }
         };
@@ -1239,6 +1240,36 @@ mod tests {
             let shown = format!("{err} {err:?}");
             assert!(!shown.contains(&signature), "HTTP {status}: {shown}");
         }
+    }
+
+    #[test]
+    fn signatures_echoed_in_a_successful_answer_never_reach_the_caller() {
+        let (clock, core) = setup(false);
+        let op = crate::ops::RawOperation::new("DescribeX").unwrap();
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut call = core.call(&op);
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&r);
+        let Step::Send(req) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        let url = req.url().to_owned();
+        let signature = param(&url, "Signature");
+        // The live URL in Data and RequestId, and an earlier request's URL in Message.
+        let body = format!(
+            r#"{{"Code":0,"Message":"echo /?Signature=0badc0ffee0badc0ffee0badc0ffee00&x=1","RequestId":"{url}","Data":{{"url":"{url}"}}}}"#
+        );
+        let Step::Done(Ok(answer)) =
+            call.on_response(Ok(HttpResponse::new(200, body)), clock.now(), &mut rng)
+        else {
+            panic!()
+        };
+        let shown = format!("{answer:?}");
+        assert!(!shown.contains(&signature), "{shown}");
+        assert!(!shown.contains("0badc0ffee"), "{shown}");
+        assert!(shown.contains("Signature=<redacted>"), "{shown}");
     }
 
     /// A coordinator that keeps answering Wait, even to a call holding its slot.

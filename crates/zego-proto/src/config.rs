@@ -107,17 +107,52 @@ impl CustomUrl {
 }
 
 impl Endpoint {
-    /// A custom base URL such as a simulator's `http://127.0.0.1:PORT`.
+    /// A custom base URL: any `https://` one, or a simulator's `http://127.0.0.1:PORT`.
+    ///
+    /// Plain `http://` is refused unless the host is a loopback address (`127.0.0.0/8`,
+    /// `::1`, `localhost`): a v2 signature covers neither the action nor the parameters
+    /// and stays valid for 10 minutes, so a request seen in clear can be replayed with
+    /// other parameters. [`Endpoint::custom_insecure`] is the explicit opt-in for a
+    /// simulator on another host.
+    ///
+    /// ```
+    /// use zego_proto::Endpoint;
+    /// assert!(Endpoint::custom("https://rtc-api.example.test").is_ok());
+    /// assert!(Endpoint::custom("http://[::1]:8080").is_ok());
+    /// let err = Endpoint::custom("http://rtc-api.zego.im").unwrap_err();
+    /// assert!(err.to_string().contains("plain http://"));
+    /// ```
     pub fn custom(url: &str) -> Result<Self, ConfigError> {
+        Self::parse_custom(url, false)
+    }
+
+    /// Like [`Endpoint::custom`], but accepts plain `http://` to any host: only for a
+    /// simulator or a test server on a network you trust.
+    ///
+    /// ```
+    /// use zego_proto::Endpoint;
+    /// let staging = Endpoint::custom_insecure("http://sim.staging.internal:8080")?;
+    /// assert_eq!(staging.base_url(), "http://sim.staging.internal:8080");
+    /// # Ok::<(), zego_proto::ConfigError>(())
+    /// ```
+    pub fn custom_insecure(url: &str) -> Result<Self, ConfigError> {
+        Self::parse_custom(url, true)
+    }
+
+    fn parse_custom(url: &str, allow_plain_http: bool) -> Result<Self, ConfigError> {
         let invalid = |reason| ConfigError::InvalidEndpoint {
             url: url.to_owned(),
             reason,
         };
-        let trimmed = url.trim().trim_end_matches('/');
-        let rest = trimmed
-            .strip_prefix("https://")
-            .or_else(|| trimmed.strip_prefix("http://"))
-            .ok_or_else(|| invalid("the base URL must start with http:// or https://"))?;
+        let given = url.trim();
+        let (scheme, rest) = if let Some(rest) = given.strip_prefix("https://") {
+            ("https://", rest)
+        } else if let Some(rest) = given.strip_prefix("http://") {
+            ("http://", rest)
+        } else {
+            return Err(invalid("the base URL must start with http:// or https://"));
+        };
+        let rest = rest.trim_end_matches('/');
         if rest.is_empty() {
             return Err(invalid("the base URL has no host"));
         }
@@ -132,7 +167,19 @@ impl Endpoint {
                 "the base URL must not contain spaces or control characters",
             ));
         }
-        Ok(Self::Custom(CustomUrl(trimmed.to_owned())))
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(invalid(
+                "the base URL must not carry a user name or password (ZEGO authenticates by signature)",
+            ));
+        }
+        let host = host_of(authority).map_err(invalid)?;
+        if scheme == "http://" && !allow_plain_http && !is_loopback(host) {
+            return Err(invalid(
+                "plain http:// is refused for a host that is not loopback: a signature does not cover the action or the parameters and stays valid for 10 minutes, so a request seen in clear can be replayed and altered; use https://, or opt in explicitly for a simulator on a trusted network",
+            ));
+        }
+        Ok(Self::Custom(CustomUrl(format!("{scheme}{rest}"))))
     }
 
     /// The base URL, without a trailing slash.
@@ -143,6 +190,48 @@ impl Endpoint {
             Self::Custom(url) => url.as_str(),
         }
     }
+}
+
+/// The host of `host[:port]` or `[v6][:port]`, with the port checked (1..=65535).
+fn host_of(authority: &str) -> Result<&str, &'static str> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or("the IPv6 address in the base URL has no closing ]")?;
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or("unexpected text after the IPv6 address")?,
+            ),
+        };
+        (host, port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the base URL has no host");
+    }
+    if let Some(port) = port {
+        let valid = !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|p| p != 0);
+        if !valid {
+            return Err("the port must be a number from 1 to 65535");
+        }
+    }
+    Ok(host)
+}
+
+/// `127.0.0.0/8`, `::1` or `localhost`: a server on this machine.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl fmt::Display for Endpoint {
@@ -217,12 +306,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_http_is_only_for_loopback_unless_opted_in() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:9/base",
+            "http://LOCALHOST",
+            "http://[::1]:80",
+            "https://rtc-api.zego.im",
+        ] {
+            assert!(Endpoint::custom(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://rtc-api.zego.im",
+            "http://10.0.0.1:8080",
+            "http://localhost.evil.test",
+            "http://127.0.0.1.nip.io",
+            "http://[::2]",
+        ] {
+            let err = Endpoint::custom(refused).unwrap_err().to_string();
+            assert!(err.contains("plain http://"), "{refused}: {err}");
+            assert!(Endpoint::custom_insecure(refused).is_ok(), "{refused}");
+        }
+        let err = Endpoint::custom("http://").unwrap_err().to_string();
+        assert!(err.contains("no host"), "{err}");
+    }
+
+    #[test]
     fn custom_endpoints_are_validated() {
         assert!(Endpoint::custom("127.0.0.1:80").is_err());
         assert!(Endpoint::custom("http://").is_err());
         assert!(Endpoint::custom("http://h/?a=b").is_err());
         assert!(Endpoint::custom("http://h/#x").is_err());
         assert!(Endpoint::custom("http://h x").is_err());
+        assert!(Endpoint::custom("http://127.0.0.1:0").is_err());
+        assert!(Endpoint::custom("http://127.0.0.1:65536").is_err());
+        assert!(Endpoint::custom("http://127.0.0.1:x").is_err());
+        assert!(Endpoint::custom("https://u:p@h").is_err());
+        assert!(Endpoint::custom("http://[::1").is_err());
         assert_eq!(
             Endpoint::custom("https://example.test/base//")
                 .unwrap()

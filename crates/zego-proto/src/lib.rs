@@ -84,6 +84,7 @@ mod rate_limit;
 mod request;
 mod response;
 pub mod retry;
+mod scrub;
 mod sequence;
 mod signature;
 mod transport_error;

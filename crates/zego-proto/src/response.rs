@@ -107,34 +107,6 @@ pub enum ResponseError {
 }
 
 impl ResponseError {
-    /// Replaces every occurrence of `secret` (the request's signature) in what the server
-    /// sent back: servers and proxies echo the request URL in messages and error pages.
-    #[must_use]
-    pub(crate) fn scrub(self, secret: &str) -> Self {
-        let clean = |text: String| {
-            if !secret.is_empty() && text.contains(secret) {
-                text.replace(secret, "<redacted>")
-            } else {
-                text
-            }
-        };
-        match self {
-            Self::Api(mut api) => {
-                api.message = clean(api.message);
-                api.request_id = clean(api.request_id);
-                Self::Api(api)
-            }
-            Self::NotAnEnvelope { status, snippet } => Self::NotAnEnvelope {
-                status,
-                snippet: clean(snippet),
-            },
-            Self::Data { source, request_id } => Self::Data {
-                source,
-                request_id: clean(request_id),
-            },
-        }
-    }
-
     /// How to handle the error: the code's class, `Transient` for a 5xx or 429 page that
     /// is not an envelope, `Other` for any other unusable answer.
     pub fn class(&self) -> ErrorClass {

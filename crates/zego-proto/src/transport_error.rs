@@ -73,12 +73,11 @@ impl TransportError {
         &self.message
     }
 
-    /// Replaces every occurrence of `secret` in the message.
+    /// Removes the live signature, and anything shaped like a signature parameter, from
+    /// the message.
     #[must_use]
-    pub(crate) fn scrub(mut self, secret: &str) -> Self {
-        if !secret.is_empty() && self.message.contains(secret) {
-            self.message = self.message.replace(secret, "<redacted>");
-        }
+    pub(crate) fn scrub(mut self, live: Option<&str>) -> Self {
+        self.message = crate::scrub::scrub_str(self.message, live);
         self
     }
 }

@@ -7,7 +7,8 @@
 //! item     := "seed=" u64 | [ Action ":" ] fault [ "=" value ]
 //! fault    := "transient" | "ratelimited" | "http500" | "http503" | "drop" | "hang"
 //!           | "code:" i64 | "delay" [ ":" duration ]
-//! value    := probability in 0..=1   (for "delay" without ":duration", value is the duration)
+//! value    := probability in 0..=1   (for "delay" without ":duration", value is the duration);
+//!             the non-delay probabilities of one scope (all actions, or one action) add up to at most 1
 //! duration := integer (milliseconds) | a humantime duration, e.g. "200ms", "1.5s", "1s 250ms"
 //! ```
 //!
@@ -344,8 +345,37 @@ impl FromStr for FaultPlan {
                 return Err(perr(format!("unexpected `{extra}` after `;`")));
             }
         }
+        check_probability_sums(&plan)?;
         Ok(plan)
     }
+}
+
+/// One draw picks at most one non-delay fault per request, walking an action's own
+/// entries before the all-action ones. So within one scope (the all-action entries, or one
+/// action's own) the probabilities must add up to at most 1: a written plan asking for
+/// more than can happen is refused, not silently cut. Across scopes the action's own
+/// entries come first, as documented on [`FaultPlan`].
+fn check_probability_sums(plan: &FaultPlan) -> Result<(), FaultPlanParseError> {
+    let mut sums: Vec<(Option<&str>, f64)> = Vec::new();
+    for e in &plan.entries {
+        if matches!(e.fault, Fault::Delay(_)) {
+            continue;
+        }
+        let scope = e.action.as_deref();
+        match sums.iter_mut().find(|(s, _)| *s == scope) {
+            Some((_, sum)) => *sum += e.probability,
+            None => sums.push((scope, e.probability)),
+        }
+    }
+    for (scope, sum) in sums {
+        if sum > 1.0 + 1e-9 {
+            let which = scope.map_or("every action".to_owned(), |a| format!("`{a}`"));
+            return Err(perr(format!(
+                "the fault probabilities for {which} add up to {sum:.3}, above 1: one draw picks at most one fault per request"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What the decider chose for one request.
@@ -437,6 +467,25 @@ impl FaultDecider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probabilities_above_one_in_one_scope_are_refused() {
+        let err = "transient=0.7,http503=0.5"
+            .parse::<FaultPlan>()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("every action add up to 1.200"),
+            "{err}"
+        );
+        let err = "ForbidRTCStreams:drop=0.6,ForbidRTCStreams:hang=0.6"
+            .parse::<FaultPlan>()
+            .unwrap_err();
+        assert!(err.to_string().contains("`ForbidRTCStreams`"), "{err}");
+        // Delays are drawn on their own, and an action's entries come before the rest.
+        assert!("transient=0.9,delay:1s=0.9,ForbidRTCStreams:drop=0.8"
+            .parse::<FaultPlan>()
+            .is_ok());
+    }
 
     #[test]
     fn parse_full_grammar() {

@@ -392,13 +392,13 @@ mod tests {
     #[test]
     fn endpoint_and_environment_override_config() {
         let client = Client::builder(Credentials::new(1u32, "s").unwrap())
-            .config(Config::new(Endpoint::custom("http://a.test").unwrap()))
+            .config(Config::new(Endpoint::custom("https://a.test").unwrap()))
             .environment(Environment::Test)
             .build();
         assert!(client.core().config().environment().is_test());
         assert_eq!(
             client.core().config().endpoint().base_url(),
-            "http://a.test"
+            "https://a.test"
         );
     }
 }

@@ -71,8 +71,8 @@ struct Terminal;
 
 impl Answers for Terminal {
     fn line(&mut self, prompt: &str) -> Result<String, CliError> {
-        eprint!("{prompt}");
-        let _ = std::io::stderr().flush();
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{prompt}").and_then(|()| err.flush());
         read_line(&mut std::io::stdin().lock())
     }
 
@@ -93,7 +93,7 @@ struct Lines<R>(R);
 
 impl<R: BufRead> Answers for Lines<R> {
     fn line(&mut self, prompt: &str) -> Result<String, CliError> {
-        eprintln!("{prompt}");
+        crate::output::write_stderr(prompt);
         read_line(&mut self.0)
     }
 

@@ -38,8 +38,17 @@ pub fn parse_app(spec: &str) -> Result<(u32, String), CliError> {
     Ok((id, secret.to_owned()))
 }
 
-/// Runs the simulator until the process is stopped.
-pub fn run(out: Output, args: &SimArgs, rate_limit: bool) -> Result<(), CliError> {
+/// Runs the simulator until the process is stopped. `apps_on_command_line`: the secrets
+/// came through argv, where other users of the machine can read them.
+pub fn run(
+    out: Output,
+    args: &SimArgs,
+    rate_limit: bool,
+    apps_on_command_line: bool,
+) -> Result<(), CliError> {
+    if apps_on_command_line {
+        out.warn("--app puts the secret on the command line, visible to other users of this machine (ps, shell history); prefer ZEGO_SIM_APPS=APP_ID:SECRET[,...]");
+    }
     let mut apps = args
         .apps
         .iter()
@@ -68,6 +77,17 @@ pub fn run(out: Output, args: &SimArgs, rate_limit: bool) -> Result<(), CliError
         builder = builder.seed(seed);
     }
     if let Some(log) = &args.log {
+        // Checked here so the error names the file, not the port.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| {
+                CliError::usage(
+                    format!("cannot open --log {}: {e}", log.display()),
+                    "give a file in a directory that exists and that you can write",
+                )
+            })?;
         builder = builder.request_log_path(log);
     }
     let sim = builder.start().map_err(|e| {
