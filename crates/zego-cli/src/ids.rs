@@ -125,6 +125,17 @@ pub fn read_state(slot: &ReadStateSlot) -> ReadState {
     slot.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
+/// How a line read by [`LineReader::read_bounded_line`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineEnd {
+    /// At a `\n` (a CR before it is part of the line end: CRLF).
+    Lf,
+    /// At the end of the input, without a line end (a CR there is a lone CR).
+    Eof,
+    /// After `MAX_LINE_BYTES + 2` bytes, with no line end in sight.
+    CutShort,
+}
+
 /// Lines of IDs under the rules of spec §7, holding at most one line (≤ 4 KiB) besides
 /// the reader's buffer.
 struct LineReader {
@@ -157,9 +168,9 @@ impl LineReader {
     fn next_id(&mut self) -> Result<Option<(String, usize)>, InputError> {
         loop {
             self.line_no += 1;
-            let complete = match self.read_bounded_line() {
+            let end = match self.read_bounded_line() {
                 Ok(None) => return Ok(None),
-                Ok(Some(complete)) => complete,
+                Ok(Some(end)) => end,
                 Err(e) => return Err(self.error(format!("cannot read: {e}"))),
             };
             if self.line_no == 1 {
@@ -172,10 +183,10 @@ impl LineReader {
                 )));
             }
             // CRLF is a line end; a CR anywhere else is refused by the character check.
-            if complete && self.buf.last() == Some(&b'\r') {
+            if end == LineEnd::Lf && self.buf.last() == Some(&b'\r') {
                 self.buf.pop();
             }
-            if !complete || self.buf.len() > MAX_LINE_BYTES {
+            if end == LineEnd::CutShort || self.buf.len() > MAX_LINE_BYTES {
                 return Err(self.error(format!(
                     "longer than {MAX_LINE_BYTES} bytes (no stream ID is longer than 256); it starts with {}",
                     shown_prefix(&self.buf)
@@ -209,9 +220,9 @@ impl LineReader {
     }
 
     /// Reads one line into `buf` without its `\n`, but never more than
-    /// `MAX_LINE_BYTES + 2` bytes of it (room for a CR and one byte too many): `Some(true)`
-    /// for a whole line, `Some(false)` when it was cut short, `None` at the end.
-    fn read_bounded_line(&mut self) -> std::io::Result<Option<bool>> {
+    /// `MAX_LINE_BYTES + 2` bytes of it (room for a CR and one byte too many); `None` at
+    /// the end of the input.
+    fn read_bounded_line(&mut self) -> std::io::Result<Option<LineEnd>> {
         const CAP: usize = MAX_LINE_BYTES + 2;
         self.buf.clear();
         let mut any = false;
@@ -222,20 +233,20 @@ impl LineReader {
                 Err(e) => return Err(e),
             };
             if available.is_empty() {
-                return Ok(any.then_some(true));
+                return Ok(any.then_some(LineEnd::Eof));
             }
             any = true;
             let room = CAP - self.buf.len();
             if let Some(end) = available.iter().take(room).position(|&b| b == b'\n') {
                 self.buf.extend_from_slice(&available[..end]);
                 self.reader.consume(end + 1);
-                return Ok(Some(true));
+                return Ok(Some(LineEnd::Lf));
             }
             let take = available.len().min(room);
             self.buf.extend_from_slice(&available[..take]);
             self.reader.consume(take);
             if self.buf.len() == CAP {
-                return Ok(Some(false));
+                return Ok(Some(LineEnd::CutShort));
             }
         }
     }
@@ -373,6 +384,9 @@ mod tests {
         let (ids, state) = read(b"  s1 \n\n  # note\r\n\tb\t\r\nc");
         assert_eq!(ids, ["s1", "b", "c"]);
         assert!(state.error.is_none());
+        // Only CRLF is a line end: a CR elsewhere, even last, stays for the ID check.
+        assert_eq!(read(b"a\rb\r\n").0, ["a\rb"]);
+        assert_eq!(read(b"a\nb\r").0, ["a", "b\r"]);
     }
 
     #[test]

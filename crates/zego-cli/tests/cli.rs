@@ -431,6 +431,17 @@ fn a_bad_line_in_the_middle_of_a_file_means_nothing_is_sent_and_one_document() {
         .stderr(predicate::str::contains(
             "line 2: StreamId[]: is 300 bytes long, ZEGO accepts at most 256",
         ));
+    // With --journal: refused before the journal is even created.
+    let journal = std::env::temp_dir().join(format!("zego-cli-{}-bad.journal", std::process::id()));
+    zego(&sim)
+        .arg("forbid")
+        .arg("--from-file")
+        .arg(&file)
+        .arg("--journal")
+        .arg(&journal)
+        .assert()
+        .code(2);
+    assert!(!journal.exists());
     // A directory: one clear error, one document.
     let out = zego(&sim)
         .args(["--json", "forbid", "--from-file"])
@@ -517,6 +528,33 @@ fn stdin_stops_at_the_bad_line_and_reports_what_was_sent_in_one_document() {
     assert!(!stdout.contains('\x1b'), "{stdout:?}");
     assert_eq!(forbidden(&sim), ["arg-1"]);
 
+    // A pipe named by a path (`<(cmd)`, /dev/stdin) is read once, like stdin, and cannot
+    // be journaled.
+    let out = zego(&sim)
+        .args(["--json", "forbid", "--from-file", "/dev/stdin"])
+        .write_stdin("p1\np 2\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let doc = json_of(&out);
+    assert_eq!(doc["succeeded"], 1, "{doc}");
+    assert_eq!(doc["input_error"]["source"], "/dev/stdin", "{doc}");
+    zego(&sim)
+        .args([
+            "forbid",
+            "--from-file",
+            "/dev/stdin",
+            "--journal",
+            "/nonexistent/j",
+        ])
+        .write_stdin("p1\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--journal needs --from-file with a regular file",
+        ));
+    assert_eq!(forbidden(&sim), ["arg-1", "p1"]);
+
     // A bad first line: nothing was sent, so it is a plain exit 2 with one document.
     let out = zego(&sim)
         .args(["--json", "forbid", "--from-file", "-"])
@@ -532,7 +570,7 @@ fn stdin_stops_at_the_bad_line_and_reports_what_was_sent_in_one_document() {
             .contains("stdin line 1"),
         "{doc}"
     );
-    assert_eq!(forbidden(&sim), ["arg-1"]);
+    assert_eq!(forbidden(&sim), ["arg-1", "p1"]);
 }
 
 #[test]
