@@ -497,6 +497,10 @@ fn stdin_stops_at_the_bad_line_and_reports_what_was_sent_in_one_document() {
     assert_eq!(stop["last_line"], 25, "{doc}");
     assert_eq!(stop["exit_code"], 1, "{doc}");
     assert!(
+        stop["hint"].as_str().unwrap().contains("fix line 27"),
+        "{doc}"
+    );
+    assert!(
         stop["message"]
             .as_str()
             .unwrap()

@@ -350,10 +350,19 @@ fn input_stop_text(direction: Direction, read: &ReadState, report: &BulkReport) 
         None => "no ID of the input came before it".into(),
     };
     format!(
-        "STOPPED at {error}\n  {before}; {} stream(s) {} in all, {} failed; nothing after it was read or sent",
+        "STOPPED at {error}\n  {before}; {} stream(s) {} in all, {} failed; nothing after it was read or sent\n  hint: {}",
         report.succeeded,
         direction.past(),
         report.failed(),
+        input_stop_hint(error),
+    )
+}
+
+/// What to do after a bad line stopped the run.
+fn input_stop_hint(error: &ids::InputError) -> String {
+    format!(
+        "fix line {} and send the input from that line on again (what came before was sent)",
+        error.line
     )
 }
 
@@ -368,6 +377,7 @@ fn input_stop_json(read: &ReadState) -> Value {
         "last_id": read.last.as_ref().map(|(id, _)| id),
         "last_line": read.last.as_ref().map(|(_, line)| line),
         "exit_code": exit::API_FAILURE,
+        "hint": error.map(input_stop_hint),
     })
 }
 
