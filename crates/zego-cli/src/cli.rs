@@ -219,8 +219,11 @@ Examples:
   grep -v ok streams.txt | zego forbid --from-file -
   zego --dry-run forbid s1 s2 s3
 
-The file holds one stream ID per line; blank lines and lines starting with # are skipped,
-spaces around IDs are trimmed. It is read lazily, so it may be as large as you like.
+The file holds one stream ID per line (UTF-8; a BOM is skipped, UTF-16 is refused, lines
+over 4 KiB are refused); blank lines and lines starting with # are skipped, spaces around
+IDs are trimmed. A file is checked whole before the first request (a bad line: exit 2,
+nothing sent); stdin stops at a bad line and reports what was sent (exit 1). It is read
+lazily, so it may be as large as you like.
 With --journal, each batch's outcome is appended as it completes; the same command run
 again skips what is done. Ctrl-C / SIGTERM stops taking batches, prints the summary and
 exits 130 / 143. A run that can only fail (wrong secret, unknown AppId) stops after
@@ -235,7 +238,7 @@ Examples:
   zego resume --from-file forgiven.txt
   cat ids.txt | zego resume --from-file - --json
 
-The file holds one stream ID per line; blank lines and lines starting with # are skipped.
+The file holds one stream ID per line, under the same rules as for forbid.
 Exits 1 if any stream failed, listing the failed IDs with the error (3 if no request
 reached ZEGO).")]
     Resume(BulkArgs),
@@ -377,7 +380,7 @@ pub struct BulkArgs {
     #[arg(value_name = "STREAM_ID", required_unless_present = "from_file")]
     pub stream_ids: Vec<String>,
 
-    /// Read stream IDs from a file, one per line (`-` for stdin); read lazily.
+    /// Read stream IDs from a file, one per line (`-` for stdin); a file is checked whole before the first request, stdin stops at a bad line.
     #[arg(long, value_name = "PATH")]
     pub from_file: Option<PathBuf>,
 

@@ -24,7 +24,7 @@ macro_rules! exit_codes_help {
     () => {
         "Exit codes:
   0  success
-  1  ZEGO answered with an error code, or some streams of a bulk forbid/resume failed
+  1  ZEGO answered with an error code, or a bulk forbid/resume was partly done
   2  usage, configuration or validation error (nothing was sent)
   3  transport error: no answer from ZEGO (connect, timeout, broken connection)
  74  the command ran, but its result could not be written to stdout (e.g. a full disk)"

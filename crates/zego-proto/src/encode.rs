@@ -4,6 +4,7 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Problem, ValidationError};
+use crate::ids::check_id_chars;
 use crate::sequence::Sequence;
 
 /// Everything but `A-Z a-z 0-9 - . _ ~` is encoded.
@@ -23,10 +24,23 @@ pub(crate) fn push_encoded(out: &mut String, text: &str) {
     }
 }
 
-/// The one stream-ID check, shared by the operations' constructors (no prefix), the
-/// parameter writer and bulk batching (with the test-environment prefix, which counts
-/// toward the limit): non-empty, and at most 256 bytes on the wire.
+/// The one stream-ID check of typed operations, shared by their constructors (no prefix),
+/// the parameter writer and bulk batching (with the test-environment prefix, which counts
+/// toward the limit): non-empty, at most 256 bytes on the wire, and every character in the
+/// ID set of spec §7 ([`crate::ids`]).
 pub(crate) fn check_stream_id(
+    field: &'static str,
+    index: Option<usize>,
+    id: &str,
+    prefix: Option<&str>,
+) -> Result<(), ValidationError> {
+    check_stream_id_length(field, index, id, prefix)?;
+    check_id_chars(field, index, id)
+}
+
+/// The part of [`check_stream_id`] that `RawOperation` keeps (it sends whatever
+/// characters it is given, spec §7): non-empty, and at most 256 bytes on the wire.
+pub(crate) fn check_stream_id_length(
     field: &'static str,
     index: Option<usize>,
     id: &str,
@@ -35,11 +49,7 @@ pub(crate) fn check_stream_id(
     let problem = if id.is_empty() {
         Problem::Empty
     } else {
-        let prefix_len = match prefix {
-            Some(prefix) if !id.starts_with(prefix) => prefix.len(),
-            _ => 0,
-        };
-        let actual = prefix_len + id.len();
+        let actual = prefix_for(id, prefix).len() + id.len();
         if actual <= MAX_STREAM_ID_BYTES {
             return Ok(());
         }
@@ -52,6 +62,14 @@ pub(crate) fn check_stream_id(
         Some(i) => ValidationError::at(field, i, problem),
         None => ValidationError::new(field, problem),
     })
+}
+
+/// The test-environment prefix `id` gets on the wire: none if it has it already.
+fn prefix_for<'p>(id: &str, prefix: Option<&'p str>) -> &'p str {
+    match prefix {
+        Some(prefix) if !id.starts_with(prefix) => prefix,
+        _ => "",
+    }
 }
 
 /// Writes an operation's business parameters into the request URL.
@@ -110,7 +128,7 @@ impl<'a> ParamWriter<'a> {
     }
 
     /// Appends a stream ID, adding the test-environment prefix when it applies, and checks
-    /// the wire length (at most 256 bytes).
+    /// it (at most 256 bytes on the wire, only the characters ZEGO allows).
     pub fn stream_id(
         &mut self,
         key: &'static str,
@@ -118,16 +136,29 @@ impl<'a> ParamWriter<'a> {
         id: &str,
     ) -> Result<(), ValidationError> {
         check_stream_id(key, index, id, self.stream_prefix)?;
-        let prefix = match self.stream_prefix {
-            Some(prefix) if !id.starts_with(prefix) => prefix,
-            _ => "",
-        };
+        self.push_stream_id(key, id);
+        Ok(())
+    }
+
+    /// [`Self::stream_id`] for `RawOperation`: the length is checked, the characters are
+    /// sent as given.
+    pub(crate) fn raw_stream_id(
+        &mut self,
+        key: &'static str,
+        index: Option<usize>,
+        id: &str,
+    ) -> Result<(), ValidationError> {
+        check_stream_id_length(key, index, id, self.stream_prefix)?;
+        self.push_stream_id(key, id);
+        Ok(())
+    }
+
+    fn push_stream_id(&mut self, key: &str, id: &str) {
         self.url.push('&');
         push_encoded(self.url, key);
         self.url.push('=');
-        push_encoded(self.url, prefix);
+        push_encoded(self.url, prefix_for(id, self.stream_prefix));
         push_encoded(self.url, id);
-        Ok(())
     }
 }
 
@@ -189,6 +220,24 @@ mod tests {
         w.stream_id("StreamId", None, "a").unwrap();
         w.stream_id("StreamId", None, "zegotest-1-b").unwrap();
         assert_eq!(url, "&StreamId=zegotest-1-a&StreamId=zegotest-1-b");
+    }
+
+    #[test]
+    fn typed_stream_ids_are_checked_for_characters_raw_ones_are_not() {
+        let mut url = String::new();
+        let mut w = ParamWriter::new(&mut url, None, None);
+        let err = w.stream_id("StreamId[]", Some(1), "a b").unwrap_err();
+        assert!(matches!(
+            err.problem(),
+            Problem::Character {
+                character: ' ',
+                position: 2,
+                ..
+            }
+        ));
+        w.raw_stream_id("StreamId", None, "a b").unwrap();
+        assert!(w.raw_stream_id("StreamId", None, "").is_err());
+        assert_eq!(url, "&StreamId=a%20b");
     }
 
     #[test]

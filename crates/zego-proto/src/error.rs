@@ -42,6 +42,14 @@ pub enum Problem {
     },
     /// The field name is one the SDK sets itself.
     Reserved,
+    /// A character ZEGO does not allow in this identifier (a control character, a space,
+    /// non-ASCII text, ...).
+    Character {
+        /// The first character refused.
+        character: char,
+        /// Its 1-based position, counted in characters.
+        position: usize,
+    },
 }
 
 /// A value the SDK refused before sending, naming the field and the limit.
@@ -118,6 +126,24 @@ impl fmt::Display for ValidationError {
             ),
             Problem::Invalid { expected } => write!(f, "invalid value, expected {expected}"),
             Problem::Reserved => f.write_str("is set by the SDK itself and cannot be given"),
+            Problem::Character {
+                character,
+                position,
+            } => {
+                // Only a visible ASCII character is shown as itself: anything else could be
+                // an escape sequence for the terminal, or look like something it is not.
+                let code = u32::from(*character);
+                if character.is_ascii_graphic() {
+                    write!(f, "character '{character}' (U+{code:04X})")?;
+                } else {
+                    write!(f, "character U+{code:04X}")?;
+                }
+                write!(
+                    f,
+                    " at position {position} is not allowed; ZEGO accepts {}",
+                    crate::ids::ID_CHARACTERS
+                )
+            }
         }
     }
 }

@@ -76,6 +76,7 @@ mod config;
 mod credentials;
 mod encode;
 mod error;
+mod ids;
 mod lenient;
 pub mod metrics;
 mod operation;

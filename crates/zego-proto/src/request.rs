@@ -121,10 +121,10 @@ impl HttpResponse {
 /// use zego_proto::{ops::ForbidRtcStream, Config, Credentials, Endpoint, Sequence};
 /// let creds = Credentials::new(1234567890, "0123456789abcdef0123456789abcdef")?;
 /// let config = Config::new(Endpoint::Unified);
-/// let op = ForbidRtcStream::new("stream 1")?.with_sequence(Sequence::new(7));
+/// let op = ForbidRtcStream::new("stream-1")?.with_sequence(Sequence::new(7));
 /// let request = prepare(&op, &config, &creds, 1_700_000_000, &mut rand::rng())?;
 /// assert!(request.url().starts_with(
-///     "https://rtc-api.zego.im/?Action=ForbidRTCStream&StreamId=stream%201&Sequence=7&AppId=1234567890&SignatureNonce="
+///     "https://rtc-api.zego.im/?Action=ForbidRTCStream&StreamId=stream-1&Sequence=7&AppId=1234567890&SignatureNonce="
 /// ));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

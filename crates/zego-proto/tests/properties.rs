@@ -68,12 +68,46 @@ fn any_text() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A non-empty stream ID of at most `max_bytes` bytes, with awkward characters.
+/// The punctuation spec §7 allows in stream, user and room IDs (written out here again, on
+/// purpose: the test is an independent reading of the spec).
+const ID_PUNCTUATION: &str = "-_~!@#$%^&*()+=`;',.<>/\\";
+
+/// A character of the ID set, biased toward those that need percent-encoding.
+fn id_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        4 => prop::sample::select(ID_PUNCTUATION.chars().collect::<Vec<_>>()),
+        4 => prop::char::range('a', 'z'),
+        1 => prop::char::range('A', 'Z'),
+        1 => prop::char::range('0', '9'),
+    ]
+}
+
+/// Whether spec §7 allows `c` in an ID.
+fn allowed_in_id(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(c)
+}
+
+/// A character spec §7 refuses in an ID.
+fn refused_char() -> impl Strategy<Value = char> {
+    prop_oneof![nasty_char(), any::<char>()]
+        .prop_filter("outside the ID set", |c| !allowed_in_id(*c))
+}
+
+/// The error spec §7 gives an ID with a refused character: the first one, and its
+/// 1-based position in characters.
+fn character_problem(id: &str) -> Option<(char, usize)> {
+    id.chars()
+        .enumerate()
+        .find(|(_, c)| !allowed_in_id(*c))
+        .map(|(i, c)| (c, i + 1))
+}
+
+/// A non-empty ID of at most `max_bytes` bytes, with awkward (but allowed) characters.
 fn valid_id(max_bytes: usize) -> impl Strategy<Value = String> {
     prop_oneof![
-        3 => prop::collection::vec(nasty_char(), 1..40).prop_map(String::from_iter),
+        3 => prop::collection::vec(id_char(), 1..40).prop_map(String::from_iter),
         1 => (1..=max_bytes).prop_map(|n| "s".repeat(n)),
-        1 => prop::collection::vec(any::<char>(), 1..80).prop_map(String::from_iter),
+        1 => prop::collection::vec(id_char(), 1..300).prop_map(String::from_iter),
     ]
     .prop_map(move |s| truncate_to(s, max_bytes))
     .prop_filter("non-empty", |s| !s.is_empty())
@@ -630,9 +664,9 @@ fn the_round_trip_covers_every_operation() {
     // The property above only means something if each operation is really prepared;
     // make sure valid inputs for all fifteen get through in both environments.
     let inputs = [
-        Input::ForbidBatch(vec!["a&b".into(), "c d".into()], 1),
+        Input::ForbidBatch(vec!["a&b".into(), "c/d".into()], 1),
         Input::ResumeBatch(vec!["%".into()], 2),
-        Input::Forbid("中".into(), 3),
+        Input::Forbid("<a\\b>".into(), 3),
         Input::Resume("+".into(), 4),
         Input::SetStreamRule("r=1".into(), "s".into(), true, false, 60),
         Input::DescribeStreamRules("r".into(), vec!["a".into(), "zegotest-7-b".into()]),
@@ -650,7 +684,11 @@ fn the_round_trip_covers_every_operation() {
         Input::DelUserRule((1, Some("::1".into()), None, None)),
         Input::Raw(
             "DescribeUserNum".into(),
-            vec![("RoomId[]".into(), "a b".into())],
+            // A raw operation sends what it is given, even characters typed ones refuse.
+            vec![
+                ("RoomId[]".into(), "a b".into()),
+                ("StreamId".into(), "中 \r".into()),
+            ],
             Some(9),
         ),
     ];
@@ -791,7 +829,8 @@ proptest! {
         batch in prop::collection::vec(valid_id(256), 1..=20),
         describe in prop::collection::vec(valid_id(256), 1..=10),
         id in valid_id(256),
-        room in valid_id(300),
+        room in valid_id(128),
+        user in valid_id(64),
         seq in any::<u64>(),
         secs in 1u64..=86_400,
         flags in (any::<bool>(), any::<bool>()).prop_filter("something banned", |(a, v)| *a || *v),
@@ -840,8 +879,8 @@ proptest! {
         prop_assert!(DelForbidStreamRule::new(room.clone(), id.clone()).is_ok());
         for target in [
             UserRuleTarget::room(room.clone()).unwrap(),
-            UserRuleTarget::user(id.clone()).unwrap(),
-            UserRuleTarget::room_user(room.clone(), id.clone()).unwrap(),
+            UserRuleTarget::user(user.clone()).unwrap(),
+            UserRuleTarget::room_user(room.clone(), user.clone()).unwrap(),
             UserRuleTarget::ip("198.51.100.1").unwrap(),
         ] {
             let op = SetForbidUserRule::new(target.clone(), privileges(&privileges_flags), time)
@@ -921,6 +960,66 @@ proptest! {
         )?;
     }
 
+    /// Spec §7: a typed operation refuses an ID with a character outside the set, naming
+    /// the first such character and its position; `RawOperation` sends it as given.
+    #[test]
+    fn a_character_outside_the_id_set_is_refused_with_its_position(
+        valid in prop::collection::vec(id_char(), 0..40).prop_map(String::from_iter),
+        bad in refused_char(),
+        at in any::<prop::sample::Index>(),
+        tail in prop::collection::vec(prop_oneof![id_char(), refused_char()], 0..8).prop_map(String::from_iter),
+    ) {
+        let split = at.index(valid.chars().count() + 1);
+        let head: String = valid.chars().take(split).collect();
+        let id = format!("{head}{bad}{}{tail}", valid.chars().skip(split).collect::<String>());
+        let problem = Problem::Character { character: bad, position: split + 1 };
+        prop_assert_eq!(character_problem(&id), Some((bad, split + 1)));
+
+        assert_err(ForbidRtcStream::new(id.clone()), "StreamId", None, &problem)?;
+        assert_err(ResumeRtcStream::new(id.clone()), "StreamId", None, &problem)?;
+        assert_err(DescribeRtcStreamState::new(id.clone()), "StreamId", None, &problem)?;
+        assert_err(ForbidCdnLiveStream::new(id.clone()), "StreamId", None, &problem)?;
+        assert_err(ForbidRtcStreams::new(["ok", id.as_str()]), "StreamId[]", Some(1), &problem)?;
+        assert_err(ResumeRtcStreams::new([id.as_str()]), "StreamId[]", Some(0), &problem)?;
+        assert_err(DelForbidStreamRule::new("r", id.clone()), "StreamId", None, &problem)?;
+        assert_err(DelForbidStreamRule::new(id.clone(), "s"), "RoomId", None, &problem)?;
+        if id.len() <= 64 {
+            assert_err(UserRuleTarget::user(id.clone()), "UserId", None, &problem)?;
+            assert_err(UserRuleTarget::room_user("r", id.clone()), "UserId", None, &problem)?;
+        }
+        // The batcher uses the same check.
+        let batches = zego_proto::bulk::StreamBatches::new(std::iter::empty(), AppId::new(7), Environment::Test);
+        let refused = batches.check(&id).unwrap_err();
+        prop_assert_eq!(refused.problem(), &problem);
+        // A raw operation sends it as it is.
+        let raw = RawOperation::new("ForbidRTCStream").unwrap().param("StreamId", id.clone());
+        prop_assert!(raw.is_ok());
+        let message = ForbidRtcStream::new(id.clone()).unwrap_err().to_string();
+        prop_assert!(message.contains(&format!("U+{:04X}", u32::from(bad))), "{}", message);
+        prop_assert!(message.contains(&format!(" at position {} ", split + 1)), "{}", message);
+        // The message never carries a refused control or non-ASCII character itself.
+        if !bad.is_ascii() || bad.is_ascii_control() {
+            prop_assert!(!message.contains(bad), "{:?}", message);
+        }
+    }
+
+    #[test]
+    fn user_and_room_ids_have_their_lengths(n in 1usize..300) {
+        let id = "u".repeat(n);
+        let room = DelForbidStreamRule::new(id.clone(), "s");
+        let user = UserRuleTarget::user(id.clone());
+        if n <= 128 {
+            prop_assert!(room.is_ok());
+        } else {
+            assert_err(room, "RoomId", None, &Problem::TooLong { max_bytes: 128, actual: n })?;
+        }
+        if n <= 64 {
+            prop_assert!(user.is_ok());
+        } else {
+            assert_err(user, "UserId", None, &Problem::TooLong { max_bytes: 64, actual: n })?;
+        }
+    }
+
     #[test]
     fn effective_times_outside_1_to_86400_are_out_of_range(
         secs in prop_oneof![Just(0u64), Just(86_401u64), 86_401u64..10_000_000, any::<u64>()],
@@ -982,6 +1081,11 @@ proptest! {
                 Some(v) if v.is_empty() => acceptable.push((field, Problem::Empty)),
                 Some(v) if field == "IP" && v.parse::<std::net::IpAddr>().is_err() => acceptable
                     .push((field, Problem::Invalid { expected: "an IPv4 or IPv6 address" })),
+                Some(v) if field != "IP" => {
+                    if let Some((character, position)) = character_problem(v) {
+                        acceptable.push((field, Problem::Character { character, position }));
+                    }
+                }
                 _ => {}
             }
         }

@@ -16,7 +16,7 @@ use zego_proto::{BulkAction, BulkOptions, BulkReport, CancelToken};
 use super::Ctx;
 use crate::cli::BulkArgs;
 use crate::exit::{self, call_exit_code, CliError};
-use crate::ids::IdSource;
+use crate::ids::{self, IdSource, InputFile, ReadState};
 use crate::output::Output;
 
 /// Runs with more IDs than this get a progress bar (on a terminal).
@@ -56,17 +56,30 @@ impl Direction {
 
 /// Runs `zego forbid` / `zego resume`.
 pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), CliError> {
-    let journal = match &args.journal {
-        Some(path) if !ctx.dry_run() => Some(open_journal(ctx, direction, &args, path)?),
-        _ => None,
-    };
-    if args.from_file.is_none() && !ctx.dry_run() {
+    let file = args
+        .from_file
+        .as_deref()
+        .map(InputFile::classify)
+        .transpose()?;
+    if !ctx.dry_run() {
         check_every_id(ctx, &args.stream_ids)?;
     }
-    let ids = IdSource::new(args.stream_ids, args.from_file.as_deref())?;
-    let read_error = ids.error_slot();
+    // A regular file is read whole and checked before the first request, so a bad line
+    // anywhere means nothing is sent (stdin and pipes cannot be read twice: they stop at
+    // the bad line instead, and the report says what was sent).
+    if let Some(file @ InputFile::Regular(_)) = &file {
+        ids::validate_file(file, id_check(ctx)?)?;
+    }
+    let journal = match &args.journal {
+        Some(path) if !ctx.dry_run() => {
+            Some(open_journal(ctx, direction, &args, file.as_ref(), path)?)
+        }
+        _ => None,
+    };
+    let ids = IdSource::new(args.stream_ids, file.as_ref(), id_check(ctx)?)?;
+    let read_state = ids.state_slot();
     if ctx.dry_run() {
-        return dry_run(ctx, direction, ids, &read_error);
+        return dry_run(ctx, direction, ids, &read_state);
     }
     let client = ctx.client()?;
     let progress = Progress::new(ctx.out.progress_allowed());
@@ -114,7 +127,7 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
         super::interrupt::Interrupts::watch(&cancel, grace, move |signal| {
             let mut report = tally.lock().unwrap_or_else(PoisonError::into_inner).clone();
             report.stopped = Some(BulkStop::Interrupted);
-            render_to(out, direction, &report, started.elapsed());
+            render_to(out, direction, &report, started.elapsed(), None);
             std::process::exit(128 + signal);
         })
     };
@@ -122,15 +135,46 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
     let signal = interrupts.finish();
     let elapsed = started.elapsed();
     progress.finish();
-    render(ctx, direction, &report, elapsed);
-    if let Some(message) = IdSource::take_error(&read_error) {
-        return Err(CliError::usage(
-            message,
-            "only the IDs before that line were processed; fix the file and run again",
-        ));
+    let read = ids::read_state(&read_state);
+    conclude(ctx, direction, &report, elapsed, &read, signal)
+}
+
+/// Prints the report and picks the exit: 0, 1 (some failed, or a bad line of stdin
+/// stopped the run after some were sent), 2 (a bad first line: nothing sent), 3, 130/143.
+fn conclude(
+    ctx: &Ctx<'_>,
+    direction: Direction,
+    report: &BulkReport,
+    elapsed: Duration,
+    read: &ReadState,
+    signal: Option<i32>,
+) -> Result<(), CliError> {
+    if let Some(error) = &read.error {
+        if report.total() == 0 && report.skipped == 0 {
+            // The first line was bad: nothing was sent, so it is a plain usage error.
+            return Err(CliError::usage(
+                error.to_string(),
+                "fix that line and run again; nothing was sent",
+            ));
+        }
     }
+    render(
+        ctx,
+        direction,
+        report,
+        elapsed,
+        read.error.is_some().then_some(read),
+    );
     if let Some(signal) = signal {
         return Err(CliError::Interrupted { signal });
+    }
+    if read.error.is_some() {
+        // Partly done: exit 1 like a run where some streams failed (the report printed
+        // above says exactly what was sent).
+        return Err(CliError::Partial {
+            failed: report.failed(),
+            all_transport: false,
+        });
     }
     if report.is_success() {
         Ok(())
@@ -150,20 +194,25 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
 
 /// IDs given on the command line are few and all in memory already: every one is checked
 /// before the first request, so a bad one is a validation error (exit 2) with nothing sent,
-/// not a failed batch among sent ones (exit 1). IDs from a file are checked as they stream.
+/// not a failed batch among sent ones (exit 1). A file's are checked by [`IdSource`].
 fn check_every_id(ctx: &Ctx<'_>, stream_ids: &[String]) -> Result<(), CliError> {
+    let check = id_check(ctx)?;
+    for id in stream_ids {
+        check(id)?;
+    }
+    Ok(())
+}
+
+/// The core's check of one stream ID for this app and environment (the test prefix
+/// counts toward the length), as the bulk run's batches apply it.
+fn id_check(ctx: &Ctx<'_>) -> Result<ids::IdCheck, CliError> {
     let credentials = ctx.credentials()?;
     let batches = StreamBatches::new(
-        stream_ids.iter().cloned(),
+        std::iter::empty(),
         credentials.app_id(),
         ctx.settings.config.environment(),
     );
-    for item in batches {
-        if let BatchItem::Invalid { error, .. } = item {
-            return Err(CliError::Validation(error));
-        }
-    }
-    Ok(())
+    Ok(Box::new(move |id| batches.check(id)))
 }
 
 /// Opens `--journal` for this run: its header names the action, the AppId, the input
@@ -172,11 +221,12 @@ fn open_journal(
     ctx: &Ctx<'_>,
     direction: Direction,
     args: &BulkArgs,
+    file: Option<&InputFile>,
     path: &std::path::Path,
 ) -> Result<super::journal::OpenJournal, CliError> {
-    let Some(file) = args.from_file.as_deref().filter(|f| f.as_os_str() != "-") else {
+    let Some(InputFile::Regular(file)) = file else {
         return Err(CliError::usage(
-            "--journal needs --from-file PATH (stdin cannot be read again to resume)",
+            "--journal needs --from-file with a regular file (stdin or a pipe cannot be read again to resume)",
             "save the IDs to a file and give it with --from-file",
         ));
     };
@@ -191,11 +241,25 @@ fn open_journal(
     super::journal::OpenJournal::open(path, &header)
 }
 
-fn render(ctx: &Ctx<'_>, direction: Direction, report: &BulkReport, elapsed: Duration) {
-    render_to(ctx.out, direction, report, elapsed);
+fn render(
+    ctx: &Ctx<'_>,
+    direction: Direction,
+    report: &BulkReport,
+    elapsed: Duration,
+    stopped_input: Option<&ReadState>,
+) {
+    render_to(ctx.out, direction, report, elapsed, stopped_input);
 }
 
-fn render_to(out: Output, direction: Direction, report: &BulkReport, elapsed: Duration) {
+/// Prints the report: one text block, or one JSON document. `stopped_input` is the
+/// reading state when a bad line of stdin (or a pipe) stopped the run.
+fn render_to(
+    out: Output,
+    direction: Direction,
+    report: &BulkReport,
+    elapsed: Duration,
+    stopped_input: Option<&ReadState>,
+) {
     let secs = elapsed.as_secs_f64();
     out.result(
         || {
@@ -236,6 +300,9 @@ fn render_to(out: Output, direction: Direction, report: &BulkReport, elapsed: Du
             if !report.succeeded_ids.is_empty() {
                 let _ = write!(text, "\nSUCCEEDED: {}", report.succeeded_ids.join(", "));
             }
+            if let Some(read) = stopped_input {
+                let _ = write!(text, "\n{}", input_stop_text(direction, read, report));
+            }
             text
         },
         || {
@@ -260,9 +327,58 @@ fn render_to(out: Output, direction: Direction, report: &BulkReport, elapsed: Du
             if !report.succeeded_ids.is_empty() {
                 doc["succeeded_ids"] = json!(report.succeeded_ids);
             }
+            if let Some(read) = stopped_input {
+                doc["ok"] = json!(false);
+                doc["stopped"] = json!("invalid_input");
+                doc["input_error"] = input_stop_json(read);
+            }
             doc
         },
     );
+}
+
+/// The human account of a run that a bad line stopped: where, why, and what was sent.
+fn input_stop_text(direction: Direction, read: &ReadState, report: &BulkReport) -> String {
+    let Some(error) = &read.error else {
+        return String::new();
+    };
+    let before = match &read.last {
+        Some((id, line)) => format!(
+            "{} ID(s) of the input before it were sent (the last: {id:?}, line {line})",
+            read.ids_read
+        ),
+        None => "no ID of the input came before it".into(),
+    };
+    format!(
+        "STOPPED at {error}\n  {before}; {} stream(s) {} in all, {} failed; nothing after it was read or sent\n  hint: {}",
+        report.succeeded,
+        direction.past(),
+        report.failed(),
+        input_stop_hint(error),
+    )
+}
+
+/// What to do after a bad line stopped the run.
+fn input_stop_hint(error: &ids::InputError) -> String {
+    format!(
+        "fix line {} and send the input from that line on again (what came before was sent)",
+        error.line
+    )
+}
+
+/// The JSON account of a run that a bad line stopped.
+fn input_stop_json(read: &ReadState) -> Value {
+    let error = read.error.as_ref();
+    json!({
+        "source": error.map(|e| e.source.clone()),
+        "line": error.map(|e| e.line),
+        "message": error.map(ToString::to_string),
+        "ids_read_before": read.ids_read,
+        "last_id": read.last.as_ref().map(|(id, _)| id),
+        "last_line": read.last.as_ref().map(|(_, line)| line),
+        "exit_code": exit::API_FAILURE,
+        "hint": error.map(input_stop_hint),
+    })
 }
 
 /// Prints one signed URL per batch of 20, with sequences stamped as a client would.
@@ -270,7 +386,7 @@ fn dry_run(
     ctx: &Ctx<'_>,
     direction: Direction,
     ids: IdSource,
-    read_error: &crate::ids::ReadErrorSlot,
+    read_state: &ids::ReadStateSlot,
 ) -> Result<(), CliError> {
     let credentials = ctx.credentials()?;
     let mut first_invalid = None;
@@ -287,8 +403,11 @@ fn dry_run(
             }
         }
     }
-    if let Some(message) = IdSource::take_error(read_error) {
-        return Err(CliError::usage(message, "fix the file and run again"));
+    if let Some(error) = ids::read_state(read_state).error {
+        return Err(CliError::usage(
+            error.to_string(),
+            "fix that line and run again (this was a dry run: nothing was sent)",
+        ));
     }
     if let Some(error) = first_invalid {
         return Err(CliError::Validation(error));

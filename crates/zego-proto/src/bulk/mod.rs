@@ -24,8 +24,8 @@ use crate::response::DataError;
 pub enum BatchItem {
     /// 1 to 20 valid stream IDs.
     Batch(Vec<String>),
-    /// A stream ID that can never be sent (empty, or too long once prefixed). It fails
-    /// alone instead of failing its whole batch.
+    /// A stream ID that can never be sent (empty, too long once prefixed, or with a
+    /// character ZEGO does not allow). It fails alone instead of failing its whole batch.
     Invalid {
         /// The ID as given.
         stream_id: String,
@@ -80,7 +80,19 @@ impl<I: Iterator<Item = String>> StreamBatches<I> {
         self
     }
 
-    fn check(&self, id: &str) -> Result<(), ValidationError> {
+    /// Checks one ID as the batches do (non-empty, at most 256 bytes once prefixed, only
+    /// the characters ZEGO allows), so a caller can validate a whole input before sending
+    /// any of it.
+    ///
+    /// ```
+    /// use zego_proto::bulk::StreamBatches;
+    /// use zego_proto::{AppId, Environment};
+    /// let batches = StreamBatches::new(std::iter::empty(), AppId::new(1), Environment::Production);
+    /// assert!(batches.check("cheater-1").is_ok());
+    /// let err = batches.check("cheater 1").unwrap_err();
+    /// assert!(err.to_string().contains("U+0020 at position 8"), "{err}");
+    /// ```
+    pub fn check(&self, id: &str) -> Result<(), ValidationError> {
         check_stream_id("StreamId[]", None, id, self.prefix.as_deref())
     }
 }

@@ -1,9 +1,10 @@
 //! Field checks shared by the operations.
 
-use crate::encode::check_stream_id;
+use crate::encode::{check_stream_id, check_stream_id_length};
 use crate::error::{Problem, ValidationError};
+use crate::ids::{check_room_id, check_user_id};
 
-/// A required identifier (RoomId, UserId, IP, ...): non-empty.
+/// A required value without a documented form (an IP address before parsing): non-empty.
 pub(crate) fn required(field: &'static str, value: String) -> Result<String, ValidationError> {
     if value.is_empty() {
         return Err(ValidationError::new(field, Problem::Empty));
@@ -11,7 +12,30 @@ pub(crate) fn required(field: &'static str, value: String) -> Result<String, Val
     Ok(value)
 }
 
-/// A stream ID: non-empty and at most 256 bytes (the one check of [`check_stream_id`]).
+/// A room ID: 1 to 128 bytes of the characters ZEGO allows.
+pub(crate) fn room_id(field: &'static str, value: String) -> Result<String, ValidationError> {
+    check_room_id(field, None, &value)?;
+    Ok(value)
+}
+
+/// A user ID: 1 to 64 bytes of the characters ZEGO allows.
+pub(crate) fn user_id(field: &'static str, value: String) -> Result<String, ValidationError> {
+    check_user_id(field, None, &value)?;
+    Ok(value)
+}
+
+/// A stream ID given to `RawOperation`: non-empty and at most 256 bytes, any characters.
+pub(crate) fn raw_stream_id(
+    field: &'static str,
+    index: Option<usize>,
+    value: String,
+) -> Result<String, ValidationError> {
+    check_stream_id_length(field, index, &value, None)?;
+    Ok(value)
+}
+
+/// A stream ID: non-empty, at most 256 bytes, only the characters ZEGO allows (the one
+/// check of [`check_stream_id`]).
 pub(crate) fn stream_id(
     field: &'static str,
     index: Option<usize>,

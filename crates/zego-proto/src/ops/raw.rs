@@ -22,7 +22,8 @@ const RESERVED: [&str; 7] = [
 
 /// Any action by name, with its business parameters in order. Array parameters are
 /// repeated keys ending in `[]`. Values of `StreamId` and `StreamId[]` are treated as stream
-/// IDs: they get the test-environment prefix and the 256-byte check.
+/// IDs: they get the test-environment prefix and the 256-byte check, but not the character
+/// check of the typed operations (a raw operation sends what it is given).
 ///
 /// ```
 /// use zego_proto::{ops::RawOperation, Operation, RateLimitGroup};
@@ -74,7 +75,7 @@ impl RawOperation {
     }
 
     /// Appends a parameter. The key must be non-empty and not one the SDK sets itself;
-    /// a `StreamId` or `StreamId[]` value must be a valid stream ID (1 to 256 bytes).
+    /// a `StreamId` or `StreamId[]` value must be 1 to 256 bytes (any characters).
     pub fn param(
         mut self,
         key: impl Into<String>,
@@ -96,8 +97,10 @@ impl RawOperation {
             ));
         }
         let value = match key.as_str() {
-            "StreamId" => checks::stream_id("StreamId", None, value.into())?,
-            "StreamId[]" => checks::stream_id("StreamId[]", Some(self.params.len()), value.into())?,
+            "StreamId" => checks::raw_stream_id("StreamId", None, value.into())?,
+            "StreamId[]" => {
+                checks::raw_stream_id("StreamId[]", Some(self.params.len()), value.into())?
+            }
             _ => value.into(),
         };
         self.params.push((key, value));
@@ -159,8 +162,8 @@ impl Operation for RawOperation {
         for (i, (key, value)) in self.params.iter().enumerate() {
             // Stream IDs get the test-environment prefix like those of typed operations.
             match key.as_str() {
-                "StreamId" => w.stream_id("StreamId", None, value)?,
-                "StreamId[]" => w.stream_id("StreamId[]", Some(i), value)?,
+                "StreamId" => w.raw_stream_id("StreamId", None, value)?,
+                "StreamId[]" => w.raw_stream_id("StreamId[]", Some(i), value)?,
                 _ => w.param(key, value),
             }
         }
