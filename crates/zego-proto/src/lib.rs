@@ -85,6 +85,7 @@ mod request;
 mod response;
 pub mod retry;
 mod sequence;
+mod server_time;
 mod signature;
 mod transport_error;
 mod transport_options;

@@ -1738,6 +1738,7 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
                     deadline,
                     sequence_window: window,
                     sequence_margin: margin,
+                    ..RetryPolicy::default()
                 }
             },
         )
