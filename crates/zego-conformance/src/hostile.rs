@@ -191,15 +191,17 @@ fn serve(
             headers,
             body,
         } => {
-            let mut out = format!("HTTP/1.1 {status} Scripted\r\n");
+            let mut out = Vec::new();
+            write!(out, "HTTP/1.1 {status} Scripted\r\n")?;
             for (name, value) in headers {
-                out.push_str(&format!("{name}: {value}\r\n"));
+                write!(out, "{name}: {value}\r\n")?;
             }
-            out.push_str(&format!(
+            write!(
+                out,
                 "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
-            ));
-            tcp.write_all(out.as_bytes())?;
+            )?;
+            tcp.write_all(&out)?;
             tcp.flush()
         }
     }

@@ -1017,6 +1017,7 @@ mod tests {
         assert_eq!(req.timeout(), Some(Duration::from_secs(4)));
     }
 
+    #[allow(clippy::unnecessary_wraps)]
     fn unavailable(retry_after: &str) -> Outcome {
         Ok(HttpResponse::new(503, "<html>busy</html>").with_header("Retry-After", retry_after))
     }
@@ -1071,7 +1072,9 @@ mod tests {
 
     #[test]
     fn a_skewed_clock_is_corrected_from_the_date_header_after_100000004() {
-        let clock = Arc::new(ManualClock::new(START - Duration::from_secs(20 * 60)));
+        let clock = Arc::new(ManualClock::new(
+            START.saturating_sub(Duration::from_secs(20 * 60)),
+        ));
         let core = core_on(&clock, false);
         let op = ForbidRtcStreams::new(["a"]).unwrap();
         let expired = Ok(HttpResponse::new(

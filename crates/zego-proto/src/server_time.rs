@@ -151,7 +151,7 @@ mod tests {
     fn the_offset_is_applied_only_once_correcting() {
         let offset = ClockOffset::default();
         assert_eq!(offset.measured_millis(), None);
-        let behind = NOW - Duration::from_secs(20 * 60);
+        let behind = NOW.saturating_sub(Duration::from_secs(20 * 60));
         offset.record(NOW, behind);
         assert_eq!(offset.measured_millis(), Some(1_200_000));
         assert_eq!(offset.corrected(behind), behind);
@@ -159,6 +159,9 @@ mod tests {
         assert_eq!(offset.corrected(behind), NOW);
         offset.record(NOW, NOW + Duration::from_millis(1500));
         assert_eq!(offset.measured_millis(), Some(-1500));
-        assert_eq!(offset.corrected(NOW), NOW - Duration::from_millis(1500));
+        assert_eq!(
+            offset.corrected(NOW),
+            NOW.saturating_sub(Duration::from_millis(1500))
+        );
     }
 }
