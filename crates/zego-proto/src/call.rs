@@ -700,7 +700,17 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                         if e.class() == ErrorClass::Clock {
                             // ZEGO says our Timestamp is off: sign from now on with the
                             // offset its Date header showed.
-                            self.core.clock_offset.start_correcting();
+                            let offset = self.core.clock_offset.measured_millis();
+                            if self.core.clock_offset.start_correcting() {
+                                if let Some(offset_ms) = offset {
+                                    tracing::warn!(
+                                        offset_ms,
+                                        "ZEGO refused the timestamp: this machine's clock is off \
+                                         (offset measured from ZEGO's Date header); signing with \
+                                         the corrected time from now on (check NTP)"
+                                    );
+                                }
+                            }
                         }
                         CallErrorKind::Response(match &self.signature {
                             Some(sig) => e.scrub(sig.expose()),

@@ -71,9 +71,10 @@ impl ClockOffset {
             .then(|| self.millis.load(Ordering::Acquire))
     }
 
-    /// From now on, requests are signed with the measured offset applied.
-    pub(crate) fn start_correcting(&self) {
-        self.correcting.store(true, Ordering::Release);
+    /// From now on, requests are signed with the measured offset applied. Whether this
+    /// call turned it on (it was off before).
+    pub(crate) fn start_correcting(&self) -> bool {
+        !self.correcting.swap(true, Ordering::AcqRel)
     }
 
     /// The time to sign with: `local` corrected by the measured offset once correcting.
@@ -155,7 +156,8 @@ mod tests {
         offset.record(NOW, behind);
         assert_eq!(offset.measured_millis(), Some(1_200_000));
         assert_eq!(offset.corrected(behind), behind);
-        offset.start_correcting();
+        assert!(offset.start_correcting());
+        assert!(!offset.start_correcting(), "already on");
         assert_eq!(offset.corrected(behind), NOW);
         offset.record(NOW, NOW + Duration::from_millis(1500));
         assert_eq!(offset.measured_millis(), Some(-1500));
