@@ -13,7 +13,9 @@ use zego_proto::driver::{
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
 ///
 /// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
-/// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
+/// within [`HttpRequest::timeout`] when the core set one, returns any HTTP answer as an
+/// [`HttpResponse`] (non-2xx statuses included, with the headers named by
+/// [`HttpResponse::HEADERS`] added through [`HttpResponse::with_header`]) and reports
 /// only the failure to get an answer as a [`TransportError`], whose message must never
 /// contain the URL. Everything else — admission, signing, retrying, parsing — is done by
 /// the core that drives it. `Arc<T>` and `Box<T>` of a transport are transports too.
