@@ -665,16 +665,19 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         let mut retry_after = None;
         let kind = match outcome {
             Ok(response) => {
+                let parsed = parse_response(self.op, &response);
+                // Only an envelope's Date is ZEGO's clock (a proxy's page has its own).
+                let from_zego = !matches!(parsed, Err(ResponseError::NotAnEnvelope { .. }));
                 if let Some(server) = response
                     .date
                     .as_deref()
+                    .filter(|_| from_zego)
                     .and_then(server_time::parse_http_date)
                 {
                     self.core.clock_offset.record(server, now.unix);
                 }
                 retry_after =
                     server_time::retry_after(&response, self.core.clock_offset.corrected(now.unix));
-                let parsed = parse_response(self.op, &response);
                 let code = match &parsed {
                     Ok(_) | Err(ResponseError::Data { .. }) => Some(0),
                     Err(ResponseError::Api(api)) => Some(api.code.code()),
@@ -1112,6 +1115,16 @@ mod tests {
             param(&run.sent[0], "Sequence").parse::<u128>().unwrap() / 1000,
             u128::from(START.as_secs() - 20 * 60)
         );
+    }
+
+    #[test]
+    fn a_proxy_page_s_date_is_not_taken_for_zego_s_clock() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let page = Ok(HttpResponse::new(502, "<html>bad gateway</html>")
+            .with_header("Date", "Mon, 01 Jan 2001 00:00:00 GMT"));
+        let _ = drive(&core, &clock, &op, vec![page, ok()]);
+        assert_eq!(core.clock_offset_millis(), None);
     }
 
     #[test]

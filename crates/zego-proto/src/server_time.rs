@@ -41,7 +41,8 @@ pub(crate) fn retry_after(response: &HttpResponse, local_unix: Duration) -> Opti
 
 /// The measured offset of the local clock from ZEGO's, shared by a core's clones.
 ///
-/// Every answer with a `Date` header updates the measurement; it is applied to the
+/// Every envelope (ZEGO's answer, not a proxy's page) with a `Date` header updates the
+/// measurement; it is applied to the
 /// `Timestamp` of requests only once ZEGO refused one for the clock (100000004, 3002),
 /// so a proxy's wrong `Date` cannot break a client whose clock is right.
 #[derive(Debug, Default)]
