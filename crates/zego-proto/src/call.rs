@@ -666,18 +666,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         let kind = match outcome {
             Ok(response) => {
                 let parsed = parse_response(self.op, &response);
-                // Only an envelope's Date is ZEGO's clock (a proxy's page has its own).
-                let from_zego = !matches!(parsed, Err(ResponseError::NotAnEnvelope { .. }));
-                if let Some(server) = response
-                    .date
-                    .as_deref()
-                    .filter(|_| from_zego)
-                    .and_then(server_time::parse_http_date)
-                {
-                    self.core.clock_offset.record(server, now.unix);
-                }
-                retry_after =
-                    server_time::retry_after(&response, self.core.clock_offset.corrected(now.unix));
+                retry_after = self.read_time_headers(&response, &parsed, now);
                 let code = match &parsed {
                     Ok(_) | Err(ResponseError::Data { .. }) => Some(0),
                     Err(ResponseError::Api(api)) => Some(api.code.code()),
@@ -701,19 +690,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                     }
                     Err(e) => {
                         if e.class() == ErrorClass::Clock {
-                            // ZEGO says our Timestamp is off: sign from now on with the
-                            // offset its Date header showed.
-                            let offset = self.core.clock_offset.measured_millis();
-                            if self.core.clock_offset.start_correcting() {
-                                if let Some(offset_ms) = offset {
-                                    tracing::warn!(
-                                        offset_ms,
-                                        "ZEGO refused the timestamp: this machine's clock is off \
-                                         (offset measured from ZEGO's Date header); signing with \
-                                         the corrected time from now on (check NTP)"
-                                    );
-                                }
-                            }
+                            self.correct_the_clock();
                         }
                         CallErrorKind::Response(match &self.signature {
                             Some(sig) => e.scrub(sig.expose()),
@@ -761,6 +738,42 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                 Step::Feedback(feedback)
             }
             None => next,
+        }
+    }
+
+    /// What an answer's headers say about time: records the clock offset from an
+    /// envelope's `Date` (a proxy's page has its own clock), and returns the wait its
+    /// `Retry-After` asks for.
+    fn read_time_headers<T>(
+        &self,
+        response: &HttpResponse,
+        parsed: &Result<T, ResponseError>,
+        now: Now,
+    ) -> Option<Duration> {
+        let from_zego = !matches!(parsed, Err(ResponseError::NotAnEnvelope { .. }));
+        if let Some(server) = response
+            .date
+            .as_deref()
+            .filter(|_| from_zego)
+            .and_then(server_time::parse_http_date)
+        {
+            self.core.clock_offset.record(server, now.unix);
+        }
+        server_time::retry_after(response, self.core.clock_offset.corrected(now.unix))
+    }
+
+    /// ZEGO refused the Timestamp: from now on, sign with the offset its `Date` showed.
+    fn correct_the_clock(&self) {
+        let offset = self.core.clock_offset.measured_millis();
+        if self.core.clock_offset.start_correcting() {
+            if let Some(offset_ms) = offset {
+                tracing::warn!(
+                    offset_ms,
+                    "ZEGO refused the timestamp: this machine's clock is off (offset measured \
+                     from ZEGO's Date header); signing with the corrected time from now on \
+                     (check NTP)"
+                );
+            }
         }
     }
 
