@@ -14,8 +14,12 @@ pub const OK: u8 = 0;
 pub const API_FAILURE: u8 = 1;
 /// The command line, the configuration or an argument is wrong; nothing was sent.
 pub const USAGE: u8 = 2;
-/// No answer from ZEGO: connection refused, timeout, broken connection, non-ZEGO page.
+/// No answer from ZEGO: connection refused, refused TLS certificate, timeout, broken
+/// connection. Nothing was applied, except perhaps by a request that timed out or broke.
 pub const TRANSPORT: u8 = 3;
+/// Something answered, but not with a ZEGO response (a proxy's or a wrong host's page, a
+/// malformed body): the request may have been applied.
+pub const UNEXPECTED_ANSWER: u8 = 4;
 /// The command ran but its result could not be written to stdout (sysexits' `EX_IOERR`).
 pub const OUTPUT_LOST: u8 = 74;
 
@@ -26,7 +30,9 @@ macro_rules! exit_codes_help {
   0  success
   1  ZEGO answered with an error code, or a bulk forbid/resume was partly done
   2  usage, configuration or validation error (nothing was sent)
-  3  transport error: no answer from ZEGO (connect, timeout, broken connection)
+  3  transport error: no answer from ZEGO (connect, TLS certificate, timeout, broken connection)
+  4  an answer that is not a ZEGO response (a proxy or wrong host's page, a malformed
+     body): the request may have been applied
  74  the command ran, but its result could not be written to stdout (e.g. a full disk)"
     };
 }
@@ -158,9 +164,8 @@ pub fn call_kind_name(e: &CallError) -> &'static str {
 pub fn call_exit_code(e: &CallError) -> u8 {
     match e.kind() {
         CallErrorKind::Validation(_) => USAGE,
-        CallErrorKind::Transport(_)
-        | CallErrorKind::Admission(_)
-        | CallErrorKind::Response(ResponseError::NotAnEnvelope { .. }) => TRANSPORT,
+        CallErrorKind::Transport(_) | CallErrorKind::Admission(_) => TRANSPORT,
+        CallErrorKind::Response(ResponseError::NotAnEnvelope { .. }) => UNEXPECTED_ANSWER,
         _ => API_FAILURE,
     }
 }
@@ -174,13 +179,14 @@ pub fn call_hint(e: &CallError) -> String {
         CallErrorKind::Transport(t) => {
             return match t.kind() {
                 TransportErrorKind::Connect => "could not connect: check --endpoint / ZEGO_ENDPOINT / --region and the network".into(),
+                TransportErrorKind::Tls => "the server's TLS certificate is not trusted (nothing was sent, not retried): check --endpoint; behind a private CA or a TLS-inspecting proxy, point SSL_CERT_FILE or SSL_CERT_DIR at its CA certificate".into(),
                 TransportErrorKind::Timeout => "no answer in time: raise --timeout, or check the network and --endpoint".into(),
                 TransportErrorKind::BodyTooLarge { .. } => "the answer was too large: check that --endpoint points at ZEGO".into(),
                 _ => "the connection failed: check the network and --endpoint, then retry (--retries N)".into(),
             }
         }
         CallErrorKind::Response(ResponseError::NotAnEnvelope { .. }) => {
-            return "the server answered with a page that is not a ZEGO response: check --endpoint (a proxy or a wrong host?) and retry".into()
+            return "something answered, but not with a ZEGO response (a proxy or a wrong host?), and the request may have been applied: check --endpoint, then run the command again (these actions are idempotent)".into()
         }
         CallErrorKind::Response(ResponseError::Data { .. }) => {
             return "ZEGO accepted the request but its answer had an unexpected shape; report it with the RequestId".into()

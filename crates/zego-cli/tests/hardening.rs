@@ -5,9 +5,17 @@ mod common;
 
 use std::process::Stdio;
 
-use common::hostile::{query_value, serve};
 use common::{bare, json_of, sim, temp_file, APP, SECRET};
 use predicates::prelude::*;
+use zego_conformance::hostile::{HostileServer, Reply};
+
+/// The value of `key` in a line holding a query, still percent-encoded.
+fn query_value(line: &str, key: &str) -> String {
+    line.split(['?', '&', ' ', '"'])
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .unwrap_or_default()
+        .to_owned()
+}
 
 /// `zego` pointed at `endpoint` with the test app's credentials.
 fn zego_at(endpoint: &str) -> assert_cmd::Command {
@@ -28,17 +36,15 @@ fn all_output(out: &std::process::Output) -> String {
 
 /// A server that echoes the signed URL back everywhere: in `Message`, `RequestId` and
 /// `Data` on success (code 0) or failure (code 2), and an earlier request's URL too.
-fn echo_server(code: i64) -> String {
-    serve(move |target| {
-        let earlier = "/?Action=X&Signature=feedfacefeedfacefeedfacefeedface";
-        let body = serde_json::json!({
-            "Code": code,
-            "Message": format!("you asked for {target} after {earlier}"),
-            "RequestId": target,
-            "Data": { "echo": target, "earlier": earlier },
-        });
-        (200, body.to_string())
-    })
+fn echo_server(code: i64) -> HostileServer {
+    let earlier = "/?Action=X&Signature=feedfacefeedfacefeedfacefeedface";
+    let template = format!(
+        r#"{{"Code":{code},"Message":"you asked for {{target}} after {earlier}","RequestId":"{{target}}","Data":{{"echo":"{{target}}","earlier":"{earlier}"}}}}"#
+    );
+    HostileServer::start(vec![Reply::EchoInto {
+        status: 200,
+        template,
+    }])
 }
 
 #[test]
@@ -53,9 +59,9 @@ fn signatures_echoed_by_a_server_never_reach_any_output() {
         );
     };
     for code in [0, 2] {
-        let base = echo_server(code);
+        let server = echo_server(code);
         for json in [false, true] {
-            let mut cmd = zego_at(&base);
+            let mut cmd = zego_at(&server.base_url());
             if json {
                 cmd.arg("--json");
             }
@@ -82,8 +88,7 @@ fn signatures_echoed_by_a_server_never_reach_any_output() {
 
 #[test]
 fn server_strings_cannot_drive_the_terminal() {
-    let base = serve(|_| {
-        let body = serde_json::json!({
+    let body = serde_json::json!({
             "Code": 0,
             "Message": "ok",
             "RequestId": "1\u{1b}]0;pwned\u{7}\u{1b}[2J",
@@ -95,10 +100,9 @@ fn server_strings_cannot_drive_the_terminal() {
                     "CreateTime": 1, "EffectiveTime": 60
                 }]
             }
-        });
-        (200, body.to_string())
     });
-    let out = zego_at(&base)
+    let server = HostileServer::start(vec![Reply::ok(body.to_string())]);
+    let out = zego_at(&server.base_url())
         .args(["rule", "get", "--room", "r", "s"])
         .output()
         .unwrap();

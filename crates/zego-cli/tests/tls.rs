@@ -70,3 +70,35 @@ fn without_the_private_ca_the_server_is_refused() {
         .stdout(certificate_error());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_untrusted_certificate_is_not_retried_and_the_hint_names_the_roots() {
+    let ca = private_ca("zego-cli test CA (not retried)");
+    let port = serve(Arc::clone(&ca.server));
+    let mut cmd = bare();
+    let output = cmd
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .env("ZEGO_APP_ID", APP.to_string())
+        .env("ZEGO_SERVER_SECRET", SECRET)
+        .arg("--endpoint")
+        .arg(format!("https://localhost:{port}"))
+        .args(["--json", "forbid", "s1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    let report = common::json_of(&output);
+    let error = &report["failures"][0]["error"];
+    assert_eq!(error["transport_kind"], "tls", "{report}");
+    assert_eq!(error["attempts"], 1, "not retried: {report}");
+    assert_eq!(report["requests"], 1, "{report}");
+    assert_eq!(error["retryable"], false);
+    let hint = error["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("certificate") && hint.contains("SSL_CERT_FILE"),
+        "{hint}"
+    );
+}

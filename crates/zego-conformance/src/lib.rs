@@ -26,6 +26,7 @@ use zego_proto::{
     Environment, Operation, RetryPolicy,
 };
 
+pub mod hostile;
 pub mod scenarios;
 pub mod tls;
 
@@ -166,7 +167,7 @@ macro_rules! conformance_tests {
             raw_call_reaches_the_server,
             validation_errors_are_raised_before_sending,
             bad_secret_is_reported_and_not_retried,
-            skewed_clock_is_reported_within_the_policy,
+            skewed_clock_is_corrected_from_the_date_header,
             burst_above_quota_gets_no_rate_limit_answers,
             transient_faults_are_retried_in_order,
             hanging_server_times_out,
@@ -176,6 +177,10 @@ macro_rules! conformance_tests {
             bulk_runs_stop_when_they_should,
             two_clients_in_one_process_never_reuse_a_sequence,
             a_rate_limit_answer_delays_the_other_clients,
+            a_hung_forbid_is_retried_inside_the_window,
+            retry_after_is_honoured,
+            an_untrusted_certificate_is_not_retried,
+            a_body_that_is_not_an_envelope_is_reported_as_such,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

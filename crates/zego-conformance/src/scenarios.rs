@@ -21,6 +21,7 @@ use zego_proto::{
 };
 use zego_sim::{Env, Fault, FaultPlan, RateGroup, SimHandle, Simulator};
 
+use crate::hostile::{HostileServer, Reply, SUCCESS};
 use crate::{ClientSetup, ClientUnderTest, CoordinatorSetup};
 
 /// How a scenario makes its clients.
@@ -315,28 +316,31 @@ pub fn bad_secret_is_reported_and_not_retried<C: ClientUnderTest>(make: MakeClie
     assert!(forbidden(&sim).is_empty());
 }
 
-/// A clock 20 minutes off surfaces 100000004; retries stay within the policy.
-pub fn skewed_clock_is_reported_within_the_policy<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+/// A clock 20 minutes off: the first attempt gets 100000004, whose `Date` header shows
+/// ZEGO's time; the retry is signed with the measured offset and succeeds, and so are the
+/// client's later calls, on their first attempt.
+pub fn skewed_clock_is_corrected_from_the_date_header<C: ClientUnderTest>(make: MakeClient<'_, C>) {
     let sim = sim();
-    let skewed = SystemClock
-        .unix_time()
-        .saturating_sub(Duration::from_secs(20 * 60));
-    let policy = RetryPolicy {
-        base_delay: Duration::from_millis(10),
-        ..RetryPolicy::default()
-    };
+    let skew = Duration::from_secs(20 * 60);
+    let skewed = SystemClock.unix_time().saturating_sub(skew);
     let mut s = setup(&sim);
     s.clock = Some(Arc::new(ManualClock::new(skewed)));
-    s.retry_policy = Some(policy.clone());
     let client = make(s.without_rate_limit());
-    let err = client
+    assert_eq!(client.core().clock_offset_millis(), None);
+    client
         .execute(&ForbidRtcStreams::new(["s"]).unwrap())
-        .unwrap_err();
-    assert_eq!(code(&err), Some(100000004), "{err}");
-    assert!(err.attempts() >= 1 && err.attempts() <= policy.max_attempts);
-    // Clock errors are retried at most once (freshly signed); the skew stays, so it fails.
-    assert!(err.attempts() <= 2, "{err}");
-    assert_eq!(sim.request_log().len(), err.attempts() as usize);
+        .expect("re-signed with the server's time");
+    let log = sim.request_log();
+    assert_eq!(log.len(), 2, "one refused attempt, one retry");
+    assert_eq!(log[0].code, Some(100000004));
+    let offset = client.core().clock_offset_millis().expect("measured");
+    let expected = i64::try_from(skew.as_millis()).unwrap();
+    eprintln!("measured clock offset: {offset} ms (skew {expected} ms)");
+    assert!((offset - expected).abs() < 60_000, "{offset} ms");
+    client
+        .execute(&ResumeRtcStreams::new(["s"]).unwrap())
+        .expect("a later call");
+    assert_eq!(sim.request_log().len(), 3, "signed right the first time");
     assert!(forbidden(&sim).is_empty());
 }
 
@@ -675,4 +679,185 @@ pub fn bulk_runs_stop_when_they_should<C: ClientUnderTest>(make: MakeClient<'_, 
     );
     assert_eq!(report.stopped, Some(BulkStop::Interrupted));
     assert_eq!((report.requests, report.not_attempted), (0, 2_000));
+}
+
+fn hostile_setup(server: &HostileServer) -> ClientSetup {
+    ClientSetup::new(credentials(), server.base_url()).without_rate_limit()
+}
+
+/// With every default (a 10 s request timeout, the default policy), a forbid whose first
+/// attempt hangs is retried inside ZEGO's 10-second ordering window and succeeds: the
+/// sequenced attempt is bounded by the policy's 3 s, not the transport's 10 s.
+pub fn a_hung_forbid_is_retried_inside_the_window<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let server = HostileServer::start(vec![Reply::Hang, Reply::ok(SUCCESS)]);
+    let client = make(hostile_setup(&server));
+    let started = Instant::now();
+    let answer = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .expect("the retry succeeds");
+    let elapsed = started.elapsed();
+    eprintln!("hung first attempt, then success after {elapsed:?}");
+    assert_eq!(answer.request_id, "4242");
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    let sequence = |target: &str| {
+        zego_proto::wire::decode_query(target.trim_start_matches("/?"))
+            .unwrap()
+            .into_iter()
+            .find(|(k, _)| k == "Sequence")
+            .map(|(_, v)| v)
+    };
+    assert_eq!(
+        sequence(&received[0].target),
+        sequence(&received[1].target),
+        "the retry keeps its Sequence"
+    );
+    let gap = received[1].at - received[0].at;
+    assert!(gap >= Duration::from_secs(2), "{gap:?}");
+    assert!(gap < Duration::from_secs(8), "{gap:?}");
+}
+
+/// A `503` with `Retry-After: 2` is retried no sooner than 2 s later; one whose wait
+/// would end after a forbid's window stops with `RetryAfterTooLate`, and a date form is
+/// read too.
+pub fn retry_after_is_honoured<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let busy = |after: &str| {
+        Reply::status(503, "<html><body>Service Unavailable</body></html>")
+            .header("Retry-After", after)
+    };
+    let server = HostileServer::start(vec![busy("2"), Reply::ok(SUCCESS)]);
+    let client = make(hostile_setup(&server));
+    client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .expect("retried after the wait");
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    let gap = received[1].at - received[0].at;
+    eprintln!("Retry-After: 2 → retried after {gap:?}");
+    assert!(gap >= Duration::from_millis(1900), "{gap:?}");
+
+    let server = HostileServer::start(vec![busy("9"), Reply::ok(SUCCESS)]);
+    let client = make(hostile_setup(&server));
+    let err = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .unwrap_err();
+    assert_eq!(
+        err.stop_reason(),
+        Some(zego_proto::StopReason::RetryAfterTooLate),
+        "{err}"
+    );
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(server.received().len(), 1);
+
+    // The HTTP-date form, counted from the answer's own Date.
+    let date = "Tue, 14 Nov 2023 22:13:20 GMT";
+    let later = "Tue, 14 Nov 2023 22:13:22 GMT";
+    let server = HostileServer::start(vec![
+        Reply::status(429, "slow down")
+            .header("Date", date)
+            .header("Retry-After", later),
+        Reply::ok(SUCCESS),
+    ]);
+    let client = make(hostile_setup(&server));
+    client
+        .execute(&DelForbidStreamRule::new("room", "s").unwrap())
+        .expect("retried after the wait");
+    let received = server.received();
+    let gap = received[1].at - received[0].at;
+    assert!(gap >= Duration::from_millis(1900), "{gap:?}");
+}
+
+/// A server whose certificate no trusted root signed: a `Tls` error after one attempt.
+pub fn an_untrusted_certificate_is_not_retried<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let ca = crate::tls::private_ca("zego-conformance untrusted CA");
+    let port = crate::tls::serve(Arc::clone(&ca.server));
+    let client = make(ClientSetup::new(
+        credentials(),
+        format!("https://localhost:{port}"),
+    ));
+    let err = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), CallErrorKind::Transport(t) if t.kind() == TransportErrorKind::Tls),
+        "{err}"
+    );
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    assert_eq!(err.attempts(), 1, "{err}");
+    assert!(!err.class().is_retryable());
+}
+
+/// Bodies that are not envelopes (a `"Code"` as a string, a proxy's HTML page echoing the
+/// URL) are reported as such, with the status and a bounded snippet free of the
+/// signature; a 2xx one is not resent, a 5xx one is (inside the window, same Sequence).
+pub fn a_body_that_is_not_an_envelope_is_reported_as_such<C: ClientUnderTest>(
+    make: MakeClient<'_, C>,
+) {
+    let string_code = r#"{"Code":"0","Message":"success","RequestId":"1"}"#;
+    let server = HostileServer::start(vec![Reply::ok(string_code)]);
+    let client = make(hostile_setup(&server));
+    let err = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .unwrap_err();
+    match err.kind() {
+        CallErrorKind::Response(zego_proto::wire::ResponseError::NotAnEnvelope {
+            status,
+            snippet,
+        }) => {
+            assert_eq!(*status, 200);
+            assert!(snippet.contains(r#""Code":"0""#), "{snippet}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.attempts(),
+        1,
+        "a 2xx answer may have been applied: not resent"
+    );
+    assert_eq!(server.received().len(), 1);
+
+    // A proxy page echoing the signed URL.
+    let server = HostileServer::start(vec![Reply::EchoTarget { status: 404 }]);
+    let client = make(hostile_setup(&server));
+    let err = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    let target = &server.received()[0].target;
+    let signature = zego_proto::wire::decode_query(target.trim_start_matches("/?"))
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k == "Signature")
+        .map(|(_, v)| v)
+        .unwrap();
+    assert!(shown.contains("HTTP 404"), "{shown}");
+    assert!(shown.contains("No route for"), "{shown}");
+    assert!(!shown.contains(&signature), "{shown}");
+    assert_eq!(err.attempts(), 1);
+
+    // A 10 KB page: the snippet is bounded.
+    let page = format!("<html>{}</html>", "x".repeat(10_000));
+    let server = HostileServer::start(vec![Reply::status(200, page)]);
+    let client = make(hostile_setup(&server));
+    let err = client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().len() < 1024,
+        "{} bytes",
+        err.to_string().len()
+    );
+
+    let server = HostileServer::start(vec![
+        Reply::status(502, "<html>Bad Gateway</html>"),
+        Reply::ok(SUCCESS),
+    ]);
+    let client = make(hostile_setup(&server));
+    client
+        .execute(&ForbidRtcStreams::new(["s"]).unwrap())
+        .expect("a 5xx page is retried");
+    assert_eq!(server.received().len(), 2);
 }

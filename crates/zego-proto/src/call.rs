@@ -39,6 +39,7 @@ use crate::response::{parse_response, ApiResponse, ResponseError};
 use crate::retry::{RetryBudget, RetryDecision, RetryPolicy, RetryState, StopReason};
 use crate::scrub;
 use crate::sequence::Sequence;
+use crate::server_time::{self, ClockOffset};
 use crate::signature::{Nonce, Signature};
 use crate::transport_error::{TransportError, TransportErrorKind};
 use crate::transport_options::TransportOptions;
@@ -67,6 +68,8 @@ pub struct ClientCore {
     pub(crate) coordinator: Arc<dyn Coordinator>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) transport_options: TransportOptions,
+    /// The local clock's measured offset from ZEGO's, shared by clones.
+    pub(crate) clock_offset: Arc<ClockOffset>,
 }
 
 impl std::fmt::Debug for ClientCore {
@@ -115,6 +118,25 @@ impl ClientCore {
     /// The options of the default transports.
     pub fn transport_options(&self) -> &TransportOptions {
         &self.transport_options
+    }
+
+    /// ZEGO's clock minus this machine's, in milliseconds, as last measured from an
+    /// answer's `Date` header (1 s resolution, so within about a second plus the
+    /// latency); positive when the local clock is behind. `None` until an answer carried
+    /// a `Date`.
+    ///
+    /// Once ZEGO refuses a request for its timestamp (100000004, 3002), this core and its
+    /// clones sign every later request with the offset applied, which is how a clock more
+    /// than 10 minutes off still gets through. The `Sequence` stays on the local clock, so
+    /// it never goes backwards.
+    ///
+    /// ```
+    /// # let core = zego_proto::ClientCore::builder(zego_proto::Credentials::new(1u32, "s")?).build();
+    /// assert_eq!(core.clock_offset_millis(), None); // nothing answered yet
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    pub fn clock_offset_millis(&self) -> Option<i64> {
+        self.clock_offset.measured_millis()
     }
 
     /// A reading of [`ClientCore::clock`], for drivers.
@@ -377,6 +399,9 @@ pub struct Finished<T> {
     pub attempts: u32,
     /// How long the last request took, from its send to its answer.
     pub last_latency: Option<Duration>,
+    /// The client's measured clock offset after this call
+    /// ([`ClientCore::clock_offset_millis`]).
+    pub clock_offset_millis: Option<i64>,
 }
 
 impl<'a, O: Operation + ?Sized> Call<'a, O> {
@@ -389,6 +414,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
             result,
             attempts: self.attempts,
             last_latency: self.last_latency,
+            clock_offset_millis: self.core.clock_offset_millis(),
         }
     }
 
@@ -578,11 +604,12 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
             }
         }
         let core = self.core;
+        let signed_at = core.clock_offset.corrected(now.unix).as_secs();
         match prepare_stamped(
             self.op,
             &core.config,
             &core.credentials,
-            now.unix_secs(),
+            signed_at,
             self.sequence,
             Nonce::generate(rng),
         ) {
@@ -592,6 +619,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                 if self.retry.is_none() {
                     self.retry = Some(self.begin_retries(now));
                 }
+                let request = request.with_timeout(self.attempt_timeout(now));
                 tracing::trace!(attempt = self.attempts, url = %request.redacted_url(), "sending");
                 crate::metrics::request_sent(self.op.action());
                 if let Some(waited) = self.slot_wait.take() {
@@ -603,6 +631,15 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                 Step::Send(request)
             }
         }
+    }
+
+    /// The bound the policy puts on the attempt about to be sent, when it is tighter
+    /// than the transport's own request timeout.
+    fn attempt_timeout(&self, now: Now) -> Option<Duration> {
+        self.retry
+            .as_ref()?
+            .attempt_timeout(now.monotonic)
+            .filter(|bound| *bound < self.core.transport_options.request_timeout)
     }
 
     fn begin_retries(&self, now: Now) -> RetryState {
@@ -627,6 +664,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         crate::metrics::request_duration(self.op.action(), latency);
         let latency_ms = millis(latency);
         let attempt = self.attempts;
+        let mut retry_after = None;
         let kind = match outcome {
             Ok(mut response) => {
                 // Before anything reads the body: servers echo the URL, signature included.
@@ -635,6 +673,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                     response.body = clean;
                 }
                 let parsed = parse_response(self.op, &response);
+                retry_after = self.read_time_headers(&response, &parsed, now);
                 let code = match &parsed {
                     Ok(_) | Err(ResponseError::Data { .. }) => Some(0),
                     Err(ResponseError::Api(api)) => Some(api.code.code()),
@@ -656,7 +695,12 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                         self.core.budget.record_success(now.monotonic);
                         return self.finish(Ok(ok));
                     }
-                    Err(e) => CallErrorKind::Response(e),
+                    Err(e) => {
+                        if e.class() == ErrorClass::Clock {
+                            self.correct_the_clock();
+                        }
+                        CallErrorKind::Response(e)
+                    }
                 }
             }
             Err(e) => {
@@ -684,7 +728,10 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
             }
             _ => None,
         };
-        let next = self.fail(kind, now, rng);
+        if let Some(wait) = retry_after {
+            tracing::debug!(retry_after_ms = millis(wait), "the server asked to wait");
+        }
+        let next = self.fail_not_before(kind, now, retry_after, rng);
         match feedback {
             Some(feedback) => {
                 self.pending = Some((self.state, next));
@@ -695,6 +742,42 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         }
     }
 
+    /// What an answer's headers say about time: records the clock offset from an
+    /// envelope's `Date` (a proxy's page has its own clock), and returns the wait its
+    /// `Retry-After` asks for.
+    fn read_time_headers<T>(
+        &self,
+        response: &HttpResponse,
+        parsed: &Result<T, ResponseError>,
+        now: Now,
+    ) -> Option<Duration> {
+        let from_zego = !matches!(parsed, Err(ResponseError::NotAnEnvelope { .. }));
+        if let Some(server) = response
+            .date
+            .as_deref()
+            .filter(|_| from_zego)
+            .and_then(server_time::parse_http_date)
+        {
+            self.core.clock_offset.record(server, now.unix);
+        }
+        server_time::retry_after(response, self.core.clock_offset.corrected(now.unix))
+    }
+
+    /// ZEGO refused the Timestamp: from now on, sign with the offset its `Date` showed.
+    fn correct_the_clock(&self) {
+        let offset = self.core.clock_offset.measured_millis();
+        if self.core.clock_offset.start_correcting() {
+            if let Some(offset_ms) = offset {
+                tracing::warn!(
+                    offset_ms,
+                    "ZEGO refused the timestamp: this machine's clock is off (offset measured \
+                     from ZEGO's Date header); signing with the corrected time from now on \
+                     (check NTP)"
+                );
+            }
+        }
+    }
+
     /// A failed attempt (or admission): retry after a backoff, or stop.
     fn fail<R: RngCore + ?Sized>(
         &mut self,
@@ -702,12 +785,23 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         now: Now,
         rng: &mut R,
     ) -> Step<'a, O::Output> {
+        self.fail_not_before(kind, now, None, rng)
+    }
+
+    /// [`Call::fail`] for an answer whose `Retry-After` asked for at least this wait.
+    fn fail_not_before<R: RngCore + ?Sized>(
+        &mut self,
+        kind: CallErrorKind,
+        now: Now,
+        retry_after: Option<Duration>,
+        rng: &mut R,
+    ) -> Step<'a, O::Output> {
         if self.retry.is_none() {
             self.retry = Some(self.begin_retries(now));
         }
         let failure = kind.attempt_failure();
         let decision = match &mut self.retry {
-            Some(retry) => retry.on_failure(failure, now.monotonic, rng),
+            Some(retry) => retry.on_failure_not_before(failure, now.monotonic, retry_after, rng),
             None => RetryDecision::Stop(StopReason::NotRetryable),
         };
         match decision {
@@ -797,12 +891,14 @@ mod tests {
     struct Run<T> {
         result: Result<ApiResponse<T>, CallError>,
         sent: Vec<String>,
+        /// Each request's own timeout.
+        timeouts: Vec<Option<Duration>>,
         slept: Duration,
         feedback: Vec<Feedback>,
     }
 
     /// Drives a call like a transport would, against scripted outcomes; every request
-    /// takes 20 ms.
+    /// takes 20 ms, except a scripted timeout, which takes the request's timeout.
     fn drive<O: Operation>(
         core: &ClientCore,
         clock: &ManualClock,
@@ -812,6 +908,7 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(1);
         outcomes.reverse();
         let (mut sent, mut slept, mut feedback) = (Vec::new(), Duration::ZERO, Vec::new());
+        let mut timeouts = Vec::new();
         let mut call = core.call(op);
         let mut step = call.step(clock.now(), &mut rng);
         loop {
@@ -827,8 +924,14 @@ mod tests {
                 }
                 Step::Send(req) => {
                     sent.push(req.url().to_owned());
-                    clock.advance(Duration::from_millis(20));
+                    timeouts.push(req.timeout());
                     let outcome = outcomes.pop().expect("more requests than scripted");
+                    clock.advance(match &outcome {
+                        Err(e) if e.kind() == TransportErrorKind::Timeout => req
+                            .timeout()
+                            .unwrap_or(core.transport_options().request_timeout),
+                        _ => Duration::from_millis(20),
+                    });
                     call.on_response(outcome, clock.now(), &mut rng)
                 }
                 Step::Feedback(f) => {
@@ -840,6 +943,7 @@ mod tests {
                     return Run {
                         result,
                         sent,
+                        timeouts,
                         slept,
                         feedback,
                     }
@@ -883,6 +987,173 @@ mod tests {
             sequences.into_iter().next().unwrap(),
             (START.as_millis()).to_string()
         );
+    }
+
+    fn timed_out() -> Outcome {
+        Err(TransportError::new(
+            TransportErrorKind::Timeout,
+            "no answer",
+        ))
+    }
+
+    #[test]
+    fn a_hung_sequenced_attempt_is_cut_short_so_a_retry_fits_in_the_window() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &op, vec![timed_out(), ok()]);
+        assert!(run.result.is_ok(), "{:?}", run.result.err());
+        assert_eq!(run.sent.len(), 2);
+        assert_eq!(run.timeouts[0], Some(Duration::from_secs(3)));
+        // Without the bound, the 10 s request timeout outlasts the window: no retry.
+        let unbounded = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+            .clock(clock.clone())
+            .coordinator(core.coordinator().clone())
+            .retry_policy(RetryPolicy {
+                sequenced_attempt_timeout: None,
+                ..RetryPolicy::default()
+            })
+            .build();
+        let run = drive(&unbounded, &clock, &op, vec![timed_out()]);
+        let err = run.result.unwrap_err();
+        assert_eq!(err.stop_reason(), Some(StopReason::SequenceWindowClosing));
+        assert_eq!(run.timeouts, [None]);
+    }
+
+    #[test]
+    fn attempts_of_unsequenced_calls_are_bounded_by_the_deadline_only() {
+        let (clock, core) = setup(false);
+        let op = SetForbidStreamRule::new(
+            "r",
+            "s",
+            crate::ops::MediaBan::Audio,
+            crate::ops::EffectiveTime::default(),
+        )
+        .unwrap();
+        let run = drive(&core, &clock, &op, vec![ok()]);
+        assert_eq!(run.timeouts, [None], "the transport's 10 s applies");
+        let short = CallOptions::new().with_deadline(Duration::from_secs(4));
+        let mut call = core.call_with(&op, &short);
+        let mut rng = SmallRng::seed_from_u64(1);
+        let Step::Admit(r) = call.step(clock.now(), &mut rng) else {
+            panic!()
+        };
+        let a = core.coordinator().admit(&r);
+        let Step::Send(req) = call.on_admission(a, clock.now(), &mut rng) else {
+            panic!()
+        };
+        assert_eq!(req.timeout(), Some(Duration::from_secs(4)));
+    }
+
+    #[allow(clippy::unnecessary_wraps)]
+    fn unavailable(retry_after: &str) -> Outcome {
+        Ok(HttpResponse::new(503, "<html>busy</html>").with_header("Retry-After", retry_after))
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_the_deadline_and_the_window() {
+        let (clock, core) = setup(false);
+        let rule = SetForbidStreamRule::new(
+            "r",
+            "s",
+            crate::ops::MediaBan::Audio,
+            crate::ops::EffectiveTime::default(),
+        )
+        .unwrap();
+        let run = drive(&core, &clock, &rule, vec![unavailable("7"), ok()]);
+        assert!(run.result.is_ok());
+        assert_eq!(run.slept, Duration::from_secs(7));
+        // An HTTP date, counted from the answer's Date.
+        let dated = Ok(HttpResponse::new(429, "slow down")
+            .with_header("Date", "Tue, 14 Nov 2023 22:13:20 GMT")
+            .with_header("Retry-After", "Tue, 14 Nov 2023 22:13:25 GMT"));
+        let run = drive(&core, &clock, &rule, vec![dated, ok()]);
+        assert!(run.result.is_ok());
+        assert!(run.slept >= Duration::from_secs(5), "{:?}", run.slept);
+        // Past the deadline: a clear stop, not an early retry.
+        let run = drive(&core, &clock, &rule, vec![unavailable("31")]);
+        let err = run.result.unwrap_err();
+        assert_eq!(
+            err.stop_reason(),
+            Some(StopReason::RetryAfterTooLate),
+            "{err}"
+        );
+        assert_eq!(run.sent.len(), 1);
+        // A forbid may not retry after 8 s of its window.
+        let forbid = ForbidRtcStreams::new(["a"]).unwrap();
+        let run = drive(&core, &clock, &forbid, vec![unavailable("9")]);
+        let err = run.result.unwrap_err();
+        assert_eq!(
+            err.stop_reason(),
+            Some(StopReason::RetryAfterTooLate),
+            "{err}"
+        );
+        let run = drive(&core, &clock, &forbid, vec![unavailable("2"), ok()]);
+        assert!(run.result.is_ok());
+        assert!(run.slept >= Duration::from_secs(2));
+        // On other statuses the header is not read.
+        let other = Ok(HttpResponse::new(502, "bad gateway").with_header("Retry-After", "60"));
+        let run = drive(&core, &clock, &forbid, vec![other, ok()]);
+        assert!(run.result.is_ok());
+        assert!(run.slept < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_skewed_clock_is_corrected_from_the_date_header_after_100000004() {
+        let clock = Arc::new(ManualClock::new(
+            START.saturating_sub(Duration::from_secs(20 * 60)),
+        ));
+        let core = core_on(&clock, false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let expired = Ok(HttpResponse::new(
+            200,
+            r#"{"Code":100000004,"Message":"signature expired","RequestId":"r"}"#,
+        )
+        .with_header("Date", "Tue, 14 Nov 2023 22:13:20 GMT"));
+        let run = drive(&core, &clock, &op, vec![expired, ok()]);
+        assert!(run.result.is_ok(), "{:?}", run.result.err());
+        let stamps: Vec<u64> = run
+            .sent
+            .iter()
+            .map(|u| param(u, "Timestamp").parse().unwrap())
+            .collect();
+        assert_eq!(stamps[0], START.as_secs() - 20 * 60);
+        assert_eq!(stamps[1], START.as_secs(), "re-signed with ZEGO's time");
+        // Measured when the answer came, 20 ms after the send.
+        assert_eq!(core.clock_offset_millis(), Some(20 * 60 * 1000 - 20));
+        // Later calls of this client (and its clones) are signed right the first time.
+        let run = drive(&core.clone(), &clock, &op, vec![ok()]);
+        let stamp: u64 = param(&run.sent[0], "Timestamp").parse().unwrap();
+        assert_eq!(stamp, START.as_secs());
+        // The Sequence stays on the local clock.
+        assert_eq!(
+            param(&run.sent[0], "Sequence").parse::<u128>().unwrap() / 1000,
+            u128::from(START.as_secs() - 20 * 60)
+        );
+    }
+
+    #[test]
+    fn a_proxy_page_s_date_is_not_taken_for_zego_s_clock() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let page = Ok(HttpResponse::new(502, "<html>bad gateway</html>")
+            .with_header("Date", "Mon, 01 Jan 2001 00:00:00 GMT"));
+        let _ = drive(&core, &clock, &op, vec![page, ok()]);
+        assert_eq!(core.clock_offset_millis(), None);
+    }
+
+    #[test]
+    fn a_date_header_alone_does_not_change_the_signing_time() {
+        let (clock, core) = setup(false);
+        let op = ForbidRtcStreams::new(["a"]).unwrap();
+        let wrong = Ok(
+            HttpResponse::new(200, r#"{"Code":0,"Message":"ok","RequestId":"r"}"#)
+                .with_header("Date", "Mon, 01 Jan 2001 00:00:00 GMT"),
+        );
+        let _ = drive(&core, &clock, &op, vec![wrong]);
+        assert!(core.clock_offset_millis().is_some_and(|ms| ms < 0));
+        let run = drive(&core, &clock, &op, vec![ok()]);
+        let stamp: u64 = param(&run.sent[0], "Timestamp").parse().unwrap();
+        assert_eq!(stamp, clock.now().unix_secs());
     }
 
     #[test]

@@ -41,8 +41,8 @@ impl CallErrorKind {
                 TransportErrorKind::Connect => AttemptFailure::Connect,
                 TransportErrorKind::Timeout => AttemptFailure::Timeout,
                 TransportErrorKind::Interrupted => AttemptFailure::Interrupted,
-                // An oversized body, a request the HTTP stack refused, anything else:
-                // sending it again would fail the same way.
+                // A refused certificate, an oversized body, a request the HTTP stack
+                // refused, anything else: sending it again would fail the same way.
                 _ => AttemptFailure::Answer(ErrorClass::Other),
             },
             Self::Response(e) => AttemptFailure::Answer(e.class()),

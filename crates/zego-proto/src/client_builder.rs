@@ -215,6 +215,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             coordinator,
             clock: self.clock,
             transport_options: self.transport_options,
+            clock_offset: Arc::default(),
         };
         (core, self.transport)
     }

@@ -87,6 +87,7 @@ mod response;
 pub mod retry;
 mod scrub;
 mod sequence;
+mod server_time;
 mod signature;
 mod transport_error;
 mod transport_options;

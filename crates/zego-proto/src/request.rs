@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::time::Duration;
 
 use rand_core::RngCore;
 
@@ -38,6 +39,7 @@ pub struct HttpRequest {
     method: Method,
     url: String,
     signature: Range<usize>,
+    timeout: Option<Duration>,
 }
 
 impl HttpRequest {
@@ -50,6 +52,25 @@ impl HttpRequest {
             }
         }
         Signature::from_hex_bytes(hex)
+    }
+
+    /// How long this attempt may take in all, reading the body included, when the core
+    /// wants a tighter bound than the transport's own request timeout: a few seconds for
+    /// a sequenced action, so that a hung attempt still leaves time for a retry inside
+    /// ZEGO's 10-second ordering window (see
+    /// [`RetryPolicy::sequenced_attempt_timeout`](crate::RetryPolicy::sequenced_attempt_timeout)),
+    /// and never past the call's deadline. `None`: the transport's own timeout applies.
+    /// A transport applies it to this request alone and reports running out of it as
+    /// [`TransportErrorKind::Timeout`](crate::driver::TransportErrorKind::Timeout).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets [`HttpRequest::timeout`] (the core does, for every attempt it sends).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The method.
@@ -87,26 +108,72 @@ impl fmt::Debug for HttpRequest {
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
             .field("url", &self.redacted_url())
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
 
-/// An HTTP answer, as a transport received it.
+/// An HTTP answer, as a transport received it: the status, the body, and the few headers
+/// the core reads (see [`HttpResponse::HEADERS`]).
+///
+/// `#[non_exhaustive]`: build one with [`HttpResponse::new`] and add headers with
+/// [`HttpResponse::with_header`], which keeps the ones the core reads and ignores the
+/// rest, so a transport can hand it every header it got.
+///
+/// ```
+/// use zego_proto::wire::HttpResponse;
+/// let answer = HttpResponse::new(503, "busy")
+///     .with_header("Retry-After", "7")
+///     .with_header("Date", "Tue, 14 Nov 2023 22:13:20 GMT")
+///     .with_header("Server", "nginx"); // not read by the core: ignored
+/// assert_eq!(answer.retry_after.as_deref(), Some("7"));
+/// assert_eq!(answer.date.as_deref(), Some("Tue, 14 Nov 2023 22:13:20 GMT"));
+/// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
     /// The body bytes.
     pub body: Vec<u8>,
+    /// The `Retry-After` header, verbatim (delta seconds or an HTTP date): honoured on
+    /// 429 and 503 answers.
+    pub retry_after: Option<String>,
+    /// The `Date` header, verbatim: the server's clock, from which the core measures the
+    /// local clock's offset.
+    pub date: Option<String>,
 }
 
 impl HttpResponse {
-    /// A response with this status and body.
+    /// The names (lowercase) of the headers the core reads; a transport needs to copy
+    /// only these into [`HttpResponse::with_header`].
+    pub const HEADERS: [&'static str; 2] = ["retry-after", "date"];
+
+    /// A response with this status and body, and no headers.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
         Self {
             status,
             body: body.into(),
+            retry_after: None,
+            date: None,
         }
+    }
+
+    /// Adds a header if the core reads it (the name is matched case-insensitively; the
+    /// first value of a repeated header wins); other headers are ignored.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let slot = if name.eq_ignore_ascii_case("retry-after") {
+            &mut self.retry_after
+        } else if name.eq_ignore_ascii_case("date") {
+            &mut self.date
+        } else {
+            return self;
+        };
+        if slot.is_none() {
+            *slot = Some(value.trim().to_owned());
+        }
+        self
     }
 }
 
@@ -244,6 +311,7 @@ where
         method: Method::Get,
         url,
         signature: signature_range,
+        timeout: None,
     })
 }
 

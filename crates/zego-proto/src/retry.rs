@@ -19,7 +19,8 @@ use crate::codes::ErrorClass;
 pub enum AttemptFailure {
     /// An answer with a non-zero code, or an unusable HTTP answer, of this class.
     Answer(ErrorClass),
-    /// The connection could not be made (refused, DNS, TLS): the request was not sent.
+    /// The connection could not be made (refused, DNS): the request was not sent. (A
+    /// refused TLS certificate is not retried: it is an `Answer(ErrorClass::Other)`.)
     Connect,
     /// The connection failed after the request may have been sent (reset, closed early).
     Interrupted,
@@ -60,6 +61,10 @@ pub enum StopReason {
     DeadlineExceeded,
     /// The call was cancelled.
     Cancelled,
+    /// The server's `Retry-After` asks for a wait that ends after the call's deadline or,
+    /// for a sequenced operation, after the last moment its ordering window allows a
+    /// retry: retrying earlier than asked would not be honouring it.
+    RetryAfterTooLate,
 }
 
 impl StopReason {
@@ -72,6 +77,9 @@ impl StopReason {
             Self::SequenceWindowClosing => "the Sequence ordering window is closing",
             Self::DeadlineExceeded => "total deadline exceeded",
             Self::Cancelled => "cancelled",
+            Self::RetryAfterTooLate => {
+                "the server's Retry-After ends after the time the call may still retry"
+            }
         }
     }
 }
@@ -152,6 +160,19 @@ pub struct RetryPolicy {
     /// How long before the window closes the last retry must be sent, to cover its trip
     /// to the server.
     pub sequence_margin: Duration,
+    /// How long one attempt of a sequenced operation may take while a retry could still
+    /// follow it inside the ordering window (default 3 s; `None`: the transport's request
+    /// timeout).
+    ///
+    /// The trade-off: the transport's request timeout (10 s by default) is longer than the
+    /// `sequence_window - sequence_margin` (8 s) in which retries may start, so without
+    /// this bound a hung forbid or resume would never be retried. With 3 s, a hung
+    /// attempt leaves time for two more; the cost is that an answer slower than 3 s is
+    /// abandoned and the operation resent (safe: it is idempotent and keeps its
+    /// `Sequence`), which adds load on a slow server. An attempt after which no retry
+    /// could start in time gets the transport's full timeout instead, and no attempt
+    /// outlasts the call's deadline.
+    pub sequenced_attempt_timeout: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -166,6 +187,7 @@ impl Default for RetryPolicy {
             deadline: Some(Duration::from_secs(30)),
             sequence_window: Duration::from_secs(10),
             sequence_margin: Duration::from_secs(2),
+            sequenced_attempt_timeout: Some(Duration::from_secs(3)),
         }
     }
 }
@@ -248,6 +270,41 @@ impl RetryState {
         end.map(|end| end.saturating_sub(now))
     }
 
+    /// How long the attempt about to be sent at monotonic time `now` may take (the
+    /// attempts made so far, this one included, are [`RetryState::attempts`]): the
+    /// policy's [`RetryPolicy::sequenced_attempt_timeout`] for a sequenced operation while
+    /// a retry could still start after it inside the ordering window, and never past the
+    /// deadline. `None`: no bound from the policy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::RetryPolicy;
+    /// let state = RetryPolicy::default().begin(Duration::ZERO, true);
+    /// assert_eq!(state.attempt_timeout(Duration::ZERO), Some(Duration::from_secs(3)));
+    /// // At 6 s no retry could start after a 3 s attempt (retries stop at 8 s): the
+    /// // deadline (30 s from the first send) is the only bound.
+    /// let late = Duration::from_secs(6);
+    /// assert_eq!(state.attempt_timeout(late), Some(Duration::from_secs(24)));
+    /// ```
+    pub fn attempt_timeout(&self, now: Duration) -> Option<Duration> {
+        let policy = &self.policy;
+        let last_safe = self.first_send
+            + policy
+                .sequence_window
+                .saturating_sub(policy.sequence_margin);
+        let short = policy
+            .sequenced_attempt_timeout
+            .filter(|_| self.sequenced && self.attempts < policy.max_attempts)
+            .filter(|short| now.saturating_add(*short) < last_safe);
+        let left = policy
+            .deadline
+            .map(|d| (self.first_send + d).saturating_sub(now));
+        match (short, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Why a retry that could not be admitted in time stops: the ordering window for a
     /// sequenced operation (when it closes first), the deadline otherwise.
     pub fn out_of_time(&self) -> StopReason {
@@ -270,6 +327,38 @@ impl RetryState {
         now: Duration,
         rng: &mut R,
     ) -> RetryDecision {
+        self.on_failure_not_before(failure, now, None, rng)
+    }
+
+    /// [`RetryState::on_failure`] for an answer that asked the client to wait
+    /// `retry_after` (its `Retry-After` header) before the next request: the delay is at
+    /// least that, and when that wait would end after the deadline or, for a sequenced
+    /// operation, after the last moment its window allows a retry, the call stops with
+    /// [`StopReason::RetryAfterTooLate`] instead of retrying early.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::retry::{AttemptFailure, RetryDecision, RetryPolicy, StopReason};
+    /// use zego_proto::ErrorClass;
+    /// let busy = AttemptFailure::Answer(ErrorClass::Transient);
+    /// let mut rng = rand::rng();
+    /// let mut state = RetryPolicy::default().begin(Duration::ZERO, false);
+    /// let seven = Some(Duration::from_secs(7));
+    /// assert_eq!(state.on_failure_not_before(busy, Duration::ZERO, seven, &mut rng),
+    ///            RetryDecision::RetryAfter(Duration::from_secs(7)));
+    /// // A forbid may not retry after 8 s: it stops rather than retry before 9 s.
+    /// let mut forbid = RetryPolicy::default().begin(Duration::ZERO, true);
+    /// let nine = Some(Duration::from_secs(9));
+    /// assert_eq!(forbid.on_failure_not_before(busy, Duration::ZERO, nine, &mut rng),
+    ///            RetryDecision::Stop(StopReason::RetryAfterTooLate));
+    /// ```
+    pub fn on_failure_not_before<R: RngCore + ?Sized>(
+        &mut self,
+        failure: AttemptFailure,
+        now: Duration,
+        retry_after: Option<Duration>,
+        rng: &mut R,
+    ) -> RetryDecision {
         let policy = &self.policy;
         let clock = failure == AttemptFailure::Answer(ErrorClass::Clock);
         if !policy.retries(failure) || (clock && self.clock_retries >= 1) {
@@ -284,10 +373,21 @@ impl RetryState {
         } else {
             self.backoff(failure, rng)
         };
-        let send_at = now + delay;
+        // The server's wait, when longer than the policy's, is what pushes a retry too
+        // late: then it is the reason given.
+        let server_wait = retry_after.filter(|asked| *asked > delay);
+        let delay = server_wait.unwrap_or(delay);
+        let too_late = |reason| {
+            if server_wait.is_some() {
+                StopReason::RetryAfterTooLate
+            } else {
+                reason
+            }
+        };
+        let send_at = now.saturating_add(delay);
         if let Some(deadline) = policy.deadline {
             if send_at >= self.first_send + deadline {
-                return RetryDecision::Stop(StopReason::DeadlineExceeded);
+                return RetryDecision::Stop(too_late(StopReason::DeadlineExceeded));
             }
         }
         if self.sequenced {
@@ -296,7 +396,7 @@ impl RetryState {
                     .sequence_window
                     .saturating_sub(policy.sequence_margin);
             if send_at >= last_safe {
-                return RetryDecision::Stop(StopReason::SequenceWindowClosing);
+                return RetryDecision::Stop(too_late(StopReason::SequenceWindowClosing));
             }
         }
         if let Some(budget) = &self.budget {

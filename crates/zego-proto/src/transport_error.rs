@@ -7,8 +7,12 @@ use std::fmt;
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportErrorKind {
-    /// No connection could be made (refused, DNS, TLS handshake): nothing was sent.
+    /// No connection could be made (refused, DNS, unreachable): nothing was sent.
     Connect,
+    /// The TLS handshake failed, most often because the server's certificate is not
+    /// trusted (a private CA, a TLS-inspecting proxy, a wrong host, an attacker): nothing
+    /// was sent. Not retried, since the same roots would refuse it again.
+    Tls,
     /// No complete answer within the timeout.
     Timeout,
     /// The connection broke after the request may have been sent.
@@ -29,6 +33,7 @@ impl TransportErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Connect => "connect",
+            Self::Tls => "tls",
             Self::Timeout => "timeout",
             Self::Interrupted => "interrupted",
             Self::BodyTooLarge { .. } => "body_too_large",

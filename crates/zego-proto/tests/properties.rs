@@ -1842,6 +1842,7 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
                     deadline,
                     sequence_window: window,
                     sequence_margin: margin,
+                    ..RetryPolicy::default()
                 }
             },
         )
@@ -1861,6 +1862,59 @@ fn enabled(policy: &RetryPolicy, failure: AttemptFailure) -> bool {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A retry never leaves before the server's `Retry-After`, and never after the
+    /// deadline or (sequenced) the window; when the wait cannot fit, the call stops.
+    #[test]
+    fn retry_after_is_never_shortened_and_never_stretches_a_bound(
+        policy in prop_oneof![Just(RetryPolicy::default()), policy()],
+        sequenced in any::<bool>(),
+        first_send in millis(10_000_000),
+        failures in prop::collection::vec((failure(), millis(3_000), prop::option::of(millis(40_000))), 1..10),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mut state = policy.begin(first_send, sequenced);
+        let last_safe = first_send + policy.sequence_window.saturating_sub(policy.sequence_margin);
+        let mut now = first_send;
+        for (failure, took, retry_after) in failures {
+            now += took;
+            match state.on_failure_not_before(failure, now, retry_after, &mut rng) {
+                RetryDecision::RetryAfter(delay) => {
+                    if let Some(asked) = retry_after {
+                        prop_assert!(delay >= asked, "{:?} < Retry-After {:?}", delay, asked);
+                    }
+                    let send_at = now + delay;
+                    if sequenced {
+                        prop_assert!(send_at < last_safe);
+                    }
+                    if let Some(deadline) = policy.deadline {
+                        prop_assert!(send_at < first_send + deadline);
+                    }
+                    // An attempt bounded by the policy still leaves the window open after it.
+                    if let Some(bound) = state.attempt_timeout(send_at) {
+                        if let Some(deadline) = policy.deadline {
+                            prop_assert!(send_at + bound <= first_send + deadline);
+                        }
+                    }
+                    now = send_at;
+                }
+                RetryDecision::Stop(StopReason::RetryAfterTooLate) => {
+                    let asked = retry_after.expect("only a Retry-After stops for it");
+                    let end = [
+                        policy.deadline.map(|d| first_send + d),
+                        sequenced.then_some(last_safe),
+                    ];
+                    prop_assert!(
+                        end.iter().flatten().any(|end| now + asked >= *end),
+                        "stopped though {:?} fits", asked
+                    );
+                    break;
+                }
+                RetryDecision::Stop(_) => break,
+            }
+        }
+    }
 
     #[test]
     fn retries_respect_every_bound(

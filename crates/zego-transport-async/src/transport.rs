@@ -14,7 +14,9 @@ use zego_proto::driver::{
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
 ///
 /// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
-/// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
+/// within [`HttpRequest::timeout`] when the core set one, returns any HTTP answer as an
+/// [`HttpResponse`] (non-2xx statuses included, with the headers named by
+/// [`HttpResponse::HEADERS`] added through [`HttpResponse::with_header`]) and reports
 /// only the failure to get an answer as a [`TransportError`], whose message must never
 /// contain the URL. Object safe (`Box<dyn AsyncTransport>` and `Arc<dyn AsyncTransport>`
 /// are transports too); a closure returning a `Send` future becomes one with
@@ -210,11 +212,21 @@ impl Default for ReqwestTransport {
 impl AsyncTransport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut builder = self.client.get(request.url());
+        if let Some(timeout) = request.timeout() {
+            // This attempt's own bound, decided by the core (it replaces the client's).
+            builder = builder.timeout(timeout);
+        }
         for (name, value) in request.headers() {
             builder = builder.header(*name, *value);
         }
         let mut response = builder.send().await.map_err(|e| map_error(&e))?;
         let status = response.status().as_u16();
+        let mut answer = HttpResponse::new(status, Vec::new());
+        for name in HttpResponse::HEADERS {
+            if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
+                answer = answer.with_header(name, value);
+            }
+        }
         let max = self.max_body_bytes;
         if response
             .content_length()
@@ -229,7 +241,8 @@ impl AsyncTransport for ReqwestTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse { status, body })
+        answer.body = body;
+        Ok(answer)
     }
 }
 
@@ -245,6 +258,8 @@ pub(crate) fn map_error(error: &reqwest::Error) -> TransportError {
     use TransportErrorKind as K;
     let kind = if error.is_timeout() {
         K::Timeout
+    } else if is_tls(error) {
+        K::Tls
     } else if error.is_connect() {
         K::Connect
     } else if error.is_builder() {
@@ -258,6 +273,7 @@ pub(crate) fn map_error(error: &reqwest::Error) -> TransportError {
     let mut message = match kind {
         K::Timeout => "no complete answer in time".to_owned(),
         K::Connect => "could not connect".to_owned(),
+        K::Tls => "TLS failure".to_owned(),
         K::InvalidRequest => "the request could not be built (bad URL)".to_owned(),
         K::Interrupted => "the connection broke".to_owned(),
         _ => "HTTP error".to_owned(),
@@ -269,6 +285,30 @@ pub(crate) fn map_error(error: &reqwest::Error) -> TransportError {
         source = cause.source();
     }
     TransportError::new(kind, message)
+}
+
+/// Whether rustls refused the handshake (a certificate not trusted, most often): reqwest
+/// reports it as a connect error, with the rustls error in its sources, possibly inside
+/// I/O errors (whose `source` skips what they wrap, hence `get_ref`).
+fn is_tls(error: &reqwest::Error) -> bool {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let mut inner: &(dyn std::error::Error + 'static) = cause;
+        loop {
+            if inner.is::<rustls::Error>() {
+                return true;
+            }
+            match inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
+        }
+        source = cause.source();
+    }
+    false
 }
 
 #[cfg(test)]

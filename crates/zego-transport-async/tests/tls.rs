@@ -59,7 +59,7 @@ async fn without_the_private_ca_the_server_is_refused() {
             .send(request_to("localhost", port))
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
         assert!(
             err.message().to_lowercase().contains("certificate"),
             "{err}"

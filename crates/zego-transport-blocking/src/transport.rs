@@ -13,7 +13,9 @@ use zego_proto::driver::{
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
 ///
 /// A transport sends [`HttpRequest::url`] byte for byte (plus [`HttpRequest::headers`]),
-/// returns any HTTP answer as an [`HttpResponse`] (non-2xx statuses included) and reports
+/// within [`HttpRequest::timeout`] when the core set one, returns any HTTP answer as an
+/// [`HttpResponse`] (non-2xx statuses included, with the headers named by
+/// [`HttpResponse::HEADERS`] added through [`HttpResponse::with_header`]) and reports
 /// only the failure to get an answer as a [`TransportError`], whose message must never
 /// contain the URL. Everything else — admission, signing, retrying, parsing — is done by
 /// the core that drives it. `Arc<T>` and `Box<T>` of a transport are transports too.
@@ -216,6 +218,10 @@ impl Default for UreqTransport {
 impl BlockingTransport for UreqTransport {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut builder = self.agent.get(request.url());
+        if let Some(timeout) = request.timeout() {
+            // This attempt's own bound, decided by the core (it replaces the agent's).
+            builder = builder.config().timeout_global(Some(timeout)).build();
+        }
         for (name, value) in request.headers() {
             builder = builder.header(*name, *value);
         }
@@ -223,6 +229,12 @@ impl BlockingTransport for UreqTransport {
             .call()
             .map_err(|e| map_error(&e, self.max_body_bytes))?;
         let status = response.status().as_u16();
+        let mut answer = HttpResponse::new(status, Vec::new());
+        for name in HttpResponse::HEADERS {
+            if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
+                answer = answer.with_header(name, value);
+            }
+        }
         let limit = u64::try_from(self.max_body_bytes)
             .unwrap_or(u64::MAX)
             .saturating_add(1);
@@ -236,7 +248,8 @@ impl BlockingTransport for UreqTransport {
         if body.len() > self.max_body_bytes {
             return Err(body_too_large(self.max_body_bytes));
         }
-        Ok(HttpResponse { status, body })
+        answer.body = body;
+        Ok(answer)
     }
 }
 
@@ -256,9 +269,8 @@ pub(crate) fn map_error(error: &ureq::Error, max_body_bytes: usize) -> Transport
         E::Io(io) => return map_io_error(io, max_body_bytes),
         E::HostNotFound => (K::Connect, "host not found".to_owned()),
         E::ConnectionFailed => (K::Connect, "connection failed".to_owned()),
-        E::Tls(_) | E::Rustls(_) | E::Pem(_) | E::TlsRequired => {
-            (K::Connect, format!("TLS failure: {error}"))
-        }
+        E::Tls(_) | E::Rustls(_) | E::Pem(_) => (K::Tls, format!("TLS failure: {error}")),
+        E::TlsRequired => (K::Connect, format!("TLS failure: {error}")),
         E::ConnectProxyFailed(_) | E::InvalidProxyUrl => {
             (K::Connect, "could not connect through the proxy".to_owned())
         }
@@ -289,7 +301,7 @@ fn map_io_error(error: &io::Error, max_body_bytes: usize) -> TransportError {
         .and_then(|e| e.downcast_ref::<rustls::Error>())
     {
         // A refused certificate, a failed handshake: no request was sent.
-        return TransportError::new(K::Connect, format!("TLS failure: {tls}"));
+        return TransportError::new(K::Tls, format!("TLS failure: {tls}"));
     }
     let kind = match error.kind() {
         IoKind::TimedOut | IoKind::WouldBlock => K::Timeout,

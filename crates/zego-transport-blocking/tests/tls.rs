@@ -57,7 +57,7 @@ fn without_the_private_ca_the_server_is_refused() {
         let err = UreqTransport::new(&options)
             .send(request_to("localhost", port))
             .unwrap_err();
-        assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
         assert!(
             err.message().to_lowercase().contains("certificate"),
             "{err}"

@@ -2,8 +2,6 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
-pub mod hostile;
-
 use std::path::PathBuf;
 
 use assert_cmd::Command;
