@@ -42,6 +42,13 @@ pub enum Problem {
     },
     /// The field name is one the SDK sets itself.
     Reserved,
+    /// The value must have exactly this length (a Token04 ServerSecret: 32 characters).
+    WrongLength {
+        /// The one accepted length in bytes.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
 }
 
 /// A value the SDK refused before sending, naming the field and the limit.
@@ -118,6 +125,9 @@ impl fmt::Display for ValidationError {
             ),
             Problem::Invalid { expected } => write!(f, "invalid value, expected {expected}"),
             Problem::Reserved => f.write_str("is set by the SDK itself and cannot be given"),
+            Problem::WrongLength { expected, actual } => {
+                write!(f, "is {actual} bytes long, it must be exactly {expected}")
+            }
         }
     }
 }

@@ -55,3 +55,42 @@ where
 pub(crate) fn ids_len_hint(key_len: usize, ids: &[String]) -> usize {
     ids.iter().map(|id| key_len + 2 + id.len() * 3).sum()
 }
+
+/// The punctuation §7 of the spec allows in user and room IDs, besides ASCII letters and
+/// digits.
+#[cfg_attr(not(feature = "token"), allow(dead_code))]
+const ID_PUNCTUATION: &[u8] = b"~!@#$%^&*()_+=-`;',.<>/\\";
+
+/// A user ID (at most 64 bytes) or room ID (at most 128 bytes): non-empty, ASCII letters,
+/// digits and [`ID_PUNCTUATION`] only, naming the first offending character and its position.
+#[cfg_attr(not(feature = "token"), allow(dead_code))]
+pub(crate) fn identifier(
+    field: &'static str,
+    value: &str,
+    max_bytes: usize,
+) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, Problem::Empty));
+    }
+    if value.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLong {
+                max_bytes,
+                actual: value.len(),
+            },
+        ));
+    }
+    if value
+        .bytes()
+        .any(|b| !(b.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(&b)))
+    {
+        return Err(ValidationError::new(
+            field,
+            Problem::Invalid {
+                expected: "ASCII letters, digits and ~!@#$%^&*()_+=-`;',.<>/\\ only",
+            },
+        ));
+    }
+    Ok(())
+}
