@@ -3,7 +3,7 @@
 //!
 //! The extractor reads the body (at most [`MAX_BODY_BYTES`](zego_proto::callback::MAX_BODY_BYTES))
 //! and its `Content-Type`, and hands them with the time to the
-//! [`CallbackVerifier`] of the [`CallbackConfig`] in your state. The key is the
+//! [`CallbackVerifier`](zego_proto::callback::CallbackVerifier) of the [`CallbackConfig`] in your state. The key is the
 //! **CallbackSecret** of ZEGO's console, **not the ServerSecret**. A refused callback never
 //! reaches your handler: the [`CallbackRejection`] answers 401 for a bad signature or a stale
 //! timestamp, 400 for a bad body (413, 415 for a body too large or of a type ZEGO does not
