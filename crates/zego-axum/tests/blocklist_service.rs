@@ -167,6 +167,15 @@ async fn bad_signatures_are_401_and_bad_bodies_400_and_nothing_is_forbidden() {
             .0,
         400
     );
+    // Larger than any callback, and a content type ZEGO does not send.
+    assert_eq!(
+        service.post(" ".repeat(70_000), "application/json").await.0,
+        413
+    );
+    assert_eq!(
+        service.post("a=1".into(), "multipart/form-data").await.0,
+        415
+    );
     // Correctly signed, but sent 11 minutes before the service's clock.
     let stale_ts = (NOW - 660).to_string();
     let stale = stream_create(CALLBACK_SECRET, "n9", "cheater-stream", "alice")
