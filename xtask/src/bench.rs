@@ -100,6 +100,24 @@ const FIGURES: &[Figure] = &[
         target: Target::MaxRatio(1.5),
     },
     Figure {
+        name: "token_generate",
+        source: Source::Criterion {
+            group: "token_generate",
+            bench: "zego_proto_token",
+            baseline: "aes_gcm_seal",
+        },
+        target: Target::Report,
+    },
+    Figure {
+        name: "callback_verify",
+        source: Source::Criterion {
+            group: "callback_verify",
+            bench: "verify_stream_create_json",
+            baseline: "sha1_hex_signature",
+        },
+        target: Target::Report,
+    },
+    Figure {
         name: "roundtrip_blocking (zego-sim)",
         source: Source::Paired {
             file: "roundtrip_blocking",

@@ -266,6 +266,17 @@ Examples:
         stream_id: String,
     },
 
+    /// Make a Token04 login token for a client SDK (printed alone on stdout), or inspect one.
+    #[command(after_help = "\
+Examples:
+  zego token --user-id alice --ttl 1h
+  zego token --user-id alice --ttl 30m --room-id room-1 --privilege login,publish --stream-id s1
+  zego token inspect 04AAAAAG...
+
+The token is made from the AppId and the ServerSecret (32 characters), with a fresh random
+nonce. --room-id makes a privilege token; --privilege defaults to login.")]
+    Token(crate::commands::token::TokenArgs),
+
     /// Call any other action by name and print its raw Data as JSON.
     #[command(after_help = "\
 Examples:

@@ -122,6 +122,7 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::UserRule(command) => commands::user_rule::run(&ctx, command),
         Command::StreamState { stream_id } => commands::stream_state::run(&ctx, &stream_id),
         Command::Call(args) => commands::call::run(&ctx, &args),
+        Command::Token(args) => commands::token::run(&ctx, &args),
         #[cfg(feature = "sim")]
         Command::Demo | Command::Sim(_) => Ok(()),
         Command::Completions { .. } | Command::Man | Command::Configure(_) => Ok(()),

@@ -50,6 +50,13 @@ pub enum Problem {
         /// Its 1-based position, counted in characters.
         position: usize,
     },
+    /// The value must have exactly this length (a Token04 ServerSecret: 32 characters).
+    WrongLength {
+        /// The one accepted length in bytes.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
 }
 
 /// A value the SDK refused before sending, naming the field and the limit.
@@ -143,6 +150,9 @@ impl fmt::Display for ValidationError {
                     " at position {position} is not allowed; ZEGO accepts {}",
                     crate::ids::ID_CHARACTERS
                 )
+            }
+            Problem::WrongLength { expected, actual } => {
+                write!(f, "is {actual} bytes long, it must be exactly {expected}")
             }
         }
     }

@@ -60,7 +60,8 @@
 //! | [`retry`] | tuning | the retry policy's state machine and budget |
 //! | [`bulk`] | driver authors | batching and report assembly |
 //! | [`clock`] | tests | time, passed in: [`clock::Clock`], [`clock::ManualClock`] |
-//! | [`callback`] | receivers of ZEGO callbacks | callback signatures |
+//! | [`callback`] | receivers of ZEGO callbacks | verifying and parsing callbacks (stream created/closed, ...) |
+//! | `token` (feature `token`, on by default) | servers that let users log in | Token04 login tokens: making and inspecting them |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -89,6 +90,8 @@ mod scrub;
 mod sequence;
 mod server_time;
 mod signature;
+#[cfg(feature = "token")]
+pub mod token;
 mod transport_error;
 mod transport_options;
 

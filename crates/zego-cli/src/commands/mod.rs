@@ -10,6 +10,7 @@ pub mod rule;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod stream_state;
+pub mod token;
 pub mod user_rule;
 
 use std::cell::{OnceCell, RefCell};

@@ -6,7 +6,7 @@
 //! [`crate::wire::prepare`].
 
 mod cdn;
-mod checks;
+pub(crate) mod checks;
 mod raw;
 mod rtc_forbid;
 mod stream_rule;

@@ -1,13 +1,10 @@
-//! Verifying the callbacks ZEGO sends to your server (stream created/closed, ...).
-//!
-//! ZEGO signs each callback as `lowercase_hex(sha1(concat(sort([CallbackSecret, timestamp,
-//! nonce]))))` and sends it as `signature` alongside `timestamp` and `nonce`. ZEGO retries a
-//! failed callback up to 5 times, after 2, 4, 8, 16 and 32 s, so a handler must be idempotent.
+//! The signature ZEGO puts on a callback.
 
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
-/// The signature ZEGO puts on a callback with this `timestamp` and `nonce`.
+/// The signature ZEGO puts on a callback with this `timestamp` and `nonce`, keyed with the
+/// CallbackSecret of ZEGO's console (not the ServerSecret).
 ///
 /// ```
 /// let sig = zego_proto::callback::callback_signature("secret", "1470820198", "123412");
@@ -23,7 +20,9 @@ pub fn callback_signature(callback_secret: &str, timestamp: &str, nonce: &str) -
     hex::encode(sha1.finalize())
 }
 
-/// Whether `signature` is ZEGO's signature of a callback with this `timestamp` and `nonce`.
+/// Whether `signature` is ZEGO's signature of a callback with this `timestamp` and `nonce`,
+/// keyed with the CallbackSecret (not the ServerSecret). [`CallbackVerifier`](super::CallbackVerifier)
+/// does this and more (the body, the clock, repeated deliveries) in one call.
 /// Compares in constant time; upper-case hex is accepted (HTTP frameworks differ).
 ///
 /// ```

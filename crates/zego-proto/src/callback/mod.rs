@@ -1,0 +1,63 @@
+//! Receiving the callbacks ZEGO sends your server (stream created, stream closed, ...):
+//! verified and parsed in one call.
+//!
+//! **The key is the CallbackSecret** — the secret you set with the callback URL in ZEGO's
+//! console — **not the ServerSecret** that signs your API requests. ZEGO signs each callback
+//! as `lowercase_hex(sha1(concat(sort([CallbackSecret, timestamp, nonce]))))` and sends
+//! `signature`, `timestamp` and `nonce` in the body, next to `event`, `appid` and the event's
+//! fields, every value a string. The body is JSON (older ZEGO pages describe a form body:
+//! both are read).
+//!
+//! [`CallbackVerifier::verify`] takes the raw body, its `Content-Type` and your clock's
+//! time, and returns the verified, typed [`CallbackEvent`] — or refuses it: a bad or missing
+//! signature, a `timestamp` more than 10 minutes from your clock ([`MAX_CLOCK_SKEW`]), and,
+//! through its [`ReplayCache`], a repeated delivery. ZEGO retries a callback that was not
+//! answered with a 2xx up to 5 times, after 2, 4, 8, 16 and 32 s; answer a duplicate with a
+//! 2xx so that it stops ([`CallbackError::http_status`] says which status to send).
+//!
+//! ```
+//! use zego_proto::callback::{callback_signature, CallbackEvent, CallbackSecret, CallbackVerifier};
+//!
+//! let verifier = CallbackVerifier::new(CallbackSecret::new("my-callback-secret")?);
+//! let now_unix_secs = 1_700_000_000; // your clock, passed in
+//!
+//! // What ZEGO posts when a stream starts (most fields left out here).
+//! let signature = callback_signature("my-callback-secret", "1700000000", "8231");
+//! let body = format!(r#"{{"event":"stream_create","appid":"1234567890","timestamp":"1700000000",
+//!     "nonce":"8231","signature":"{signature}","room_id":"room-1","user_id":"alice",
+//!     "stream_id":"stream-1","rtmp_url":["rtmp://example.com/live/stream-1"]}}"#);
+//!
+//! match verifier.verify(body.as_bytes(), Some("application/json"), now_unix_secs)? {
+//!     CallbackEvent::StreamCreate(created) => {
+//!         assert_eq!((created.stream_id.as_str(), created.user_id.as_str()), ("stream-1", "alice"));
+//!         assert_eq!(created.rtmp_url, ["rtmp://example.com/live/stream-1"]);
+//!     }
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//!
+//! // The same delivery again is a retry, not a new event.
+//! let again = verifier.verify(body.as_bytes(), Some("application/json"), now_unix_secs);
+//! assert_eq!(again.unwrap_err().http_status(), 200);
+//!
+//! // A forged signature is refused (answer 401).
+//! let forged = body.replace(&signature, &"0".repeat(40));
+//! assert_eq!(verifier.verify(forged.as_bytes(), None, now_unix_secs).unwrap_err().http_status(), 401);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod body;
+mod error;
+mod events;
+mod replay;
+mod secret;
+mod signature;
+mod verify;
+
+pub use error::CallbackError;
+pub use events::{
+    CallbackEvent, CallbackHeader, CloseReason, GenericEvent, StreamClose, StreamCreate,
+};
+pub use replay::ReplayCache;
+pub use secret::CallbackSecret;
+pub use signature::{callback_signature, verify_callback_signature};
+pub use verify::{CallbackVerifier, MAX_BODY_BYTES, MAX_CLOCK_SKEW};
