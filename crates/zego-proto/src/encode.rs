@@ -54,6 +54,79 @@ pub(crate) fn check_stream_id(
     })
 }
 
+/// Most bytes a user ID may have (spec section 7).
+pub const MAX_USER_ID_BYTES: usize = 64;
+
+/// Most bytes a room ID may have (spec section 7).
+pub const MAX_ROOM_ID_BYTES: usize = 128;
+
+/// The characters ZEGO accepts in user and room IDs besides ASCII letters and digits.
+const ID_PUNCTUATION: &str = "~!@#$%^&*()_+=-`;',.<>/\\";
+
+/// How [`Problem::DisallowedCharacter`] names the user/room ID character set.
+const ID_CHARACTERS: &str =
+    "ASCII letters, digits and ~ ! @ # $ % ^ & * ( ) _ + = - ` ; ' , . < > / \\";
+
+/// The one user-ID check (spec section 7): non-empty, at most 64 bytes, only the
+/// characters ZEGO accepts.
+pub(crate) fn check_user_id(
+    field: &'static str,
+    index: Option<usize>,
+    id: &str,
+) -> Result<(), ValidationError> {
+    check_room_or_user_id(field, index, id, MAX_USER_ID_BYTES)
+}
+
+/// The one room-ID check (spec section 7): non-empty, at most 128 bytes, the same
+/// characters as a user ID.
+pub(crate) fn check_room_id(
+    field: &'static str,
+    index: Option<usize>,
+    id: &str,
+) -> Result<(), ValidationError> {
+    check_room_or_user_id(field, index, id, MAX_ROOM_ID_BYTES)
+}
+
+fn check_room_or_user_id(
+    field: &'static str,
+    index: Option<usize>,
+    id: &str,
+    max_bytes: usize,
+) -> Result<(), ValidationError> {
+    let disallowed = id
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(*c)));
+    let problem = if id.is_empty() {
+        Problem::Empty
+    } else if id.len() > max_bytes {
+        Problem::TooLong {
+            max_bytes,
+            actual: id.len(),
+        }
+    } else if let Some((position, character)) = disallowed {
+        Problem::DisallowedCharacter {
+            character,
+            position,
+            allowed: ID_CHARACTERS,
+        }
+    } else {
+        return Ok(());
+    };
+    Err(match index {
+        Some(i) => ValidationError::at(field, i, problem),
+        None => ValidationError::new(field, problem),
+    })
+}
+
+/// `text` percent-encoded once, the way ZEGO wants a free-text field (`CustomReason`,
+/// `StreamTitle`) encoded by the caller before the query encoding encodes it again.
+pub(crate) fn encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_encoded(&mut out, text);
+    out
+}
+
 /// Writes an operation's business parameters into the request URL.
 ///
 /// Keys and values are percent-encoded here, so an operation cannot produce a
@@ -205,6 +278,54 @@ mod tests {
                 actual: 261
             }
         );
+    }
+
+    #[test]
+    fn user_and_room_ids_follow_section_7() {
+        let all = "aZ09~!@#$%^&*()_+=-`;',.<>/\\";
+        assert!(check_user_id("UserId", None, all).is_ok());
+        assert!(check_room_id("RoomId", None, all).is_ok());
+        assert!(check_user_id("UserId", None, &"u".repeat(64)).is_ok());
+        let err = check_user_id("UserId[]", Some(2), &"u".repeat(65)).unwrap_err();
+        assert_eq!((err.field(), err.index()), ("UserId[]", Some(2)));
+        assert_eq!(
+            err.problem(),
+            &Problem::TooLong {
+                max_bytes: 64,
+                actual: 65
+            }
+        );
+        assert!(check_room_id("RoomId", None, &"r".repeat(128)).is_ok());
+        assert!(check_room_id("RoomId", None, &"r".repeat(129)).is_err());
+        assert_eq!(
+            check_room_id("RoomId", None, "").unwrap_err().problem(),
+            &Problem::Empty
+        );
+        for (bad, position) in [
+            ("a b", 1),
+            ("x?", 1),
+            ("\"q", 0),
+            ("é", 0),
+            ("a\n", 1),
+            ("{", 0),
+        ] {
+            let err = check_user_id("UserId", None, bad).unwrap_err();
+            let Problem::DisallowedCharacter { position: p, .. } = err.problem() else {
+                panic!("{bad:?}: {err}");
+            };
+            assert_eq!(*p, position, "{bad:?}");
+        }
+        let err = check_user_id("UserId", None, "ab c").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("UserId: character ' ' at position 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn free_text_is_encoded_once() {
+        assert_eq!(encoded("spam & abuse"), "spam%20%26%20abuse");
     }
 
     #[test]

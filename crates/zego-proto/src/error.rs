@@ -42,6 +42,15 @@ pub enum Problem {
     },
     /// The field name is one the SDK sets itself.
     Reserved,
+    /// The value holds a character ZEGO does not accept in this field.
+    DisallowedCharacter {
+        /// The character.
+        character: char,
+        /// Its position, counted in characters from 0.
+        position: usize,
+        /// The characters accepted.
+        allowed: &'static str,
+    },
 }
 
 /// A value the SDK refused before sending, naming the field and the limit.
@@ -118,6 +127,14 @@ impl fmt::Display for ValidationError {
             ),
             Problem::Invalid { expected } => write!(f, "invalid value, expected {expected}"),
             Problem::Reserved => f.write_str("is set by the SDK itself and cannot be given"),
+            Problem::DisallowedCharacter {
+                character,
+                position,
+                allowed,
+            } => write!(
+                f,
+                "character {character:?} at position {position} is not accepted, ZEGO accepts {allowed}"
+            ),
         }
     }
 }

@@ -36,6 +36,24 @@ pub struct Quotas {
     pub stream_state: u32,
     /// `DescribeRTCStreamState`, test environment: 10/s.
     pub stream_state_test: u32,
+    /// `KickoutUser`: 50/s.
+    pub room_kick: u32,
+    /// `CloseRoom`: 1/s.
+    pub room_close: u32,
+    /// `AddStream` and `DeleteStream`, production: 10/s.
+    pub room_streams: u32,
+    /// `AddStream` and `DeleteStream`, test environment: 1/s.
+    pub room_streams_test: u32,
+    /// `DescribeSimpleStreamList` per AppId: 50/s.
+    pub room_stream_list: u32,
+    /// `DescribeUserList` per AppId: 200/s.
+    pub room_user_list: u32,
+    /// `DescribeUsers`: 10/s.
+    pub room_users: u32,
+    /// `DescribeUserNum`, production: 10/s.
+    pub room_user_count: u32,
+    /// `DescribeUserNum`, test environment: 1/s.
+    pub room_user_count_test: u32,
 }
 
 impl Default for Quotas {
@@ -48,6 +66,15 @@ impl Default for Quotas {
             cdn: 20,
             stream_state: 40,
             stream_state_test: 10,
+            room_kick: 50,
+            room_close: 1,
+            room_streams: 10,
+            room_streams_test: 1,
+            room_stream_list: 50,
+            room_user_list: 200,
+            room_users: 10,
+            room_user_count: 10,
+            room_user_count_test: 1,
         }
     }
 }
@@ -63,6 +90,15 @@ impl Quotas {
             RateLimitGroup::Cdn => self.cdn,
             RateLimitGroup::StreamState if test => self.stream_state_test,
             RateLimitGroup::StreamState => self.stream_state,
+            RateLimitGroup::RoomKick => self.room_kick,
+            RateLimitGroup::RoomClose => self.room_close,
+            RateLimitGroup::RoomStreams if test => self.room_streams_test,
+            RateLimitGroup::RoomStreams => self.room_streams,
+            RateLimitGroup::RoomStreamList => self.room_stream_list,
+            RateLimitGroup::RoomUserList => self.room_user_list,
+            RateLimitGroup::RoomUsers => self.room_users,
+            RateLimitGroup::RoomUserCount if test => self.room_user_count_test,
+            RateLimitGroup::RoomUserCount => self.room_user_count,
             RateLimitGroup::Unmetered => 0,
         };
         (quota > 0).then_some(quota)
@@ -206,6 +242,15 @@ mod tests {
             (RateLimitGroup::Cdn, Environment::Production, 20),
             (RateLimitGroup::StreamState, Environment::Production, 40),
             (RateLimitGroup::StreamState, Environment::Test, 10),
+            (RateLimitGroup::RoomKick, Environment::Production, 50),
+            (RateLimitGroup::RoomClose, Environment::Test, 1),
+            (RateLimitGroup::RoomStreams, Environment::Production, 10),
+            (RateLimitGroup::RoomStreams, Environment::Test, 1),
+            (RateLimitGroup::RoomStreamList, Environment::Production, 50),
+            (RateLimitGroup::RoomUserList, Environment::Production, 200),
+            (RateLimitGroup::RoomUsers, Environment::Test, 10),
+            (RateLimitGroup::RoomUserCount, Environment::Production, 10),
+            (RateLimitGroup::RoomUserCount, Environment::Test, 1),
         ] {
             let times = schedule(&limiter, key(group, env), 2 * per_sec as usize + 1);
             assert_eq!(

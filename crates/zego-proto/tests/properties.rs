@@ -1554,6 +1554,13 @@ fn group() -> impl Strategy<Value = RateLimitGroup> {
         RateLimitGroup::Rules,
         RateLimitGroup::Cdn,
         RateLimitGroup::StreamState,
+        RateLimitGroup::RoomKick,
+        RateLimitGroup::RoomClose,
+        RateLimitGroup::RoomStreams,
+        RateLimitGroup::RoomStreamList,
+        RateLimitGroup::RoomUserList,
+        RateLimitGroup::RoomUsers,
+        RateLimitGroup::RoomUserCount,
     ])
 }
 

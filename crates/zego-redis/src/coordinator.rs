@@ -188,6 +188,15 @@ fn share_of(quotas: &Quotas, fleet_size: u32) -> Quotas {
         cdn: share(quotas.cdn),
         stream_state: share(quotas.stream_state),
         stream_state_test: share(quotas.stream_state_test),
+        room_kick: share(quotas.room_kick),
+        room_close: share(quotas.room_close),
+        room_streams: share(quotas.room_streams),
+        room_streams_test: share(quotas.room_streams_test),
+        room_stream_list: share(quotas.room_stream_list),
+        room_user_list: share(quotas.room_user_list),
+        room_users: share(quotas.room_users),
+        room_user_count: share(quotas.room_user_count),
+        room_user_count_test: share(quotas.room_user_count_test),
     }
 }
 

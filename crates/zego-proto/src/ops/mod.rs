@@ -8,6 +8,9 @@
 mod cdn;
 mod checks;
 mod raw;
+mod room;
+mod room_stream;
+mod room_user;
 mod rtc_forbid;
 mod stream_rule;
 mod stream_state;
@@ -18,6 +21,16 @@ pub use cdn::{
     ResumeCdnLiveStream, WangSuForbidDetail, WangSuForbidList,
 };
 pub use raw::{RawOperation, RawOutput};
+pub use room::{CloseRoom, KickoutUser, MAX_CUSTOM_REASON_BYTES, MAX_USERS_PER_KICK};
+pub use room_stream::{
+    AddStream, DeleteStream, DescribeSimpleStreamList, RoomStream, RoomStreams,
+    MAX_EXTRA_INFO_BYTES, MAX_STREAM_TITLE_BYTES,
+};
+pub use room_user::{
+    DescribeUserList, DescribeUserNum, DescribeUsers, RoomUser, RoomUserCount, RoomUserCounts,
+    UserOrder, UserPage, UserStatus, UserStatuses, MAX_ROOMS_PER_COUNT, MAX_USERS_PER_DESCRIBE,
+    MAX_USERS_PER_PAGE,
+};
 pub use rtc_forbid::{
     ForbidRtcStream, ForbidRtcStreams, ResumeRtcStream, ResumeRtcStreams, MAX_STREAMS_PER_BATCH,
 };
