@@ -7,6 +7,7 @@
 
 mod cdn;
 mod checks;
+mod paging;
 mod raw;
 mod room;
 mod room_stream;
@@ -20,6 +21,7 @@ pub use cdn::{
     CdnForbidList, CdnForbidResult, CdnVendor, ForbidCdnLiveStream, QueryForbidCdnLiveStream,
     ResumeCdnLiveStream, WangSuForbidDetail, WangSuForbidList,
 };
+pub use paging::UserListCursor;
 pub use raw::{RawOperation, RawOutput};
 pub use room::{CloseRoom, KickoutUser, MAX_CUSTOM_REASON_BYTES, MAX_USERS_PER_KICK};
 pub use room_stream::{
