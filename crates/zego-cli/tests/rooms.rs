@@ -296,3 +296,26 @@ fn the_readme_moderation_one_liner_works() {
         .iter()
         .any(|r| r.user_id == "cheater42" && r.disabled_privileges == [1, 2]));
 }
+#[test]
+fn room_users_follows_every_page() {
+    let sim = sim();
+    for i in 0..450 {
+        sim.login_user(APP, P, "big", &format!("u{i:03}"), "U");
+    }
+    let v = json_of(
+        &zego(&sim)
+            .args(["--json", "room", "users", "big"])
+            .assert()
+            .success()
+            .get_output()
+            .clone(),
+    );
+    assert_eq!(v["users"].as_array().unwrap().len(), 450);
+    assert_eq!(v["pages"], 3);
+    let rate_limited = sim
+        .request_log()
+        .iter()
+        .filter(|r| matches!(r.code, Some(206 | 207)))
+        .count();
+    assert_eq!(rate_limited, 0, "the pages go at the room's quota");
+}

@@ -143,6 +143,11 @@ pub trait ClientUnderTest: Send + Sync {
     where
         O: Operation + Sync,
         O::Output: Send;
+    /// `Client::pages`, run to its end: every page (or the error that ended it).
+    fn user_pages(
+        &self,
+        first: zego_proto::ops::DescribeUserList,
+    ) -> Vec<Result<ApiResponse<zego_proto::ops::UserPage>, CallError>>;
     /// `Client::bulk`, consuming `ids` lazily.
     fn bulk(
         &self,
@@ -176,6 +181,10 @@ macro_rules! conformance_tests {
             bulk_runs_stop_when_they_should,
             two_clients_in_one_process_never_reuse_a_sequence,
             a_rate_limit_answer_delays_the_other_clients,
+            room_actions_change_the_state,
+            room_stream_actions_use_the_test_prefix,
+            user_list_pages_follow_the_marker,
+            listings_and_a_bulk_run_at_once_get_no_rate_limit_answers,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

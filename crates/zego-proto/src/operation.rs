@@ -104,6 +104,13 @@ pub trait Operation {
         Sequencing::None
     }
 
+    /// The room whose own quota the action also draws from (`DescribeSimpleStreamList`,
+    /// `DescribeUserList`: ZEGO limits them per room on top of the AppId's quota);
+    /// admission then waits for both. `None` (the default) for every other action.
+    fn quota_room(&self) -> Option<&str> {
+        None
+    }
+
     /// Writes the business parameters (everything but `Action` and the common ones); a
     /// sequenced operation writes its `Sequence` with [`ParamWriter::sequence`].
     fn write_params(&self, params: &mut ParamWriter<'_>) -> Result<(), ValidationError>;

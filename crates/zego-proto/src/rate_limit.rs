@@ -54,7 +54,19 @@ pub struct Quotas {
     pub room_user_count: u32,
     /// `DescribeUserNum`, test environment: 1/s.
     pub room_user_count_test: u32,
+    /// `DescribeSimpleStreamList` per room: one request per this many ms (10 000).
+    pub room_stream_list_room_ms: u32,
+    /// `DescribeUserList` per room: one request per this many ms (1 000).
+    pub room_user_list_room_ms: u32,
 }
+
+/// The share of a per-room interval added as a margin: two requests for a room leave at
+/// least 1.1 × ZEGO's interval apart, so network jitter (a first request delayed more
+/// than the second) never brings them under ZEGO's interval on arrival.
+const ROOM_MARGIN_DIVISOR: u32 = 10;
+
+/// Remembered rooms beyond which the ones whose slot has passed are forgotten.
+const ROOM_PRUNE_AT: usize = 10_000;
 
 impl Default for Quotas {
     /// ZEGO's documented quotas.
@@ -75,6 +87,8 @@ impl Default for Quotas {
             room_users: 10,
             room_user_count: 10,
             room_user_count_test: 1,
+            room_stream_list_room_ms: 10_000,
+            room_user_list_room_ms: 1_000,
         }
     }
 }
@@ -103,6 +117,23 @@ impl Quotas {
         };
         (quota > 0).then_some(quota)
     }
+
+    /// ZEGO's per-room interval of a group (`None`: no per-room quota, or set to 0).
+    pub fn room_interval(&self, group: RateLimitGroup) -> Option<Duration> {
+        let ms = match group {
+            RateLimitGroup::RoomStreamList => self.room_stream_list_room_ms,
+            RateLimitGroup::RoomUserList => self.room_user_list_room_ms,
+            _ => 0,
+        };
+        (ms > 0).then(|| Duration::from_millis(u64::from(ms)))
+    }
+
+    /// The spacing the SDK keeps between two requests for one room: the per-room interval
+    /// plus a tenth (the one place the margin is decided, for every coordinator).
+    pub fn room_spacing(&self, group: RateLimitGroup) -> Option<Duration> {
+        self.room_interval(group)
+            .map(|interval| interval + interval / ROOM_MARGIN_DIVISOR)
+    }
 }
 
 /// A token bucket per [`RateLimitKey`], implemented as GCRA reservations.
@@ -118,6 +149,8 @@ pub struct TokenBucketLimiter {
     pacing: f64,
     /// Theoretical arrival time of the next request, per key.
     next_free: Mutex<HashMap<RateLimitKey, Duration>>,
+    /// The next free slot of each room with a per-room quota, per key.
+    room_next_free: Mutex<HashMap<(RateLimitKey, String), Duration>>,
 }
 
 impl Default for TokenBucketLimiter {
@@ -134,6 +167,7 @@ impl TokenBucketLimiter {
             burst: 1,
             pacing: 1.0,
             next_free: Mutex::new(HashMap::new()),
+            room_next_free: Mutex::new(HashMap::new()),
         }
     }
 
@@ -194,6 +228,63 @@ impl TokenBucketLimiter {
         }
         *tat = start + interval;
         Ok(wait)
+    }
+
+    /// [`TokenBucketLimiter::reserve`] for a request that also draws from `room`'s
+    /// per-room quota: it books the group's earliest slot, as `reserve` does, and leaves at
+    /// that slot or, if the room's next slot is later, then (booking the room from there).
+    ///
+    /// Booking the group's slot at the later time instead would move the group's whole
+    /// queue behind it (a single GCRA state), so one paginated listing would hold up every
+    /// other room's requests of the group for a second or ten. The price of booking early
+    /// and leaving late: a request waiting for its room uses its group slot late, which
+    /// can put one request more into a second only when the group's quota is saturated.
+    /// Without a per-room quota for the group, the same as `reserve`.
+    pub fn reserve_in_room(
+        &self,
+        key: RateLimitKey,
+        room: &str,
+        now: Duration,
+        max_wait: Option<Duration>,
+    ) -> Result<Duration, Duration> {
+        let Some(spacing) = self.quotas.room_spacing(key.group) else {
+            return self.reserve(key, now, max_wait);
+        };
+        // Lock order: the rooms, then the groups (the only place holding both).
+        let mut rooms = self.room_locked();
+        if rooms.len() >= ROOM_PRUNE_AT {
+            rooms.retain(|_, next| *next > now);
+        }
+        let room_key = (key, room.to_owned());
+        let room_free = rooms.get(&room_key).copied().unwrap_or(now).max(now);
+        let mut next_free = self.lock();
+        let booked = match self.quotas.per_second(key.group, key.environment) {
+            Some(per_second) => {
+                let interval = self.interval(per_second);
+                let tolerance = interval * (self.burst - 1);
+                let tat = next_free.get(&key).copied().unwrap_or(now);
+                let slot = tat.saturating_sub(tolerance).max(now);
+                Some((slot, tat.max(now) + interval))
+            }
+            None => None,
+        };
+        let send_at = booked.map_or(now, |(slot, _)| slot).max(room_free);
+        let wait = send_at.saturating_sub(now);
+        if max_wait.is_some_and(|max| wait > max) {
+            return Err(wait);
+        }
+        if let Some((_, tat)) = booked {
+            next_free.insert(key, tat);
+        }
+        rooms.insert(room_key, send_at + spacing);
+        Ok(wait)
+    }
+
+    fn room_locked(&self) -> std::sync::MutexGuard<'_, HashMap<(RateLimitKey, String), Duration>> {
+        // As `lock`: a map of times stays consistent whatever panicked.
+        self.room_next_free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes no slot of `key` start before monotonic time `until` (after a rate-limit
@@ -293,6 +384,34 @@ mod tests {
             limiter.reserve(k, later, None),
             Ok(Duration::from_millis(100))
         );
+    }
+
+    #[test]
+    fn rooms_are_spaced_by_their_interval_and_a_margin() {
+        let limiter = TokenBucketLimiter::default();
+        let k = key(RateLimitGroup::RoomStreamList, Environment::Production);
+        let at = |now_ms: u64, room: &str| {
+            limiter
+                .reserve_in_room(k, room, Duration::from_millis(now_ms), None)
+                .unwrap()
+        };
+        assert!(at(0, "r1").is_zero());
+        assert_eq!(at(0, "r1"), Duration::from_secs(11));
+        assert_eq!(at(0, "r1"), Duration::from_secs(22));
+        // Another room: only the app's 50/s (three slots booked, 20 ms apart), not held up
+        // by the first room's wait.
+        assert_eq!(at(0, "r2"), Duration::from_millis(60));
+        // A group without a per-room quota ignores the room.
+        let kick = key(RateLimitGroup::RoomKick, Environment::Production);
+        assert!(limiter
+            .reserve_in_room(kick, "r1", Duration::ZERO, None)
+            .unwrap()
+            .is_zero());
+        assert_eq!(
+            Quotas::default().room_interval(RateLimitGroup::RoomUserList),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(Quotas::default().room_interval(RateLimitGroup::Rules), None);
     }
 
     #[test]

@@ -197,6 +197,10 @@ fn share_of(quotas: &Quotas, fleet_size: u32) -> Quotas {
         room_users: share(quotas.room_users),
         room_user_count: share(quotas.room_user_count),
         room_user_count_test: share(quotas.room_user_count_test),
+        // A room's interval is the fleet's: while Redis is down each instance keeps to
+        // the interval times the fleet size.
+        room_stream_list_room_ms: quotas.room_stream_list_room_ms.saturating_mul(fleet_size),
+        room_user_list_room_ms: quotas.room_user_list_room_ms.saturating_mul(fleet_size),
     }
 }
 

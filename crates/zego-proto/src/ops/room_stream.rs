@@ -311,6 +311,10 @@ impl Operation for DescribeSimpleStreamList {
         RateLimitGroup::RoomStreamList
     }
 
+    fn quota_room(&self) -> Option<&str> {
+        Some(&self.room_id)
+    }
+
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);
         Ok(())

@@ -159,6 +159,10 @@ impl Operation for DescribeUserList {
         RateLimitGroup::RoomUserList
     }
 
+    fn quota_room(&self) -> Option<&str> {
+        Some(&self.room_id)
+    }
+
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);
         if let Some(order) = self.order {
