@@ -266,6 +266,8 @@ struct Invocation {
     wants_sequence: bool,
     floor_ms: u64,
     min_wait_us: u64,
+    /// The room's spacing under a per-room quota (0: none); the room's key is `keys[1]`.
+    room_spacing_us: u64,
 }
 
 impl RedisCoordinator {
@@ -304,6 +306,12 @@ impl RedisCoordinator {
         let key = request.key;
         let streams = request.sequence_for;
         let mut keys = vec![keys::rate_limit(&self.settings.key_prefix, key)];
+        let room_spacing = request
+            .room
+            .and_then(|room| Some((room, self.settings.quotas.room_spacing(key.group)?)));
+        if let Some((room, _)) = room_spacing {
+            keys.push(keys::room(&self.settings.key_prefix, key, room));
+        }
         if let Some(streams) = streams {
             keys.extend(keys::sequences(&self.settings.key_prefix, key, streams));
         }
@@ -327,6 +335,9 @@ impl RedisCoordinator {
             wants_sequence: streams.is_some(),
             floor_ms,
             min_wait_us: 0,
+            room_spacing_us: room_spacing.map_or(0, |(_, spacing)| {
+                u64::try_from(spacing.as_micros()).unwrap_or(u64::MAX)
+            }),
         }
     }
 
@@ -342,7 +353,8 @@ impl RedisCoordinator {
             .arg(u8::from(call.wants_sequence))
             .arg(call.floor_ms)
             .arg(u64::try_from(self.settings.sequence_ttl.as_millis()).unwrap_or(u64::MAX))
-            .arg(call.min_wait_us);
+            .arg(call.min_wait_us)
+            .arg(call.room_spacing_us);
         invocation
     }
 
