@@ -431,3 +431,36 @@ fn the_room_codes_have_their_classes() {
     assert_eq!(ReturnCode::from_code(138).class(), ErrorClass::NotFound);
     assert_eq!(ReturnCode::from_code(50001).class(), ErrorClass::NotFound);
 }
+
+/// Section 7's set for user and room IDs, written out again here (not taken from the
+/// crate) so the test checks the crate against the spec.
+const ID_PUNCTUATION: &str = "~!@#$%^&*()_+=-`;',.<>/\\";
+
+fn id_char_ok(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(c)
+}
+
+proptest::proptest! {
+    /// Any user ID is accepted exactly when it is 1..=64 bytes of section 7's characters;
+    /// a refusal names the first bad character and its position (after the length check).
+    #[test]
+    fn user_ids_are_accepted_exactly_per_section_7(id in "\\PC{0,70}|[a-zA-Z0-9~!@#$%^&*()_+=`;',.<>/\\\\-]{0,70}") {
+        let result = DescribeUsers::new("room1", [id.clone()]);
+        let valid = !id.is_empty() && id.len() <= 64 && id.chars().all(id_char_ok);
+        proptest::prop_assert_eq!(result.is_ok(), valid, "{:?}", id);
+        if let Err(e) = result {
+            if let Problem::DisallowedCharacter { character, position, .. } = e.problem() {
+                let first_bad = id.chars().enumerate().find(|(_, c)| !id_char_ok(*c));
+                proptest::prop_assert_eq!(first_bad, Some((*position, *character)));
+            }
+        }
+    }
+
+    /// Room IDs: the same characters, 1..=128 bytes.
+    #[test]
+    fn room_ids_are_accepted_exactly_per_section_7(id in "[a-zA-Z0-9~!@#$%^&*()_+=`;',.<>/\\\\ ?é-]{0,140}") {
+        let valid = !id.is_empty() && id.len() <= 128 && id.chars().all(id_char_ok);
+        proptest::prop_assert_eq!(DescribeUserNum::new([id.clone()]).is_ok(), valid, "{:?}", id);
+        proptest::prop_assert_eq!(CloseRoom::new(id.clone()).is_ok(), valid);
+    }
+}
