@@ -597,12 +597,13 @@ mod tests {
             panic!()
         };
         assert_eq!(delay, spacing);
-        // Another room waits only for the app's slot (200/s: two booked, 5 ms apart).
+        // Another room waits only for the app's first free slot (200/s: 5 ms after the
+        // first), not behind the first room's wait.
         let room2 = AdmissionRequest::new(key, now).with_room("room2");
         let Admission::Wait { delay, .. } = c.admit(&room2).unwrap() else {
             panic!()
         };
-        assert_eq!(delay, Duration::from_millis(10));
+        assert_eq!(delay, Duration::from_millis(5));
         // A bounded wait shorter than the room's spacing is refused, booking nothing.
         clock.advance(Duration::from_millis(500));
         let bounded = room1.with_max_wait(Duration::from_millis(100));

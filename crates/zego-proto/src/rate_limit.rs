@@ -2,7 +2,8 @@
 //! state machine: the caller passes the time and sleeps for the delay it is given.
 //! [`crate::admission::LocalCoordinator`] drives it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -149,8 +150,42 @@ pub struct TokenBucketLimiter {
     pacing: f64,
     /// Theoretical arrival time of the next request, per key.
     next_free: Mutex<HashMap<RateLimitKey, Duration>>,
-    /// The next free slot of each room with a per-room quota, per key.
-    room_next_free: Mutex<HashMap<(RateLimitKey, String), Duration>>,
+    /// The groups with a per-room quota: their rooms' next slots and their calendars.
+    rooms: Mutex<RoomBookings>,
+}
+
+/// What the groups with a per-room quota book.
+///
+/// A request for a room may have to wait for the room far beyond the group's next free
+/// slot. A single GCRA state cannot book that later slot without holding up every other
+/// room behind it, nor book the early slot and leave late without crowding the second it
+/// leaves in. So these groups book exact send times on a calendar: any two at least the
+/// group's interval apart (hence never more than the quota in any second), earlier gaps
+/// still free for other rooms.
+#[derive(Debug, Default)]
+struct RoomBookings {
+    /// The next free slot of each room, per key.
+    next: HashMap<(RateLimitKey, String), Duration>,
+    /// The send times booked in each group, per key.
+    calendars: HashMap<RateLimitKey, BTreeSet<Duration>>,
+}
+
+/// The earliest time at or after `from` at least `interval` away from every booked time.
+fn earliest_gap(booked: &BTreeSet<Duration>, from: Duration, interval: Duration) -> Duration {
+    let mut t = from;
+    loop {
+        let low = match t.checked_sub(interval) {
+            Some(low) => Bound::Excluded(low),
+            None => Bound::Unbounded,
+        };
+        match booked
+            .range((low, Bound::Excluded(t + interval)))
+            .next_back()
+        {
+            Some(clash) => t = *clash + interval,
+            None => return t,
+        }
+    }
 }
 
 impl Default for TokenBucketLimiter {
@@ -167,7 +202,7 @@ impl TokenBucketLimiter {
             burst: 1,
             pacing: 1.0,
             next_free: Mutex::new(HashMap::new()),
-            room_next_free: Mutex::new(HashMap::new()),
+            rooms: Mutex::new(RoomBookings::default()),
         }
     }
 
@@ -216,6 +251,10 @@ impl TokenBucketLimiter {
         let Some(per_second) = self.quotas.per_second(key.group, key.environment) else {
             return Ok(Duration::ZERO);
         };
+        if self.quotas.room_spacing(key.group).is_some() {
+            // Its rooms' requests book on the group's calendar: so must this one.
+            return self.reserve_on_calendar(key, None, now, max_wait);
+        }
         let interval = self.interval(per_second);
         let tolerance = interval * (self.burst - 1);
         let mut next_free = self.lock();
@@ -231,15 +270,9 @@ impl TokenBucketLimiter {
     }
 
     /// [`TokenBucketLimiter::reserve`] for a request that also draws from `room`'s
-    /// per-room quota: it books the group's earliest slot, as `reserve` does, and leaves at
-    /// that slot or, if the room's next slot is later, then (booking the room from there).
-    ///
-    /// Booking the group's slot at the later time instead would move the group's whole
-    /// queue behind it (a single GCRA state), so one paginated listing would hold up every
-    /// other room's requests of the group for a second or ten. The price of booking early
-    /// and leaving late: a request waiting for its room uses its group slot late, which
-    /// can put one request more into a second only when the group's quota is saturated.
-    /// Without a per-room quota for the group, the same as `reserve`.
+    /// per-room quota: the earliest time at which both the room and the group (on its
+    /// calendar, see `RoomBookings`) are free, booked in both. Without a per-room quota for
+    /// the group, the same as `reserve`.
     pub fn reserve_in_room(
         &self,
         key: RateLimitKey,
@@ -247,44 +280,59 @@ impl TokenBucketLimiter {
         now: Duration,
         max_wait: Option<Duration>,
     ) -> Result<Duration, Duration> {
-        let Some(spacing) = self.quotas.room_spacing(key.group) else {
+        if self.quotas.room_spacing(key.group).is_none() {
             return self.reserve(key, now, max_wait);
-        };
-        // Lock order: the rooms, then the groups (the only place holding both).
-        let mut rooms = self.room_locked();
-        if rooms.len() >= ROOM_PRUNE_AT {
-            rooms.retain(|_, next| *next > now);
         }
-        let room_key = (key, room.to_owned());
-        let room_free = rooms.get(&room_key).copied().unwrap_or(now).max(now);
-        let mut next_free = self.lock();
-        let booked = match self.quotas.per_second(key.group, key.environment) {
-            Some(per_second) => {
-                let interval = self.interval(per_second);
-                let tolerance = interval * (self.burst - 1);
-                let tat = next_free.get(&key).copied().unwrap_or(now);
-                let slot = tat.saturating_sub(tolerance).max(now);
-                Some((slot, tat.max(now) + interval))
-            }
-            None => None,
-        };
-        let send_at = booked.map_or(now, |(slot, _)| slot).max(room_free);
+        self.reserve_on_calendar(key, Some(room), now, max_wait)
+    }
+
+    /// Books a send time on the calendar of a group with a per-room quota (and in `room`).
+    fn reserve_on_calendar(
+        &self,
+        key: RateLimitKey,
+        room: Option<&str>,
+        now: Duration,
+        max_wait: Option<Duration>,
+    ) -> Result<Duration, Duration> {
+        let spacing = self.quotas.room_spacing(key.group);
+        let interval = self
+            .quotas
+            .per_second(key.group, key.environment)
+            .map_or(Duration::ZERO, |q| self.interval(q));
+        // Lock order: the rooms, then the groups (the only place holding both).
+        let mut bookings = self.rooms_locked();
+        let RoomBookings { next, calendars } = &mut *bookings;
+        if next.len() >= ROOM_PRUNE_AT {
+            next.retain(|_, free| *free > now);
+        }
+        let room_key = room.map(|room| (key, room.to_owned()));
+        let room_free = room_key
+            .as_ref()
+            .and_then(|k| next.get(k).copied())
+            .unwrap_or(now);
+        // A rate-limit answer's pause (`push_back`) is the group's floor.
+        let floor = self.lock().get(&key).copied().unwrap_or(now);
+        let calendar = calendars.entry(key).or_default();
+        if let Some(old) = now.checked_sub(interval) {
+            *calendar = calendar.split_off(&old);
+        }
+        let send_at = earliest_gap(calendar, now.max(room_free).max(floor), interval);
         let wait = send_at.saturating_sub(now);
         if max_wait.is_some_and(|max| wait > max) {
             return Err(wait);
         }
-        if let Some((_, tat)) = booked {
-            next_free.insert(key, tat);
+        if !interval.is_zero() {
+            calendar.insert(send_at);
         }
-        rooms.insert(room_key, send_at + spacing);
+        if let (Some(room_key), Some(spacing)) = (room_key, spacing) {
+            next.insert(room_key, send_at + spacing);
+        }
         Ok(wait)
     }
 
-    fn room_locked(&self) -> std::sync::MutexGuard<'_, HashMap<(RateLimitKey, String), Duration>> {
-        // As `lock`: a map of times stays consistent whatever panicked.
-        self.room_next_free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn rooms_locked(&self) -> std::sync::MutexGuard<'_, RoomBookings> {
+        // As `lock`: maps of times stay consistent whatever panicked.
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes no slot of `key` start before monotonic time `until` (after a rate-limit
@@ -398,9 +446,13 @@ mod tests {
         assert!(at(0, "r1").is_zero());
         assert_eq!(at(0, "r1"), Duration::from_secs(11));
         assert_eq!(at(0, "r1"), Duration::from_secs(22));
-        // Another room: only the app's 50/s (three slots booked, 20 ms apart), not held up
-        // by the first room's wait.
-        assert_eq!(at(0, "r2"), Duration::from_millis(60));
+        // Another room: the app's first free slot, 20 ms (50/s) after the first request,
+        // not held up by the first room's waits.
+        assert_eq!(at(0, "r2"), Duration::from_millis(20));
+        // The gaps stay at least 20 ms from every booked time.
+        assert_eq!(at(0, "r3"), Duration::from_millis(40));
+        // 11.0 s is booked (r1): the first gap is 20 ms after it.
+        assert_eq!(at(10_995, "r4"), Duration::from_millis(25));
         // A group without a per-room quota ignores the room.
         let kick = key(RateLimitGroup::RoomKick, Environment::Production);
         assert!(limiter

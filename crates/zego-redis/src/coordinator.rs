@@ -306,11 +306,16 @@ impl RedisCoordinator {
         let key = request.key;
         let streams = request.sequence_for;
         let mut keys = vec![keys::rate_limit(&self.settings.key_prefix, key)];
-        let room_spacing = request
-            .room
-            .and_then(|room| Some((room, self.settings.quotas.room_spacing(key.group)?)));
+        // A group with a per-room quota books on its calendar, whether or not the request
+        // names a room (a raw operation in the group books as the room "").
+        let room_spacing = self
+            .settings
+            .quotas
+            .room_spacing(key.group)
+            .map(|spacing| (request.room.unwrap_or(""), spacing));
         if let Some((room, _)) = room_spacing {
             keys.push(keys::room(&self.settings.key_prefix, key, room));
+            keys.push(keys::calendar(&self.settings.key_prefix, key));
         }
         if let Some(streams) = streams {
             keys.extend(keys::sequences(&self.settings.key_prefix, key, streams));

@@ -4,6 +4,7 @@
 //! ```text
 //! <prefix>:<env>:{<AppId>}:rl:<group>        the group's GCRA state (next free slot, µs)
 //! <prefix>:<env>:{<AppId>}:room:<group>:<RoomId>  a room's next free slot (per-room quotas)
+//! <prefix>:<env>:{<AppId>}:cal:<group>       the send times booked in such a group (sorted set)
 //! <prefix>:<env>:{<AppId>}:seq:<StreamId>    the stream's last Sequence
 //! <prefix>:<env>:{<AppId>}:seq               the app-wide last Sequence (raw operations)
 //! ```
@@ -31,6 +32,11 @@ pub(crate) fn room(prefix: &str, key: RateLimitKey, room: &str) -> String {
         app_prefix(prefix, key),
         key.group.as_str()
     )
+}
+
+/// The key of the calendar of a group with a per-room quota.
+pub(crate) fn calendar(prefix: &str, key: RateLimitKey) -> String {
+    format!("{}:cal:{}", app_prefix(prefix, key), key.group.as_str())
 }
 
 /// The keys holding the last `Sequence` of each stream (or of the whole app, for an

@@ -12,18 +12,18 @@ use redis::Script;
 /// `Sequence` for the streams: `max(now_ms, caller_floor, last + 1)` over every stream's
 /// key. Slot order and Sequence order are therefore one order.
 ///
-/// `KEYS[1]`: the group's key; with a per-room quota `KEYS[2]` is the room's key; then
-/// the sequence keys (none if no sequence).
+/// `KEYS[1]`: the group's key; with a per-room quota `KEYS[2]` is the room's key and
+/// `KEYS[3]` the group's calendar; then the sequence keys (none if no sequence).
 /// `ARGV`: interval µs (0: unmetered), max wait µs (-1: none), has booking (0/1),
 /// needs a sequence (0/1), caller's floor (ms), sequence TTL (ms), the earliest wait the
 /// caller may take (µs: an instance settling after an outage books its slot no earlier than
 /// its local share allows, so Redis accounts for the time it really sends at), the room's
 /// spacing µs (0: no per-room quota).
 ///
-/// A per-room request books the group's earliest slot (as any other) and leaves then or
-/// at the room's next slot if later, booking the room from there: booking the group at the
-/// later time would hold up the group's other rooms (`TokenBucketLimiter::reserve_in_room`
-/// in the core does the same).
+/// A group with a per-room quota books exact send times on its calendar (a sorted set),
+/// any two at least the interval apart, as `TokenBucketLimiter` does in the core: a room
+/// that must wait then holds up no other room, and no second gets more than the quota.
+/// Its group key only holds the pause of a rate-limit answer (`PUSH_BACK`).
 ///
 /// Returns `{status, wait_us, sequence, depth_us}`: status 0 go, 1 wait (slot booked),
 /// 2 refused; `depth_us` is how far ahead the group's queue reaches (its next free slot
@@ -35,18 +35,46 @@ local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
 local room_spacing = tonumber(ARGV[8]) or 0
 local first_seq = 2
-if room_spacing > 0 then first_seq = 3 end
+if room_spacing > 0 then first_seq = 4 end
 local depth = 0
-if interval > 0 then
+if interval > 0 and room_spacing > 0 then
+  local floor = tonumber(redis.call('GET', KEYS[1])) or 0
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%.0f', now - interval))
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  if #last == 2 then depth = math.max(tonumber(last[2]) + interval - now, 0) end
+  if ARGV[3] == '0' then
+    local t = math.max(now + (tonumber(ARGV[7]) or 0), floor,
+      tonumber(redis.call('GET', KEYS[2])) or 0)
+    while true do
+      local clash = redis.call('ZRANGEBYSCORE', KEYS[3],
+        '(' .. string.format('%.0f', t - interval), '(' .. string.format('%.0f', t + interval),
+        'WITHSCORES')
+      if #clash == 0 then break end
+      t = tonumber(clash[#clash]) + interval
+    end
+    local wait = t - now
+    local max_wait = tonumber(ARGV[2])
+    if max_wait >= 0 and wait > max_wait then
+      return {2, wait, 0, depth}
+    end
+    local text = string.format('%.0f', t)
+    redis.call('ZADD', KEYS[3], text, text)
+    local horizon = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+    depth = math.max(tonumber(horizon[2]) + interval - now, 0)
+    redis.call('PEXPIRE', KEYS[3], math.floor(depth / 1000) + 1000)
+    local room_free = t + room_spacing
+    redis.call('SET', KEYS[2], string.format('%.0f', room_free),
+      'PX', math.floor((room_free - now) / 1000) + 1000)
+    if wait > 0 then
+      return {1, wait, 0, depth}
+    end
+  end
+elseif interval > 0 then
   local tat = tonumber(redis.call('GET', KEYS[1])) or 0
   depth = math.max(tat - now, 0)
   if ARGV[3] == '0' then
     local start = math.max(tat, now + (tonumber(ARGV[7]) or 0))
-    local send = start
-    if room_spacing > 0 then
-      send = math.max(start, tonumber(redis.call('GET', KEYS[2])) or 0)
-    end
-    local wait = send - now
+    local wait = start - now
     local max_wait = tonumber(ARGV[2])
     if max_wait >= 0 and wait > max_wait then
       return {2, wait, 0, depth}
@@ -55,11 +83,6 @@ if interval > 0 then
     depth = next_free - now
     redis.call('SET', KEYS[1], string.format('%.0f', next_free),
       'PX', math.floor((next_free - now) / 1000) + 1000)
-    if room_spacing > 0 then
-      local room_free = send + room_spacing
-      redis.call('SET', KEYS[2], string.format('%.0f', room_free),
-        'PX', math.floor((room_free - now) / 1000) + 1000)
-    end
     if wait > 0 then
       return {1, wait, 0, depth}
     end

@@ -293,4 +293,15 @@ fn a_rooms_quota_is_shared_by_the_fleet_without_holding_up_other_rooms() {
         .pttl(format!("zego:prod:{{{APP}}}:room:room_user_list:room1"))
         .unwrap();
     assert!(ttl > 0 && ttl <= 4_000, "{ttl}");
+    // A rate-limit answer pauses the whole group, calendar included, for every instance.
+    a.feedback(&Feedback::RateLimited {
+        key: list,
+        code: 207,
+    });
+    let room3 = AdmissionRequest::new(list, now()).with_room("room3");
+    let wait = wait_of(b.admit(&room3).unwrap());
+    assert!(
+        wait > Duration::from_millis(800) && wait <= Duration::from_secs(1),
+        "{wait:?}"
+    );
 }
