@@ -1,7 +1,8 @@
 //! `parse_response` never panics, for every operation type, on any status and body.
 //!
-//! Input: byte 0 picks the operation (one per type), bytes 1..3 are the HTTP status
-//! (big-endian), the rest is the body.
+//! Input: byte 0 picks the operation (one per type; 0..=13 the forbid family, 14 raw,
+//! 15..=22 the room actions), bytes 1..3 are the HTTP status (big-endian), the rest is
+//! the body.
 
 #![no_main]
 
@@ -15,11 +16,15 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
+use zego_proto::ops::{
+    AddStream, CloseRoom, DeleteStream, DescribeSimpleStreamList, DescribeUserList,
+    DescribeUserNum, DescribeUsers, KickoutUser,
+};
 use zego_proto::wire::{parse_response, HttpResponse, ResponseError, BODY_SNIPPET_BYTES};
 use zego_proto::{Operation, Sequence};
 
 /// The number of operation types below.
-const OPERATIONS: u8 = 15;
+const OPERATIONS: u8 = 23;
 
 fuzz_target!(|data: &[u8]| {
     let [selector, hi, lo, body @ ..] = data else {
@@ -79,7 +84,15 @@ fuzz_target!(|data: &[u8]| {
             &DelForbidUserRule::new(UserRuleTarget::ip("203.0.113.7").unwrap()),
             &response,
         ),
-        _ => check(&RawOperation::new("AnyAction").unwrap(), &response),
+        14 => check(&RawOperation::new("AnyAction").unwrap(), &response),
+        15 => check(&KickoutUser::new("r1", ["u1"]).unwrap(), &response),
+        16 => check(&CloseRoom::new("r1").unwrap(), &response),
+        17 => check(&DeleteStream::new("r1", "u1", "U", "s1").unwrap(), &response),
+        18 => check(&AddStream::new("r1", "u1", "U", "s1").unwrap(), &response),
+        19 => check(&DescribeSimpleStreamList::new("r1").unwrap(), &response),
+        20 => check(&DescribeUserList::new("r1").unwrap(), &response),
+        21 => check(&DescribeUsers::new("r1", ["u1", "u2"]).unwrap(), &response),
+        _ => check(&DescribeUserNum::new(["r1", "r2"]).unwrap(), &response),
     }
 });
 

@@ -277,6 +277,38 @@ The token is made from the AppId and the ServerSecret (32 characters), with a fr
 nonce. --room-id makes a privilege token; --privilege defaults to login.")]
     Token(crate::commands::token::TokenArgs),
 
+    /// Kick users out of a room (KickoutUser, 5 per request): their streams stop.
+    #[command(after_help = "\
+Examples:
+  zego kick --room room1 cheater-1 cheater-2
+  zego kick --room room1 cheater-1 --reason 'spam'
+
+Every user ID is checked before the first request (at most 64 bytes of ASCII letters,
+digits and ~!@#$%^&*()_+=-`;',.<>/\\). A user who is not in the room is no error.")]
+    Kick(KickArgs),
+
+    /// Streams in rooms: delete one (DeleteStream).
+    #[command(subcommand)]
+    Stream(StreamCommand),
+
+    /// Rooms: close one, list its streams or users, count users.
+    #[command(subcommand)]
+    Room(RoomCommand),
+
+    /// Whether users are in a room, since when and as what (DescribeUsers, 10 per request).
+    #[command(after_help = "\
+Examples:
+  zego users --room room1 alice bob
+  zego users --room room1 alice --json")]
+    Users {
+        /// The room ID.
+        #[arg(long, value_name = "ROOM_ID")]
+        room: String,
+        /// User IDs (sent 10 per request).
+        #[arg(value_name = "USER_ID", required = true)]
+        user_ids: Vec<String>,
+    },
+
     /// Call any other action by name and print its raw Data as JSON.
     #[command(after_help = "\
 Examples:
@@ -580,6 +612,95 @@ Examples:
         /// Whom the rule targets.
         #[command(flatten)]
         target: UserRuleTargetArgs,
+    },
+}
+
+/// Arguments of `kick`.
+#[derive(Debug, Args)]
+pub struct KickArgs {
+    /// The room ID.
+    #[arg(long, value_name = "ROOM_ID")]
+    pub room: String,
+    /// User IDs (any number: they are sent 5 per request).
+    #[arg(value_name = "USER_ID", required = true)]
+    pub user_ids: Vec<String>,
+    /// Why, shown to the kicked clients (at most 256 bytes once URL-encoded).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+/// `zego stream ...`.
+#[derive(Debug, Subcommand)]
+pub enum StreamCommand {
+    /// Delete a stream from a room ("take the mic away"); the user stays in the room (DeleteStream).
+    #[command(after_help = "\
+Example:
+  zego stream delete --room room1 --user host-7 --user-name 'Host 7' stream-7")]
+    Delete {
+        /// The room ID.
+        #[arg(long, value_name = "ROOM_ID")]
+        room: String,
+        /// The user who publishes the stream.
+        #[arg(long, value_name = "USER_ID")]
+        user: String,
+        /// That user's name.
+        #[arg(long, value_name = "NAME")]
+        user_name: String,
+        /// The stream ID.
+        #[arg(value_name = "STREAM_ID")]
+        stream_id: String,
+    },
+}
+
+/// `zego room ...`.
+#[derive(Debug, Subcommand)]
+pub enum RoomCommand {
+    /// Close a room: every user is removed and its streams end (CloseRoom).
+    #[command(after_help = "\
+Examples:
+  zego room close room1
+  zego room close room1 --reason 'closed by moderation' --callback")]
+    Close {
+        /// The room ID.
+        #[arg(value_name = "ROOM_ID")]
+        room: String,
+        /// Why, shown to the clients (at most 256 bytes once URL-encoded).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Have ZEGO send the room-close callback too (RoomCloseCallback=true).
+        #[arg(long)]
+        callback: bool,
+    },
+    /// List the streams in a room (DescribeSimpleStreamList; ZEGO allows 1 per 10 s per room).
+    #[command(after_help = "\
+Example:
+  zego room streams room1 --json")]
+    Streams {
+        /// The room ID.
+        #[arg(value_name = "ROOM_ID")]
+        room: String,
+    },
+    /// List every user of a room, following the pages (DescribeUserList, 1 page per second per room).
+    #[command(after_help = "\
+Examples:
+  zego room users room1
+  zego room users room1 --newest-first --json")]
+    Users {
+        /// The room ID.
+        #[arg(value_name = "ROOM_ID")]
+        room: String,
+        /// Who logged in last comes first [default: who logged in first].
+        #[arg(long)]
+        newest_first: bool,
+    },
+    /// Count the users of rooms (DescribeUserNum, 10 rooms per request; an unknown room counts 0).
+    #[command(after_help = "\
+Example:
+  zego room count room1 room2")]
+    Count {
+        /// Room IDs (sent 10 per request).
+        #[arg(value_name = "ROOM_ID", required = true)]
+        rooms: Vec<String>,
     },
 }
 

@@ -123,6 +123,10 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::StreamState { stream_id } => commands::stream_state::run(&ctx, &stream_id),
         Command::Call(args) => commands::call::run(&ctx, &args),
         Command::Token(args) => commands::token::run(&ctx, &args),
+        Command::Kick(args) => commands::moderation::kick(&ctx, &args),
+        Command::Stream(command) => commands::moderation::stream(&ctx, command),
+        Command::Users { room, user_ids } => commands::moderation::users(&ctx, &room, &user_ids),
+        Command::Room(command) => commands::room::run(&ctx, command),
         #[cfg(feature = "sim")]
         Command::Demo | Command::Sim(_) => Ok(()),
         Command::Completions { .. } | Command::Man | Command::Configure(_) => Ok(()),

@@ -144,6 +144,11 @@ pub trait ClientUnderTest: Send + Sync {
     where
         O: Operation + Sync,
         O::Output: Send;
+    /// `Client::pages`, run to its end: every page (or the error that ended it).
+    fn user_pages(
+        &self,
+        first: zego_proto::ops::DescribeUserList,
+    ) -> Vec<Result<ApiResponse<zego_proto::ops::UserPage>, CallError>>;
     /// `Client::bulk`, consuming `ids` lazily.
     fn bulk(
         &self,
@@ -181,6 +186,10 @@ macro_rules! conformance_tests {
             retry_after_is_honoured,
             an_untrusted_certificate_is_not_retried,
             a_body_that_is_not_an_envelope_is_reported_as_such,
+            room_actions_change_the_state,
+            room_stream_actions_use_the_test_prefix,
+            user_list_pages_follow_the_marker,
+            listings_and_a_bulk_run_at_once_get_no_rate_limit_answers,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -10,6 +10,10 @@ use zego_proto::admission::LocalCoordinator;
 use zego_proto::clock::{Clock, ManualClock, SystemClock};
 use zego_proto::driver::TransportErrorKind;
 use zego_proto::ops::{
+    AddStream, CloseRoom, DeleteStream, DescribeSimpleStreamList, DescribeUserList,
+    DescribeUserNum, DescribeUsers, KickoutUser, UserOrder,
+};
+use zego_proto::ops::{
     CdnVendor, DelForbidStreamRule, DelForbidUserRule, DescribeForbidStreamRules,
     DescribeForbidUserRules, DescribeRtcStreamState, DisabledPrivilege, EffectiveTime,
     ForbidCdnLiveStream, ForbidRtcStream, ForbidRtcStreams, MediaBan, QueryForbidCdnLiveStream,
@@ -864,4 +868,214 @@ pub fn a_body_that_is_not_an_envelope_is_reported_as_such<C: ClientUnderTest>(
         .execute(&ForbidRtcStreams::new(["s"]).unwrap())
         .expect("a 5xx page is retried");
     assert_eq!(server.received().len(), 2);
+}
+
+/// The room actions change the simulator's rooms as ZEGO documents: kick takes the user
+/// and their streams, delete stream leaves the user, close room takes everything; the
+/// lookups describe what is there.
+pub fn room_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let sim = sim();
+    let client = make(setup(&sim));
+    let p = Env::Production;
+    assert!(sim.publish_stream(APP_ID, p, "room1", "host", "s-host"));
+    assert!(sim.publish_stream(APP_ID, p, "room1", "cheater", "s-cheat"));
+    sim.login_user(APP_ID, p, "room1", "viewer", "Viewer");
+
+    let counts = client
+        .execute(&DescribeUserNum::new(["room1", "empty"]).unwrap())
+        .expect("DescribeUserNum")
+        .data
+        .rooms;
+    assert_eq!(
+        counts.iter().map(|c| c.user_count).collect::<Vec<_>>(),
+        [3, 0]
+    );
+    let statuses = client
+        .execute(&DescribeUsers::new("room1", ["viewer", "nobody"]).unwrap())
+        .expect("DescribeUsers")
+        .data
+        .users;
+    assert!(statuses[0].is_in_room() && !statuses[1].is_in_room());
+    assert!(statuses[0].login_time > 0);
+    client
+        .execute(
+            &AddStream::new("room1", "Server-Administrator", "Server", "cdn-1")
+                .unwrap()
+                .with_title("Movie night")
+                .unwrap(),
+        )
+        .expect("AddStream");
+    let streams = client
+        .execute(&DescribeSimpleStreamList::new("room1").unwrap())
+        .expect("DescribeSimpleStreamList")
+        .data
+        .streams;
+    assert_eq!(
+        streams
+            .iter()
+            .map(|s| s.stream_id.as_str())
+            .collect::<Vec<_>>(),
+        ["s-host", "s-cheat", "cdn-1"]
+    );
+
+    client
+        .execute(
+            &KickoutUser::new("room1", ["cheater"])
+                .unwrap()
+                .with_reason("spam & abuse")
+                .unwrap(),
+        )
+        .expect("KickoutUser");
+    let room = sim.room(APP_ID, p, "room1").unwrap();
+    assert!(!room.users.contains_key("cheater"));
+    assert!(!room.streams.contains_key("s-cheat"));
+    assert!(sim.state(APP_ID, p).stream_states["s-cheat"]
+        .close_time
+        .is_some());
+
+    client
+        .execute(&DeleteStream::new("room1", "host", "Host", "s-host").unwrap())
+        .expect("DeleteStream");
+    let err = client
+        .execute(&DeleteStream::new("room1", "host", "Host", "s-host").unwrap())
+        .unwrap_err();
+    assert_eq!(code(&err), Some(138));
+    assert_eq!(err.class(), zego_proto::ErrorClass::NotFound);
+    let room = sim.room(APP_ID, p, "room1").unwrap();
+    assert!(room.users.contains_key("host"), "the user stays");
+    assert!(!room.streams.contains_key("s-host"));
+
+    let page = client
+        .execute(
+            &DescribeUserList::new("room1")
+                .unwrap()
+                .with_order(UserOrder::NewestFirst),
+        )
+        .expect("DescribeUserList")
+        .data;
+    assert!(!page.has_more());
+    assert_eq!(
+        page.users
+            .iter()
+            .map(|u| u.user_id.as_str())
+            .collect::<Vec<_>>(),
+        ["viewer", "host"]
+    );
+
+    client
+        .execute(
+            &CloseRoom::new("room1")
+                .unwrap()
+                .with_room_close_callback(true),
+        )
+        .expect("CloseRoom");
+    assert!(sim.room(APP_ID, p, "room1").is_none());
+    let err = client
+        .execute(&CloseRoom::new("room1").unwrap())
+        .unwrap_err();
+    assert_eq!(code(&err), Some(5024));
+    // Nothing was rate limited, and a not-found answer was not retried.
+    assert_eq!(rate_limit_answers(&sim), 0);
+    assert_eq!(sim.request_log().len(), 10);
+}
+
+/// In the test environment the room-stream actions carry the `zegotest-<AppId>-` prefix,
+/// added by the core; user and room IDs do not.
+pub fn room_stream_actions_use_the_test_prefix<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let sim = sim();
+    let mut s = setup(&sim);
+    s.environment = Environment::Test;
+    let client = make(s);
+    let prefixed = format!("zegotest-{APP_ID}-s1");
+    assert!(sim.publish_stream(APP_ID, Env::Test, "room1", "host", &prefixed));
+    client
+        .execute(&DeleteStream::new("room1", "host", "Host", "s1").unwrap())
+        .expect("DeleteStream in the test environment");
+    assert!(sim
+        .room(APP_ID, Env::Test, "room1")
+        .unwrap()
+        .streams
+        .is_empty());
+}
+
+/// Every page of a room's users through the client's paginator, following `Marker`.
+pub fn user_list_pages_follow_the_marker<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let sim = sim();
+    let client = make(setup(&sim));
+    for i in 0..25 {
+        sim.login_user(APP_ID, Env::Production, "big", &format!("u{i:02}"), "U");
+    }
+    let pages = client.user_pages(
+        DescribeUserList::new("big")
+            .unwrap()
+            .with_limit(10)
+            .unwrap(),
+    );
+    let pages: Vec<_> = pages.into_iter().map(|p| p.expect("a page")).collect();
+    assert_eq!(pages.len(), 3);
+    let users: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.data.users.iter().map(|u| u.user_id.clone()))
+        .collect();
+    assert_eq!(users, ids_numbered("u", 25));
+    assert!(!pages[2].data.has_more());
+    // The pages went at the room's quota (1/s): no rate-limit answer.
+    assert_eq!(rate_limit_answers(&sim), 0);
+}
+
+/// A paginated listing (DescribeUserList, 1/s per room), a stream listing (1 per 10 s per
+/// room) and a bulk forbid run at once: the per-room quotas and the AppId's are all kept,
+/// so the simulator answers no request with a rate-limit code.
+pub fn listings_and_a_bulk_run_at_once_get_no_rate_limit_answers<C: ClientUnderTest>(
+    make: MakeClient<'_, C>,
+) {
+    let sim = sim();
+    for i in 0..12 {
+        sim.login_user(APP_ID, Env::Production, "big", &format!("u{i:02}"), "U");
+    }
+    sim.publish_stream(APP_ID, Env::Production, "big", "u00", "s-u00");
+    let client = make(setup(&sim));
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let listing = scope.spawn(|| {
+            client.user_pages(DescribeUserList::new("big").unwrap().with_limit(4).unwrap())
+        });
+        let streams = scope.spawn(|| {
+            (0..2)
+                .map(|_| client.execute(&DescribeSimpleStreamList::new("big").unwrap()))
+                .collect::<Vec<_>>()
+        });
+        let other_rooms = scope.spawn(|| {
+            (0..3)
+                .map(|i| client.execute(&DescribeUserList::new(format!("room-{i}")).unwrap()))
+                .collect::<Vec<_>>()
+        });
+        let report = client.bulk(
+            BulkAction::Forbid,
+            Box::new(ids("bulk", 200).into_iter()),
+            &BulkOptions::default(),
+        );
+        assert_eq!(report.succeeded, 200, "{report:?}");
+        let pages = listing.join().unwrap();
+        assert_eq!(pages.len(), 3);
+        assert!(pages.iter().all(Result::is_ok), "{pages:?}");
+        assert!(streams.join().unwrap().iter().all(Result::is_ok));
+        assert!(other_rooms.join().unwrap().iter().all(Result::is_ok));
+    });
+    eprintln!("listings and bulk run took {:?}", started.elapsed());
+    assert_eq!(
+        rate_limit_answers(&sim),
+        0,
+        "{:?}",
+        sim.request_log()
+            .iter()
+            .filter(|r| r.code != Some(0))
+            .collect::<Vec<_>>()
+    );
+    // Every request reached the simulator once: nothing was retried.
+    assert_eq!(sim.request_log().len(), 10 + 3 + 2 + 3);
+}
+
+fn ids_numbered(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:02}")).collect()
 }

@@ -96,6 +96,10 @@ pub struct AdmissionRequest<'a> {
     pub now: Duration,
     /// The longest wait the call can use; `None` for no bound.
     pub max_wait: Option<Duration>,
+    /// The room whose per-room quota the request also draws from
+    /// ([`Operation::quota_room`](crate::Operation::quota_room)): the slot must be free in
+    /// the group's bucket *and* the room's.
+    pub room: Option<&'a str>,
 }
 
 impl<'a> AdmissionRequest<'a> {
@@ -107,7 +111,15 @@ impl<'a> AdmissionRequest<'a> {
             booking: None,
             now,
             max_wait: None,
+            room: None,
         }
+    }
+
+    /// Draws from `room`'s per-room quota too.
+    #[must_use]
+    pub fn with_room(mut self, room: &'a str) -> Self {
+        self.room = Some(room);
+        self
     }
 
     /// Asks for a `Sequence` for these streams too.
@@ -441,7 +453,11 @@ impl Coordinator for LocalCoordinator {
         if request.booking.is_none() {
             if let Some(limiter) = &self.limiter {
                 let now = self.clock.monotonic();
-                match limiter.reserve(request.key, now, request.max_wait) {
+                let reserved = match request.room {
+                    Some(room) => limiter.reserve_in_room(request.key, room, now, request.max_wait),
+                    None => limiter.reserve(request.key, now, request.max_wait),
+                };
+                match reserved {
                     Err(earliest) => return Ok(Admission::Refused { earliest }),
                     Ok(delay) if !delay.is_zero() => {
                         return Ok(Admission::Wait {
@@ -560,6 +576,46 @@ mod tests {
         assert_eq!(delay, Duration::from_secs(1));
         clock.advance(Duration::from_secs(5));
         assert!(matches!(c.admit(&request).unwrap(), Admission::Go { .. }));
+    }
+
+    #[test]
+    fn a_per_room_request_waits_for_the_room_and_the_app() {
+        let (clock, c) = manual();
+        let key = RateLimitKey {
+            group: RateLimitGroup::RoomUserList,
+            ..key()
+        };
+        let spacing = Quotas::default()
+            .room_spacing(RateLimitGroup::RoomUserList)
+            .unwrap();
+        assert!(spacing > Duration::from_secs(1), "a margin over ZEGO's 1/s");
+        let now = Duration::ZERO;
+        let room1 = AdmissionRequest::new(key, now).with_room("room1");
+        assert!(matches!(c.admit(&room1).unwrap(), Admission::Go { .. }));
+        // The same room waits for the room's spacing, not the app's 5 ms.
+        let Admission::Wait { delay, .. } = c.admit(&room1).unwrap() else {
+            panic!()
+        };
+        assert_eq!(delay, spacing);
+        // Another room waits only for the app's first free slot (200/s: 5 ms after the
+        // first), not behind the first room's wait.
+        let room2 = AdmissionRequest::new(key, now).with_room("room2");
+        let Admission::Wait { delay, .. } = c.admit(&room2).unwrap() else {
+            panic!()
+        };
+        assert_eq!(delay, Duration::from_millis(5));
+        // A bounded wait shorter than the room's spacing is refused, booking nothing.
+        clock.advance(Duration::from_millis(500));
+        let bounded = room1.with_max_wait(Duration::from_millis(100));
+        assert!(matches!(
+            c.admit(&bounded).unwrap(),
+            Admission::Refused { .. }
+        ));
+        clock.advance(Duration::from_secs(3));
+        assert!(matches!(
+            c.admit(&room1).unwrap(),
+            Admission::Wait { .. } | Admission::Go { .. }
+        ));
     }
 
     #[test]

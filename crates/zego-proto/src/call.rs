@@ -510,6 +510,7 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         }
         let mut request = AdmissionRequest::new(self.key(), now.unix);
         request.sequence_for = self.needs_sequence();
+        request.room = self.op.quota_room();
         self.holds_booking = booking.is_some();
         request.booking = booking;
         request.max_wait = self

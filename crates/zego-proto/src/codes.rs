@@ -158,12 +158,18 @@ return_codes! {
     RateLimitExceeded = 7, RateLimited, "rate limit exceeded";
     DecodingFailed = 8, BadRequest, "decoding failed";
     NoPermission = 9, AuthOrConfig, "no permission for this interface (ask ZEGO support to enable it)";
+    RoomNotFound104 = 104, NotFound, "room does not exist";
     SetStreamInfoFailed = 123, Transient, "setting stream info failed (retry)";
-    DeleteStreamInfoFailed = 124, Other, "deleting stream info failed";
+    // The DeleteStream page says "please retry" for 124 (spec section 5 gives no advice).
+    DeleteStreamInfoFailed = 124, Transient, "deleting stream info failed (retry)";
+    // The DeleteStream page also says "please retry" for 138, but a stream that does not
+    // exist does not start existing by asking again.
     StreamInfoNotFound = 138, NotFound, "stream info does not exist";
+    ListInfoFailed = 154, Transient, "getting the list failed (retry)";
     AppQpsTooHigh = 206, RateLimited, "app QPS too high";
     RoomQpsTooHigh = 207, RateLimited, "room QPS too high";
     RateTooHighMedia = 1010, RateLimited, "rate too high";
+    StreamOperatedByManyUsers = 1012, BadRequest, "several users operate on the same stream";
     InvalidApp = 3000, AuthOrConfig, "invalid App";
     InternalError3001 = 3001, Transient, "internal error";
     TimestampError = 3002, Clock, "timestamp error (check the clock)";
@@ -175,7 +181,10 @@ return_codes! {
     InvalidRequest = 5005, BadRequest, "invalid request";
     InternalError5006 = 5006, Transient, "internal error";
     RateTooHigh5007 = 5007, RateLimited, "rate too high";
-    RoomStateMismatch = 5018, Transient, "room state mismatch, retry later";
+    // CloseRoom's page reads 5018 as "room destroyed or does not exist"; spec section 5
+    // (retry later) is kept, so a retry budget, not a wrong NotFound, is the cost.
+    RoomStateMismatch = 5018, Transient, "room state mismatch (or room destroyed), retry later";
+    RoomNotFound5024 = 5024, NotFound, "room does not exist";
     RateTooHigh = 30002, RateLimited, "rate too high (lower the request rate)";
     InternalError30003 = 30003, Transient, "internal error";
     IsTestWrong = 30004, AuthOrConfig, "IsTest is wrong (check the environment and the zegotest- stream prefix)";
@@ -192,6 +201,8 @@ return_codes! {
     ResumeFailed = 42002, Other, "resume failed";
     BatchForbidFailed = 42003, Transient, "batch forbid failed (retry)";
     BatchResumeFailed = 42004, Other, "batch resume failed";
+    RoomNotFound = 50001, NotFound, "room does not exist";
+    TooManyUsers = 50011, BadRequest, "too many users in the request";
     TooManyLiveBanRules = 50123, Other, "too many live ban rules";
     RuleToDeleteNotFound = 50124, NotFound, "the rule to delete does not exist";
     // Gateway (any action).
@@ -307,6 +318,16 @@ mod tests {
             assert_eq!(class(c), ErrorClass::AuthOrConfig, "{c}");
         }
         for c in [2, 3, 8, 30006, 30009] {
+            assert_eq!(class(c), ErrorClass::BadRequest, "{c}");
+        }
+        // Room moderation (spec section 4b and the room OpenAPI files).
+        for c in [104, 138, 5024, 50001] {
+            assert_eq!(class(c), ErrorClass::NotFound, "{c}");
+        }
+        for c in [124, 154, 5018] {
+            assert_eq!(class(c), ErrorClass::Transient, "{c}");
+        }
+        for c in [1012, 50011] {
             assert_eq!(class(c), ErrorClass::BadRequest, "{c}");
         }
         assert_eq!(class(0), ErrorClass::Success);

@@ -72,6 +72,14 @@ fn prefix_for<'p>(id: &str, prefix: Option<&'p str>) -> &'p str {
     }
 }
 
+/// `text` percent-encoded once, the way ZEGO wants a free-text field (`CustomReason`,
+/// `StreamTitle`) encoded by the caller before the query encoding encodes it again.
+pub(crate) fn encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_encoded(&mut out, text);
+    out
+}
+
 /// Writes an operation's business parameters into the request URL.
 ///
 /// Keys and values are percent-encoded here, so an operation cannot produce a
@@ -254,6 +262,11 @@ mod tests {
                 actual: 261
             }
         );
+    }
+
+    #[test]
+    fn free_text_is_encoded_once() {
+        assert_eq!(encoded("spam & abuse"), "spam%20%26%20abuse");
     }
 
     #[test]

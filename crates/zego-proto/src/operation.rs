@@ -23,6 +23,20 @@ pub enum RateLimitGroup {
     Cdn,
     /// `DescribeRTCStreamState`: 40/s (test environment 10/s).
     StreamState,
+    /// `KickoutUser`: 50/s.
+    RoomKick,
+    /// `CloseRoom`: 1/s.
+    RoomClose,
+    /// `AddStream` and `DeleteStream` (documented alike, so shared): 10/s (test 1/s).
+    RoomStreams,
+    /// `DescribeSimpleStreamList`: 50/s per AppId (plus 1 per 10 s per room).
+    RoomStreamList,
+    /// `DescribeUserList`: 200/s per AppId (plus 1/s per room).
+    RoomUserList,
+    /// `DescribeUsers`: 10/s.
+    RoomUsers,
+    /// `DescribeUserNum`: 10/s (test 1/s).
+    RoomUserCount,
     /// Actions outside this family (raw operations by default): no client-side limit.
     Unmetered,
 }
@@ -35,6 +49,13 @@ impl RateLimitGroup {
             Self::Rules => "rules",
             Self::Cdn => "cdn",
             Self::StreamState => "stream_state",
+            Self::RoomKick => "room_kick",
+            Self::RoomClose => "room_close",
+            Self::RoomStreams => "room_streams",
+            Self::RoomStreamList => "room_stream_list",
+            Self::RoomUserList => "room_user_list",
+            Self::RoomUsers => "room_users",
+            Self::RoomUserCount => "room_user_count",
             Self::Unmetered => "unmetered",
         }
     }
@@ -81,6 +102,13 @@ pub trait Operation {
     /// the server still orders it correctly.
     fn sequencing(&self) -> Sequencing<'_> {
         Sequencing::None
+    }
+
+    /// The room whose own quota the action also draws from (`DescribeSimpleStreamList`,
+    /// `DescribeUserList`: ZEGO limits them per room on top of the AppId's quota);
+    /// admission then waits for both. `None` (the default) for every other action.
+    fn quota_room(&self) -> Option<&str> {
+        None
     }
 
     /// Writes the business parameters (everything but `Action` and the common ones); a

@@ -2,7 +2,8 @@
 //! state machine: the caller passes the time and sleeps for the delay it is given.
 //! [`crate::admission::LocalCoordinator`] drives it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -36,7 +37,37 @@ pub struct Quotas {
     pub stream_state: u32,
     /// `DescribeRTCStreamState`, test environment: 10/s.
     pub stream_state_test: u32,
+    /// `KickoutUser`: 50/s.
+    pub room_kick: u32,
+    /// `CloseRoom`: 1/s.
+    pub room_close: u32,
+    /// `AddStream` and `DeleteStream`, production: 10/s.
+    pub room_streams: u32,
+    /// `AddStream` and `DeleteStream`, test environment: 1/s.
+    pub room_streams_test: u32,
+    /// `DescribeSimpleStreamList` per AppId: 50/s.
+    pub room_stream_list: u32,
+    /// `DescribeUserList` per AppId: 200/s.
+    pub room_user_list: u32,
+    /// `DescribeUsers`: 10/s.
+    pub room_users: u32,
+    /// `DescribeUserNum`, production: 10/s.
+    pub room_user_count: u32,
+    /// `DescribeUserNum`, test environment: 1/s.
+    pub room_user_count_test: u32,
+    /// `DescribeSimpleStreamList` per room: one request per this many ms (10 000).
+    pub room_stream_list_room_ms: u32,
+    /// `DescribeUserList` per room: one request per this many ms (1 000).
+    pub room_user_list_room_ms: u32,
 }
+
+/// The share of a per-room interval added as a margin: two requests for a room leave at
+/// least 1.1 × ZEGO's interval apart, so network jitter (a first request delayed more
+/// than the second) never brings them under ZEGO's interval on arrival.
+const ROOM_MARGIN_DIVISOR: u32 = 10;
+
+/// Remembered rooms beyond which the ones whose slot has passed are forgotten.
+const ROOM_PRUNE_AT: usize = 10_000;
 
 impl Default for Quotas {
     /// ZEGO's documented quotas.
@@ -48,6 +79,17 @@ impl Default for Quotas {
             cdn: 20,
             stream_state: 40,
             stream_state_test: 10,
+            room_kick: 50,
+            room_close: 1,
+            room_streams: 10,
+            room_streams_test: 1,
+            room_stream_list: 50,
+            room_user_list: 200,
+            room_users: 10,
+            room_user_count: 10,
+            room_user_count_test: 1,
+            room_stream_list_room_ms: 10_000,
+            room_user_list_room_ms: 1_000,
         }
     }
 }
@@ -63,9 +105,35 @@ impl Quotas {
             RateLimitGroup::Cdn => self.cdn,
             RateLimitGroup::StreamState if test => self.stream_state_test,
             RateLimitGroup::StreamState => self.stream_state,
+            RateLimitGroup::RoomKick => self.room_kick,
+            RateLimitGroup::RoomClose => self.room_close,
+            RateLimitGroup::RoomStreams if test => self.room_streams_test,
+            RateLimitGroup::RoomStreams => self.room_streams,
+            RateLimitGroup::RoomStreamList => self.room_stream_list,
+            RateLimitGroup::RoomUserList => self.room_user_list,
+            RateLimitGroup::RoomUsers => self.room_users,
+            RateLimitGroup::RoomUserCount if test => self.room_user_count_test,
+            RateLimitGroup::RoomUserCount => self.room_user_count,
             RateLimitGroup::Unmetered => 0,
         };
         (quota > 0).then_some(quota)
+    }
+
+    /// ZEGO's per-room interval of a group (`None`: no per-room quota, or set to 0).
+    pub fn room_interval(&self, group: RateLimitGroup) -> Option<Duration> {
+        let ms = match group {
+            RateLimitGroup::RoomStreamList => self.room_stream_list_room_ms,
+            RateLimitGroup::RoomUserList => self.room_user_list_room_ms,
+            _ => 0,
+        };
+        (ms > 0).then(|| Duration::from_millis(u64::from(ms)))
+    }
+
+    /// The spacing the SDK keeps between two requests for one room: the per-room interval
+    /// plus a tenth (the one place the margin is decided, for every coordinator).
+    pub fn room_spacing(&self, group: RateLimitGroup) -> Option<Duration> {
+        self.room_interval(group)
+            .map(|interval| interval + interval / ROOM_MARGIN_DIVISOR)
     }
 }
 
@@ -82,6 +150,42 @@ pub struct TokenBucketLimiter {
     pacing: f64,
     /// Theoretical arrival time of the next request, per key.
     next_free: Mutex<HashMap<RateLimitKey, Duration>>,
+    /// The groups with a per-room quota: their rooms' next slots and their calendars.
+    rooms: Mutex<RoomBookings>,
+}
+
+/// What the groups with a per-room quota book.
+///
+/// A request for a room may have to wait for the room far beyond the group's next free
+/// slot. A single GCRA state cannot book that later slot without holding up every other
+/// room behind it, nor book the early slot and leave late without crowding the second it
+/// leaves in. So these groups book exact send times on a calendar: any two at least the
+/// group's interval apart (hence never more than the quota in any second), earlier gaps
+/// still free for other rooms.
+#[derive(Debug, Default)]
+struct RoomBookings {
+    /// The next free slot of each room, per key.
+    next: HashMap<(RateLimitKey, String), Duration>,
+    /// The send times booked in each group, per key.
+    calendars: HashMap<RateLimitKey, BTreeSet<Duration>>,
+}
+
+/// The earliest time at or after `from` at least `interval` away from every booked time.
+fn earliest_gap(booked: &BTreeSet<Duration>, from: Duration, interval: Duration) -> Duration {
+    let mut t = from;
+    loop {
+        let low = match t.checked_sub(interval) {
+            Some(low) => Bound::Excluded(low),
+            None => Bound::Unbounded,
+        };
+        match booked
+            .range((low, Bound::Excluded(t + interval)))
+            .next_back()
+        {
+            Some(clash) => t = *clash + interval,
+            None => return t,
+        }
+    }
 }
 
 impl Default for TokenBucketLimiter {
@@ -98,6 +202,7 @@ impl TokenBucketLimiter {
             burst: 1,
             pacing: 1.0,
             next_free: Mutex::new(HashMap::new()),
+            rooms: Mutex::new(RoomBookings::default()),
         }
     }
 
@@ -146,6 +251,10 @@ impl TokenBucketLimiter {
         let Some(per_second) = self.quotas.per_second(key.group, key.environment) else {
             return Ok(Duration::ZERO);
         };
+        if self.quotas.room_spacing(key.group).is_some() {
+            // Its rooms' requests book on the group's calendar: so must this one.
+            return self.reserve_on_calendar(key, None, now, max_wait);
+        }
         let interval = self.interval(per_second);
         let tolerance = interval * (self.burst - 1);
         let mut next_free = self.lock();
@@ -158,6 +267,72 @@ impl TokenBucketLimiter {
         }
         *tat = start + interval;
         Ok(wait)
+    }
+
+    /// [`TokenBucketLimiter::reserve`] for a request that also draws from `room`'s
+    /// per-room quota: the earliest time at which both the room and the group (on its
+    /// calendar, see `RoomBookings`) are free, booked in both. Without a per-room quota for
+    /// the group, the same as `reserve`.
+    pub fn reserve_in_room(
+        &self,
+        key: RateLimitKey,
+        room: &str,
+        now: Duration,
+        max_wait: Option<Duration>,
+    ) -> Result<Duration, Duration> {
+        if self.quotas.room_spacing(key.group).is_none() {
+            return self.reserve(key, now, max_wait);
+        }
+        self.reserve_on_calendar(key, Some(room), now, max_wait)
+    }
+
+    /// Books a send time on the calendar of a group with a per-room quota (and in `room`).
+    fn reserve_on_calendar(
+        &self,
+        key: RateLimitKey,
+        room: Option<&str>,
+        now: Duration,
+        max_wait: Option<Duration>,
+    ) -> Result<Duration, Duration> {
+        let spacing = self.quotas.room_spacing(key.group);
+        let interval = self
+            .quotas
+            .per_second(key.group, key.environment)
+            .map_or(Duration::ZERO, |q| self.interval(q));
+        // Lock order: the rooms, then the groups (the only place holding both).
+        let mut bookings = self.rooms_locked();
+        let RoomBookings { next, calendars } = &mut *bookings;
+        if next.len() >= ROOM_PRUNE_AT {
+            next.retain(|_, free| *free > now);
+        }
+        let room_key = room.map(|room| (key, room.to_owned()));
+        let room_free = room_key
+            .as_ref()
+            .and_then(|k| next.get(k).copied())
+            .unwrap_or(now);
+        // A rate-limit answer's pause (`push_back`) is the group's floor.
+        let floor = self.lock().get(&key).copied().unwrap_or(now);
+        let calendar = calendars.entry(key).or_default();
+        if let Some(old) = now.checked_sub(interval) {
+            *calendar = calendar.split_off(&old);
+        }
+        let send_at = earliest_gap(calendar, now.max(room_free).max(floor), interval);
+        let wait = send_at.saturating_sub(now);
+        if max_wait.is_some_and(|max| wait > max) {
+            return Err(wait);
+        }
+        if !interval.is_zero() {
+            calendar.insert(send_at);
+        }
+        if let (Some(room_key), Some(spacing)) = (room_key, spacing) {
+            next.insert(room_key, send_at + spacing);
+        }
+        Ok(wait)
+    }
+
+    fn rooms_locked(&self) -> std::sync::MutexGuard<'_, RoomBookings> {
+        // As `lock`: maps of times stay consistent whatever panicked.
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes no slot of `key` start before monotonic time `until` (after a rate-limit
@@ -206,6 +381,15 @@ mod tests {
             (RateLimitGroup::Cdn, Environment::Production, 20),
             (RateLimitGroup::StreamState, Environment::Production, 40),
             (RateLimitGroup::StreamState, Environment::Test, 10),
+            (RateLimitGroup::RoomKick, Environment::Production, 50),
+            (RateLimitGroup::RoomClose, Environment::Test, 1),
+            (RateLimitGroup::RoomStreams, Environment::Production, 10),
+            (RateLimitGroup::RoomStreams, Environment::Test, 1),
+            (RateLimitGroup::RoomStreamList, Environment::Production, 50),
+            (RateLimitGroup::RoomUserList, Environment::Production, 200),
+            (RateLimitGroup::RoomUsers, Environment::Test, 10),
+            (RateLimitGroup::RoomUserCount, Environment::Production, 10),
+            (RateLimitGroup::RoomUserCount, Environment::Test, 1),
         ] {
             let times = schedule(&limiter, key(group, env), 2 * per_sec as usize + 1);
             assert_eq!(
@@ -248,6 +432,38 @@ mod tests {
             limiter.reserve(k, later, None),
             Ok(Duration::from_millis(100))
         );
+    }
+
+    #[test]
+    fn rooms_are_spaced_by_their_interval_and_a_margin() {
+        let limiter = TokenBucketLimiter::default();
+        let k = key(RateLimitGroup::RoomStreamList, Environment::Production);
+        let at = |now_ms: u64, room: &str| {
+            limiter
+                .reserve_in_room(k, room, Duration::from_millis(now_ms), None)
+                .unwrap()
+        };
+        assert!(at(0, "r1").is_zero());
+        assert_eq!(at(0, "r1"), Duration::from_secs(11));
+        assert_eq!(at(0, "r1"), Duration::from_secs(22));
+        // Another room: the app's first free slot, 20 ms (50/s) after the first request,
+        // not held up by the first room's waits.
+        assert_eq!(at(0, "r2"), Duration::from_millis(20));
+        // The gaps stay at least 20 ms from every booked time.
+        assert_eq!(at(0, "r3"), Duration::from_millis(40));
+        // 11.0 s is booked (r1): the first gap is 20 ms after it.
+        assert_eq!(at(10_995, "r4"), Duration::from_millis(25));
+        // A group without a per-room quota ignores the room.
+        let kick = key(RateLimitGroup::RoomKick, Environment::Production);
+        assert!(limiter
+            .reserve_in_room(kick, "r1", Duration::ZERO, None)
+            .unwrap()
+            .is_zero());
+        assert_eq!(
+            Quotas::default().room_interval(RateLimitGroup::RoomUserList),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(Quotas::default().room_interval(RateLimitGroup::Rules), None);
     }
 
     #[test]

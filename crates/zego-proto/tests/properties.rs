@@ -1658,6 +1658,13 @@ fn group() -> impl Strategy<Value = RateLimitGroup> {
         RateLimitGroup::Rules,
         RateLimitGroup::Cdn,
         RateLimitGroup::StreamState,
+        RateLimitGroup::RoomKick,
+        RateLimitGroup::RoomClose,
+        RateLimitGroup::RoomStreams,
+        RateLimitGroup::RoomStreamList,
+        RateLimitGroup::RoomUserList,
+        RateLimitGroup::RoomUsers,
+        RateLimitGroup::RoomUserCount,
     ])
 }
 
@@ -2124,4 +2131,40 @@ fn sequenced_operations_prepared_without_a_sequence_are_refused() {
     assert!(decode_query(request.url())
         .unwrap()
         .contains(&("Sequence".into(), "7".into())));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Per-room quotas: requests of many rooms at once (enough to saturate the AppId's
+    /// quota) never put two requests for one room closer than the room's spacing, never
+    /// put more than the AppId's quota into any second, and never leave before arriving.
+    #[test]
+    fn per_room_bookings_keep_the_room_and_the_app_quota(
+        arrivals in arrivals(),
+        rooms in prop::collection::vec(0u16..300, 150),
+        user_list in any::<bool>(),
+    ) {
+        let group = if user_list { RateLimitGroup::RoomUserList } else { RateLimitGroup::RoomStreamList };
+        let limiter = TokenBucketLimiter::default();
+        let quotas = Quotas::default();
+        let key = RateLimitKey { app_id: AppId::new(1), environment: Environment::Production, group };
+        let spacing = quotas.room_spacing(group).unwrap();
+        let quota = quotas.per_second(group, Environment::Production).unwrap();
+        let mut sends = Vec::new();
+        let mut by_room: std::collections::HashMap<u16, Vec<Duration>> = std::collections::HashMap::new();
+        for (arrival, room) in arrivals.iter().zip(&rooms) {
+            let wait = limiter.reserve_in_room(key, &format!("r{room}"), *arrival, None).unwrap();
+            let send = *arrival + wait;
+            sends.push(send);
+            by_room.entry(*room).or_default().push(send);
+        }
+        prop_assert!(busiest_second(&sends) <= usize::try_from(quota).unwrap());
+        for times in by_room.values_mut() {
+            times.sort();
+            for pair in times.windows(2) {
+                prop_assert!(pair[1].saturating_sub(pair[0]) >= spacing, "{:?}", pair);
+            }
+        }
+    }
 }

@@ -188,6 +188,19 @@ fn share_of(quotas: &Quotas, fleet_size: u32) -> Quotas {
         cdn: share(quotas.cdn),
         stream_state: share(quotas.stream_state),
         stream_state_test: share(quotas.stream_state_test),
+        room_kick: share(quotas.room_kick),
+        room_close: share(quotas.room_close),
+        room_streams: share(quotas.room_streams),
+        room_streams_test: share(quotas.room_streams_test),
+        room_stream_list: share(quotas.room_stream_list),
+        room_user_list: share(quotas.room_user_list),
+        room_users: share(quotas.room_users),
+        room_user_count: share(quotas.room_user_count),
+        room_user_count_test: share(quotas.room_user_count_test),
+        // A room's interval is the fleet's: while Redis is down each instance keeps to
+        // the interval times the fleet size.
+        room_stream_list_room_ms: quotas.room_stream_list_room_ms.saturating_mul(fleet_size),
+        room_user_list_room_ms: quotas.room_user_list_room_ms.saturating_mul(fleet_size),
     }
 }
 
@@ -253,6 +266,8 @@ struct Invocation {
     wants_sequence: bool,
     floor_ms: u64,
     min_wait_us: u64,
+    /// The room's spacing under a per-room quota (0: none); the room's key is `keys[1]`.
+    room_spacing_us: u64,
 }
 
 impl RedisCoordinator {
@@ -291,6 +306,17 @@ impl RedisCoordinator {
         let key = request.key;
         let streams = request.sequence_for;
         let mut keys = vec![keys::rate_limit(&self.settings.key_prefix, key)];
+        // A group with a per-room quota books on its calendar, whether or not the request
+        // names a room (a raw operation in the group books as the room "").
+        let room_spacing = self
+            .settings
+            .quotas
+            .room_spacing(key.group)
+            .map(|spacing| (request.room.unwrap_or(""), spacing));
+        if let Some((room, _)) = room_spacing {
+            keys.push(keys::room(&self.settings.key_prefix, key, room));
+            keys.push(keys::calendar(&self.settings.key_prefix, key));
+        }
         if let Some(streams) = streams {
             keys.extend(keys::sequences(&self.settings.key_prefix, key, streams));
         }
@@ -314,6 +340,9 @@ impl RedisCoordinator {
             wants_sequence: streams.is_some(),
             floor_ms,
             min_wait_us: 0,
+            room_spacing_us: room_spacing.map_or(0, |(_, spacing)| {
+                u64::try_from(spacing.as_micros()).unwrap_or(u64::MAX)
+            }),
         }
     }
 
@@ -329,7 +358,8 @@ impl RedisCoordinator {
             .arg(u8::from(call.wants_sequence))
             .arg(call.floor_ms)
             .arg(u64::try_from(self.settings.sequence_ttl.as_millis()).unwrap_or(u64::MAX))
-            .arg(call.min_wait_us);
+            .arg(call.min_wait_us)
+            .arg(call.room_spacing_us);
         invocation
     }
 

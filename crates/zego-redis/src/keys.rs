@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! <prefix>:<env>:{<AppId>}:rl:<group>        the group's GCRA state (next free slot, µs)
+//! <prefix>:<env>:{<AppId>}:room:<group>:<RoomId>  a room's next free slot (per-room quotas)
+//! <prefix>:<env>:{<AppId>}:cal:<group>       the send times booked in such a group (sorted set)
 //! <prefix>:<env>:{<AppId>}:seq:<StreamId>    the stream's last Sequence
 //! <prefix>:<env>:{<AppId>}:seq               the app-wide last Sequence (raw operations)
 //! ```
@@ -21,6 +23,20 @@ fn app_prefix(prefix: &str, key: RateLimitKey) -> String {
 /// The key of a rate-limit group's GCRA state.
 pub(crate) fn rate_limit(prefix: &str, key: RateLimitKey) -> String {
     format!("{}:rl:{}", app_prefix(prefix, key), key.group.as_str())
+}
+
+/// The key of a room's next free slot under a group's per-room quota.
+pub(crate) fn room(prefix: &str, key: RateLimitKey, room: &str) -> String {
+    format!(
+        "{}:room:{}:{room}",
+        app_prefix(prefix, key),
+        key.group.as_str()
+    )
+}
+
+/// The key of the calendar of a group with a per-room quota.
+pub(crate) fn calendar(prefix: &str, key: RateLimitKey) -> String {
+    format!("{}:cal:{}", app_prefix(prefix, key), key.group.as_str())
 }
 
 /// The keys holding the last `Sequence` of each stream (or of the whole app, for an
@@ -55,5 +71,13 @@ mod tests {
             ..key
         };
         assert_eq!(sequences("x", test, &[]), ["x:test:{42}:seq"]);
+        let list = RateLimitKey {
+            group: RateLimitGroup::RoomUserList,
+            ..key
+        };
+        assert_eq!(
+            room("zego", list, "r1"),
+            "zego:prod:{42}:room:room_user_list:r1"
+        );
     }
 }

@@ -12,11 +12,18 @@ use redis::Script;
 /// `Sequence` for the streams: `max(now_ms, caller_floor, last + 1)` over every stream's
 /// key. Slot order and Sequence order are therefore one order.
 ///
-/// `KEYS[1]`: the group's key; `KEYS[2..]`: the sequence keys (none if no sequence).
+/// `KEYS[1]`: the group's key; with a per-room quota `KEYS[2]` is the room's key and
+/// `KEYS[3]` the group's calendar; then the sequence keys (none if no sequence).
 /// `ARGV`: interval µs (0: unmetered), max wait µs (-1: none), has booking (0/1),
 /// needs a sequence (0/1), caller's floor (ms), sequence TTL (ms), the earliest wait the
 /// caller may take (µs: an instance settling after an outage books its slot no earlier than
-/// its local share allows, so Redis accounts for the time it really sends at).
+/// its local share allows, so Redis accounts for the time it really sends at), the room's
+/// spacing µs (0: no per-room quota).
+///
+/// A group with a per-room quota books exact send times on its calendar (a sorted set),
+/// any two at least the interval apart, as `TokenBucketLimiter` does in the core: a room
+/// that must wait then holds up no other room, and no second gets more than the quota.
+/// Its group key only holds the pause of a rate-limit answer (`PUSH_BACK`).
 ///
 /// Returns `{status, wait_us, sequence, depth_us}`: status 0 go, 1 wait (slot booked),
 /// 2 refused; `depth_us` is how far ahead the group's queue reaches (its next free slot
@@ -26,8 +33,43 @@ const ADMIT: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
+local room_spacing = tonumber(ARGV[8]) or 0
+local first_seq = 2
+if room_spacing > 0 then first_seq = 4 end
 local depth = 0
-if interval > 0 then
+if interval > 0 and room_spacing > 0 then
+  local floor = tonumber(redis.call('GET', KEYS[1])) or 0
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%.0f', now - interval))
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  if #last == 2 then depth = math.max(tonumber(last[2]) + interval - now, 0) end
+  if ARGV[3] == '0' then
+    local t = math.max(now + (tonumber(ARGV[7]) or 0), floor,
+      tonumber(redis.call('GET', KEYS[2])) or 0)
+    while true do
+      local clash = redis.call('ZRANGEBYSCORE', KEYS[3],
+        '(' .. string.format('%.0f', t - interval), '(' .. string.format('%.0f', t + interval),
+        'WITHSCORES')
+      if #clash == 0 then break end
+      t = tonumber(clash[#clash]) + interval
+    end
+    local wait = t - now
+    local max_wait = tonumber(ARGV[2])
+    if max_wait >= 0 and wait > max_wait then
+      return {2, wait, 0, depth}
+    end
+    local text = string.format('%.0f', t)
+    redis.call('ZADD', KEYS[3], text, text)
+    local horizon = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+    depth = math.max(tonumber(horizon[2]) + interval - now, 0)
+    redis.call('PEXPIRE', KEYS[3], math.floor(depth / 1000) + 1000)
+    local room_free = t + room_spacing
+    redis.call('SET', KEYS[2], string.format('%.0f', room_free),
+      'PX', math.floor((room_free - now) / 1000) + 1000)
+    if wait > 0 then
+      return {1, wait, 0, depth}
+    end
+  end
+elseif interval > 0 then
   local tat = tonumber(redis.call('GET', KEYS[1])) or 0
   depth = math.max(tat - now, 0)
   if ARGV[3] == '0' then
@@ -49,12 +91,12 @@ end
 local seq = 0
 if ARGV[4] == '1' then
   seq = math.max(math.floor(now / 1000), tonumber(ARGV[5]))
-  for i = 2, #KEYS do
+  for i = first_seq, #KEYS do
     local last = tonumber(redis.call('GET', KEYS[i])) or 0
     if last >= seq then seq = last + 1 end
   end
   local text = string.format('%.0f', seq)
-  for i = 2, #KEYS do
+  for i = first_seq, #KEYS do
     redis.call('SET', KEYS[i], text, 'PX', tonumber(ARGV[6]))
   end
 end

@@ -259,3 +259,49 @@ fn the_async_path_shares_the_same_slots() {
     let sync = wait_of(c.admit(&AdmissionRequest::new(group, now())).unwrap());
     assert!(sync > Duration::from_millis(100), "{sync:?}");
 }
+
+#[test]
+fn a_rooms_quota_is_shared_by_the_fleet_without_holding_up_other_rooms() {
+    let redis = RedisServer::start();
+    let (a, b) = (coordinator(&redis), coordinator(&redis));
+    let list = key(RateLimitGroup::RoomUserList);
+    let spacing = zego_proto::admission::Quotas::default()
+        .room_spacing(RateLimitGroup::RoomUserList)
+        .unwrap();
+    let room1 = AdmissionRequest::new(list, now()).with_room("room1");
+    assert_eq!(wait_of(a.admit(&room1).unwrap()), Duration::ZERO);
+    // The other instance's request for the same room waits for the room's spacing.
+    let wait = wait_of(b.admit(&room1).unwrap());
+    assert!(
+        wait <= spacing && wait + Duration::from_millis(100) > spacing,
+        "{wait:?} (spacing {spacing:?})"
+    );
+    // Another room waits only for the group's slot (200/s), not for room1's.
+    let room2 = AdmissionRequest::new(list, now()).with_room("room2");
+    assert!(wait_of(a.admit(&room2).unwrap()) < Duration::from_millis(50));
+    // A bound shorter than the room's wait is refused.
+    let bounded = room1.with_max_wait(Duration::from_millis(100));
+    assert!(matches!(
+        b.admit(&bounded).unwrap(),
+        Admission::Refused { .. }
+    ));
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let ttl: i64 = conn
+        .pttl(format!("zego:prod:{{{APP}}}:room:room_user_list:room1"))
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 4_000, "{ttl}");
+    // A rate-limit answer pauses the whole group, calendar included, for every instance.
+    a.feedback(&Feedback::RateLimited {
+        key: list,
+        code: 207,
+    });
+    let room3 = AdmissionRequest::new(list, now()).with_room("room3");
+    let wait = wait_of(b.admit(&room3).unwrap());
+    assert!(
+        wait > Duration::from_millis(800) && wait <= Duration::from_secs(1),
+        "{wait:?}"
+    );
+}

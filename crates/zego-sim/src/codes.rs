@@ -12,6 +12,18 @@ pub const PARAM_TOO_LONG: i64 = 3;
 pub const NO_PERMISSION: i64 = 9;
 /// Setting stream info failed (room service, transient).
 pub const SET_STREAM_INFO_FAILED: i64 = 123;
+/// Stream info does not exist (`DeleteStream` of a stream not in the room).
+pub const STREAM_INFO_NOT_EXIST: i64 = 138;
+/// Room QPS too high (a per-room quota).
+pub const ROOM_QPS_LIMITED: i64 = 207;
+/// Several users operate on the same stream (`AddStream` of another user's stream).
+pub const STREAM_OTHER_USER: i64 = 1012;
+/// Room does not exist (`CloseRoom`).
+pub const ROOM_NOT_EXIST_CLOSE: i64 = 5024;
+/// Room does not exist (`DescribeUsers`, `AddStream`).
+pub const ROOM_NOT_EXIST: i64 = 50001;
+/// Too many users in the request (`KickoutUser`, `DescribeUsers`).
+pub const TOO_MANY_USERS: i64 = 50011;
 /// App QPS too high (room service).
 pub const ROOM_RATE_LIMITED: i64 = 206;
 /// Rate too high (media service).
@@ -64,6 +76,11 @@ pub fn message(code: i64) -> &'static str {
         NO_PERMISSION => "no permission for this interface",
         SET_STREAM_INFO_FAILED => "setting stream info failed",
         ROOM_RATE_LIMITED => "app qps too high",
+        STREAM_INFO_NOT_EXIST => "stream info not exist",
+        ROOM_QPS_LIMITED => "room qps too high",
+        STREAM_OTHER_USER => "stream operated by another user",
+        ROOM_NOT_EXIST_CLOSE | ROOM_NOT_EXIST => "room not exist",
+        TOO_MANY_USERS => "user list too long",
         MEDIA_RATE_LIMITED => "rate too high",
         MEDIA_INTERNAL => "internal error",
         IS_TEST_WRONG => "IsTest wrong",

@@ -19,7 +19,16 @@ use crate::gateway::{self, AppConfig};
 use crate::log::{redact, FileLog, LoggedRequest};
 use crate::query::Params;
 use crate::rate_limit::{RateGroup, RateLimiter};
+use crate::rooms::{Room, ROLE_HOST};
 use crate::state::{AppStateSnapshot, World};
+
+/// Which room of which app and environment a room control call addresses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoomAt<'a> {
+    pub app_id: u32,
+    pub env: Env,
+    pub room: &'a str,
+}
 
 /// The body of an HTTP 503 fault.
 pub(crate) const HTML_503: &str = "<html>Service Unavailable</html>";
@@ -289,10 +298,16 @@ impl Engine {
         }
         let reply = {
             let mut inner = self.lock();
-            if inner
-                .limiter
-                .try_acquire(app_id, env, action.group(), now_ms)
-            {
+            let group = action.group();
+            if !inner.limiter.try_acquire(app_id, env, group, now_ms) {
+                Reply::error(group.limited_code())
+            } else if !action.quota_room(&params).is_none_or(|room| {
+                inner
+                    .limiter
+                    .try_acquire_room(app_id, env, group, room, now_ms)
+            }) {
+                Reply::error(codes::ROOM_QPS_LIMITED)
+            } else {
                 let ctx = Ctx {
                     app_id,
                     env,
@@ -300,8 +315,6 @@ impl Engine {
                     params: &params,
                 };
                 actions::dispatch(action, &ctx, inner.world.env_mut(app_id, env))
-            } else {
-                Reply::error(action.group().limited_code())
             }
         };
         if reply.sequence_rejected > 0 {
@@ -421,6 +434,66 @@ impl Engine {
         f: impl FnOnce(&mut crate::state::EnvState) -> R,
     ) -> R {
         f(self.lock().world.env_mut(app_id, env))
+    }
+
+    /// The app a control request without `app_id` means: the only one configured.
+    pub fn only_app(&self) -> Option<u32> {
+        let mut apps = self.apps.keys();
+        match (apps.next(), apps.next()) {
+            (Some(id), None) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Logs a user into a room (creating the room), at the simulator clock's time.
+    pub fn login_user(&self, at: RoomAt<'_>, user: &str, user_name: &str, role: u8) {
+        let now_ms = self.clock.now_millis();
+        self.with_env_state(at.app_id, at.env, |s| {
+            s.rooms
+                .entry(at.room.to_owned())
+                .or_default()
+                .login(user, user_name, role, now_ms);
+        });
+    }
+
+    /// Logs a user out of a room; their streams end, and a room left empty is destroyed.
+    pub fn logout_user(&self, at: RoomAt<'_>, user: &str) {
+        let now_secs = self.clock.now_secs();
+        self.with_env_state(at.app_id, at.env, |s| s.leave_room(at.room, user, now_secs));
+    }
+
+    /// Publishes a stream in a room as `user` (logging them in as a host first if they are
+    /// not in the room) and makes it live for `DescribeRTCStreamState`; `false` when
+    /// another user already publishes that stream ID in the room.
+    pub fn publish_stream(&self, at: RoomAt<'_>, user: &str, stream: &str) -> bool {
+        let now_ms = self.clock.now_millis();
+        self.with_env_state(at.app_id, at.env, |s| {
+            let room = s.rooms.entry(at.room.to_owned()).or_default();
+            if !room.users.contains_key(user) {
+                room.login(user, user, ROLE_HOST, now_ms);
+            }
+            let user_name = room
+                .users
+                .get(user)
+                .map(|m| m.user_name.clone())
+                .unwrap_or_default();
+            if !room.add_stream(stream, user, &user_name, now_ms) {
+                return false;
+            }
+            s.stream_states.insert(
+                stream.to_owned(),
+                crate::state::StreamState {
+                    create_time: now_ms.div_euclid(1000),
+                    close_time: None,
+                },
+            );
+            true
+        })
+    }
+
+    /// A copy of one room, if it has users.
+    pub fn room(&self, at: RoomAt<'_>) -> Option<Room> {
+        self.with_env_state(at.app_id, at.env, |s| s.rooms.get(at.room).cloned())
     }
 
     pub fn set_faults(&self, plan: FaultPlan) {

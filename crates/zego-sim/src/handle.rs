@@ -8,10 +8,11 @@ use std::thread::JoinHandle;
 use tokio::sync::watch;
 
 use crate::clock::SimClock;
-use crate::engine::Engine;
+use crate::engine::{Engine, RoomAt};
 use crate::env::Env;
 use crate::faults::FaultPlan;
 use crate::log::LoggedRequest;
+use crate::rooms::{Room, ROLE_AUDIENCE};
 use crate::state::{AppStateSnapshot, StreamState};
 
 /// A running simulator. Dropping it shuts the server down. `Send + Sync`: share it by reference
@@ -158,6 +159,107 @@ impl SimHandle {
                 });
             st.close_time = Some(close_time);
         });
+    }
+
+    /// Logs `user_id` into `room_id` as an audience member named `user_name`, at the
+    /// simulator clock's time (the room exists while it has users). Logging in again keeps
+    /// the first login time. Same as `POST /_sim/rooms/{room}/users/{user}/login`.
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// sim.login_user(1, Env::Production, "room1", "u1", "User One");
+    /// assert_eq!(sim.room(1, Env::Production, "room1").unwrap().users["u1"].user_name, "User One");
+    /// ```
+    pub fn login_user(&self, app_id: u32, env: Env, room_id: &str, user_id: &str, user_name: &str) {
+        self.login_user_with_role(app_id, env, room_id, user_id, user_name, ROLE_AUDIENCE);
+    }
+
+    /// As [`SimHandle::login_user`] with a role: 1 host, 2 audience, 4 administrator
+    /// (counted in `DescribeUserNum`'s `AdminUserCount`).
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// sim.login_user_with_role(1, Env::Production, "room1", "recorder", "Recorder", 4);
+    /// assert_eq!(sim.room(1, Env::Production, "room1").unwrap().users["recorder"].role, 4);
+    /// ```
+    pub fn login_user_with_role(
+        &self,
+        app_id: u32,
+        env: Env,
+        room_id: &str,
+        user_id: &str,
+        user_name: &str,
+        role: u8,
+    ) {
+        let at = RoomAt {
+            app_id,
+            env,
+            room: room_id,
+        };
+        self.engine.login_user(at, user_id, user_name, role);
+    }
+
+    /// Logs `user_id` out of `room_id`: their streams end, and a room left without users
+    /// is destroyed. Same as `POST /_sim/rooms/{room}/users/{user}/logout`.
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// sim.login_user(1, Env::Production, "room1", "u1", "U");
+    /// sim.logout_user(1, Env::Production, "room1", "u1");
+    /// assert!(sim.room(1, Env::Production, "room1").is_none());
+    /// ```
+    pub fn logout_user(&self, app_id: u32, env: Env, room_id: &str, user_id: &str) {
+        let at = RoomAt {
+            app_id,
+            env,
+            room: room_id,
+        };
+        self.engine.logout_user(at, user_id);
+    }
+
+    /// Publishes `stream_id` in `room_id` as `user_id` (logged in as a host first if not in
+    /// the room) and marks it live for `DescribeRTCStreamState`. `false` (and nothing
+    /// changes) when another user publishes that stream ID in the room. Same as
+    /// `POST /_sim/streams/{stream_id}/publish?room_id=R&user_id=U`.
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert!(sim.publish_stream(1, Env::Production, "room1", "host", "s1"));
+    /// assert!(!sim.publish_stream(1, Env::Production, "room1", "other", "s1"));
+    /// assert_eq!(sim.room(1, Env::Production, "room1").unwrap().streams["s1"].user_id, "host");
+    /// ```
+    pub fn publish_stream(
+        &self,
+        app_id: u32,
+        env: Env,
+        room_id: &str,
+        user_id: &str,
+        stream_id: &str,
+    ) -> bool {
+        let at = RoomAt {
+            app_id,
+            env,
+            room: room_id,
+        };
+        self.engine.publish_stream(at, user_id, stream_id)
+    }
+
+    /// A copy of a room (its users and streams), `None` if it has no users.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert!(sim.room(1, zego_sim::Env::Production, "nobody-here").is_none());
+    /// ```
+    pub fn room(&self, app_id: u32, env: Env, room_id: &str) -> Option<Room> {
+        self.engine.room(RoomAt {
+            app_id,
+            env,
+            room: room_id,
+        })
     }
 
     /// Replaces the fault plan; the fault RNG restarts from the plan's seed (or the simulator's).

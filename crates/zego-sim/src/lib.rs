@@ -2,7 +2,7 @@
 //!
 //! `zego-sim` answers the stream-forbid family of the ZEGO server API (`GET /?Action=...`) the way
 //! the spec (`docs/spec/zego-server-api.md` in the repository) and ZEGO's pages describe it: the gateway's
-//! signature checks, all fourteen actions with their parameter limits and codes, per-app state,
+//! signature checks, all twenty-two actions (the forbid family and the room moderation actions) with their parameter limits and codes, per-app state,
 //! the `Sequence` rule, rate limits and deterministic fault injection. Point a staging service or
 //! a test at [`SimHandle::base_url`]. It is implemented independently of `zego-proto`, so that it
 //! cross-checks the SDK.
@@ -41,7 +41,15 @@
 //! 1. Only `/` serves the API, with `GET` or `POST` (the body of a POST is ignored; parameters come
 //!    from the query string). `GET /_sim/health` answers `{"status":"ok"}`; `GET /_sim/state`
 //!    answers the JSON array of every app's [`AppStateSnapshot`] in both environments (no
-//!    secrets). Other paths get HTTP 404, other methods on `/` HTTP 405 (plain text).
+//!    secrets). The room control endpoints stand in for client SDKs (each takes `app_id`,
+//!    optional with one app, and `env=production|test`): `POST
+//!    /_sim/rooms/{room}/users/{user}/login[?user_name=N&role=1|2|4]`, `POST
+//!    /_sim/rooms/{room}/users/{user}/logout`, `POST
+//!    /_sim/streams/{stream_id}/publish?room_id=R&user_id=U` (logs the user in as a host if
+//!    needed, makes the stream live), `GET /_sim/rooms/{room}` (the [`Room`] as JSON, 404 if
+//!    it has no users); bad input answers HTTP 400, a stream ID another user publishes 409.
+//!    The same as library calls: [`SimHandle::login_user`], [`SimHandle::logout_user`],
+//!    [`SimHandle::publish_stream`], [`SimHandle::room`]. Other paths get HTTP 404, other methods on `/` HTTP 405 (plain text).
 //! 2. The query string is decoded strictly: `%XX` escapes and `+` (as a space) are decoded; a
 //!    malformed escape or non-UTF-8 result answers **Code 2**. `StreamId[]=` and `StreamId%5B%5D=`
 //!    are the same key. A repeated scalar key: the first value wins.
@@ -64,8 +72,13 @@
 //! 7. Rate limit per AppId, environment and [`RateGroup`]: a token bucket whose burst equals the
 //!    per-second quota and which refills continuously (`quota` tokens per second of the
 //!    simulator clock): forbid/resume 20/s (test 5/s) → 30002; rule actions 10/s → 206; CDN
-//!    20/s → 30002; `DescribeRTCStreamState` 40/s (test 10/s) → 30002. A rejected-by-validation
-//!    request still consumes a token.
+//!    20/s → 30002; `DescribeRTCStreamState` 40/s (test 10/s) → 30002; `KickoutUser` 50/s,
+//!    `CloseRoom` 1/s, `DeleteStream` and `AddStream` 10/s each (test 1/s),
+//!    `DescribeSimpleStreamList` 50/s, `DescribeUserList` 200/s, `DescribeUsers` 10/s,
+//!    `DescribeUserNum` 10/s (test 1/s) → 206. Then the per-room quotas, per `RoomId`:
+//!    `DescribeSimpleStreamList` 1 per 10 s and `DescribeUserList` 1 per second (a request
+//!    less than 10 s / 1 s after the room's last admitted one) → **207**. A
+//!    rejected-by-validation request still consumes a token.
 //! 8. Parameter validation, then the operation.
 //!
 //! ## Actions and codes
@@ -84,6 +97,14 @@
 //! | `SetForbidUserRule` | `RuleType` not 1..=4 → 2; the fields it needs (1 `IP`, 2 `RoomId`, 3 `UserId`, 4 `RoomId`+`UserId`) missing → 2; `DisabledPrivilege[]` empty or a value outside {1,2} → 2; `EffectiveTime` as for stream rules | `{"ExpireTime":<unix s>}` |
 //! | `DescribeForbidUserRules` | `RuleType` absent → every rule; else not 1..=4 → 2 | `{"RuleList":[{"RuleType","IP","RoomId","UserId","DisabledPrivilegeList","ExpireTime"}]}` |
 //! | `DelForbidUserRule` | as Set's `RuleType` and fields; deleting a missing rule succeeds | absent |
+//! | `KickoutUser` | `RoomId` empty or a character outside section 7's set → 2, > 128 bytes → 3; `UserId[]` (or `UserId`) missing → 2, > 5 → **50011**, an ID bad → 2, > 64 bytes → 3; `CustomReason` (its caller-encoded form) > 256 bytes → 3, not decodable → 2. The users leave the room, their streams close; a user not in the room is no error | absent |
+//! | `CloseRoom` | `RoomId` as above; `CustomReason` as above; `RoomCloseCallback` not `true`/`false` → 2; a room without users → **5024**. Users and streams go, the streams close | absent |
+//! | `DeleteStream` | `RoomId`, `UserId` as above; `StreamId` empty → 2, > 256 bytes → 3, test prefix → 30004; the stream not in the room under that user → **138**. The user stays | absent |
+//! | `AddStream` | as `DeleteStream`; `StreamTitle` (encoded form) > 127 bytes → 3; `ExtraInfo` > 1024 bytes → 3; `CensorFlag` not 0/1 → 2; room without users → **50001**; the stream ID in the room under another user → **1012** | absent |
+//! | `DescribeSimpleStreamList` | `RoomId` as above; an unknown room lists nothing | `{"StreamList":[{"StreamId","UserId","UserName","CreateTime" (ms),"StreamNumberId"}]}` in order of appearance |
+//! | `DescribeUserList` | `RoomId` as above; `Mode` not 0/1 → 2; `Limit` not 0..=200 → 2 (0 or absent: 200); `Marker` not `<ms>-<UserId>` → 2 | `{"Marker","UserList":[{"UserId","UserName","UserRole"}]}` by login time; `Marker` is the last user's `<login ms>-<UserId>`, empty on the last page, so a page boundary holds while users come and go |
+//! | `DescribeUsers` | `RoomId` as above; `UserId[]` 1..=10 (> 10 → 50011); room without users → **50001** | `{"UserStatusList":[{"UserId","Status" 0/1,"LoginTime" (ms, 0 if absent),"UserRole"}]}` |
+//! | `DescribeUserNum` | `RoomId[]` (or `RoomId`) 1..=10 → else 2, each as above | `{"UserCountList":[{"RoomId","UserCount","AdminUserCount"}]}`; an unknown room counts 0 |
 //!
 //! Every answer is HTTP 200 with `{"Code","Message","RequestId","Data"}` (`RequestId`: 19 digits
 //! from the seeded RNG); errors carry `"Data":null`; "absent" above means no `Data` member at all
@@ -118,6 +139,10 @@
 //!   still answers Code 0 with its `close_time`; a stream never set answers 41004.
 //! - The test-environment prefix `zegotest-<AppId>-` is required of every stream ID of every
 //!   action (30004), rule actions included.
+//! - Rooms exist while they have users: the last user to leave (logout, kick) takes the
+//!   room and its streams with it, as ZEGO's `DescribeUsers` page describes. A kicked user's
+//!   streams, a deleted stream and a closed room's streams are closed for
+//!   `DescribeRTCStreamState`.
 //! - Permission (Code 9) covers the stream-rule, user-rule and CDN actions.
 //!
 //! ## Faults
@@ -139,6 +164,7 @@ mod actions;
 mod builder;
 mod clock;
 mod codes;
+mod control;
 mod engine;
 mod env;
 mod error;
@@ -150,6 +176,7 @@ mod handle;
 mod log;
 mod query;
 mod rate_limit;
+mod rooms;
 mod server;
 mod state;
 
@@ -161,4 +188,5 @@ pub use faults::{Fault, FaultEntry, FaultPlan, FaultPlanParseError};
 pub use handle::SimHandle;
 pub use log::LoggedRequest;
 pub use rate_limit::RateGroup;
+pub use rooms::{Room, RoomMember, RoomStream};
 pub use state::{AppStateSnapshot, CdnForbid, SequenceEntry, StreamRule, StreamState, UserRule};

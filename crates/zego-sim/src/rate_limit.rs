@@ -24,15 +24,39 @@ pub enum RateGroup {
     Cdn,
     /// `DescribeRTCStreamState`: 40/s (test 10/s), answer 30002.
     StreamState,
+    /// `KickoutUser`: 50/s, answer 206.
+    Kickout,
+    /// `CloseRoom`: 1/s, answer 206.
+    CloseRoom,
+    /// `DeleteStream`: 10/s (test 1/s), answer 206.
+    DeleteStream,
+    /// `AddStream`: 10/s (test 1/s), answer 206.
+    AddStream,
+    /// `DescribeSimpleStreamList`: 50/s, answer 206; and 1 per 10 s per room, answer 207.
+    StreamList,
+    /// `DescribeUserList`: 200/s, answer 206; and 1/s per room, answer 207.
+    UserList,
+    /// `DescribeUsers`: 10/s, answer 206.
+    Users,
+    /// `DescribeUserNum`: 10/s (test 1/s), answer 206.
+    UserNum,
 }
 
 impl RateGroup {
     /// Every group.
-    pub const ALL: [RateGroup; 4] = [
+    pub const ALL: [RateGroup; 12] = [
         RateGroup::ForbidResume,
         RateGroup::Rules,
         RateGroup::Cdn,
         RateGroup::StreamState,
+        RateGroup::Kickout,
+        RateGroup::CloseRoom,
+        RateGroup::DeleteStream,
+        RateGroup::AddStream,
+        RateGroup::StreamList,
+        RateGroup::UserList,
+        RateGroup::Users,
+        RateGroup::UserNum,
     ];
 
     /// The documented quota (requests per second).
@@ -45,9 +69,41 @@ impl RateGroup {
             (RateGroup::ForbidResume | RateGroup::Cdn, Env::Production)
             | (RateGroup::Cdn, Env::Test) => 20,
             (RateGroup::ForbidResume, Env::Test) => 5,
-            (RateGroup::Rules, _) | (RateGroup::StreamState, Env::Test) => 10,
+            (RateGroup::Rules | RateGroup::Users, _)
+            | (RateGroup::StreamState, Env::Test)
+            | (
+                RateGroup::DeleteStream | RateGroup::AddStream | RateGroup::UserNum,
+                Env::Production,
+            ) => 10,
             (RateGroup::StreamState, Env::Production) => 40,
+            (RateGroup::Kickout | RateGroup::StreamList, _) => 50,
+            (RateGroup::CloseRoom, _)
+            | (RateGroup::DeleteStream | RateGroup::AddStream | RateGroup::UserNum, Env::Test) => 1,
+            (RateGroup::UserList, _) => 200,
         }
+    }
+
+    /// The per-room quota on top of the AppId's, as the shortest gap (ms) between two
+    /// requests for one room: `DescribeSimpleStreamList` 1 per 10 s, `DescribeUserList` 1/s.
+    ///
+    /// ```
+    /// assert_eq!(zego_sim::RateGroup::UserList.room_interval_ms(), Some(1000));
+    /// assert_eq!(zego_sim::RateGroup::Kickout.room_interval_ms(), None);
+    /// ```
+    pub fn room_interval_ms(self) -> Option<i64> {
+        match self {
+            RateGroup::StreamList => Some(10_000),
+            RateGroup::UserList => Some(1_000),
+            _ => None,
+        }
+    }
+
+    /// Whether the group belongs to the room service (its codes and its faults).
+    pub(crate) fn is_room_service(self) -> bool {
+        !matches!(
+            self,
+            RateGroup::ForbidResume | RateGroup::Cdn | RateGroup::StreamState
+        )
     }
 
     /// The code a request over quota gets: 206 for rules (room service), 30002 otherwise.
@@ -56,9 +112,10 @@ impl RateGroup {
     /// assert_eq!(zego_sim::RateGroup::Cdn.limited_code(), 30002);
     /// ```
     pub fn limited_code(self) -> i64 {
-        match self {
-            RateGroup::Rules => crate::codes::ROOM_RATE_LIMITED,
-            _ => crate::codes::MEDIA_RATE_LIMITED,
+        if self.is_room_service() {
+            crate::codes::ROOM_RATE_LIMITED
+        } else {
+            crate::codes::MEDIA_RATE_LIMITED
         }
     }
 }
@@ -76,7 +133,12 @@ pub(crate) struct RateLimiter {
     pub enabled: bool,
     quotas: HashMap<(RateGroup, Env), u32>,
     buckets: HashMap<(u32, Env, RateGroup), Bucket>,
+    /// When each room last passed its per-room quota, per app, environment and group.
+    room_last_ms: HashMap<(u32, Env, RateGroup, String), i64>,
 }
+
+/// Remembered rooms beyond which the ones whose interval has passed are forgotten.
+const ROOM_BUCKETS_PRUNE_AT: usize = 10_000;
 
 impl RateLimiter {
     pub fn new(enabled: bool, overrides: &HashMap<(RateGroup, Env), u32>) -> Self {
@@ -91,6 +153,37 @@ impl RateLimiter {
             enabled,
             quotas,
             buckets: HashMap::new(),
+            room_last_ms: HashMap::new(),
+        }
+    }
+
+    /// Takes the room's slot of a per-room quota; `false` when the last request for the
+    /// room passed less than the group's room interval ago.
+    pub fn try_acquire_room(
+        &mut self,
+        app_id: u32,
+        env: Env,
+        group: RateGroup,
+        room: &str,
+        now_ms: i64,
+    ) -> bool {
+        let Some(interval) = group.room_interval_ms() else {
+            return true;
+        };
+        if !self.enabled {
+            return true;
+        }
+        if self.room_last_ms.len() >= ROOM_BUCKETS_PRUNE_AT {
+            self.room_last_ms
+                .retain(|_, last| now_ms.saturating_sub(*last) < 10_000);
+        }
+        let key = (app_id, env, group, room.to_owned());
+        match self.room_last_ms.get(&key) {
+            Some(last) if now_ms.saturating_sub(*last) < interval => false,
+            _ => {
+                self.room_last_ms.insert(key, now_ms);
+                true
+            }
         }
     }
 
@@ -153,6 +246,22 @@ mod tests {
         let mut rl = RateLimiter::new(true, &o);
         assert!(!rl.try_acquire(1, Env::Production, RateGroup::Rules, 0));
         assert!(!rl.try_acquire(1, Env::Production, RateGroup::Rules, 10_000));
+    }
+
+    #[test]
+    fn per_room_quotas_are_per_room_and_group() {
+        let mut rl = RateLimiter::new(true, &HashMap::new());
+        let p = Env::Production;
+        assert!(rl.try_acquire_room(1, p, RateGroup::UserList, "r1", 0));
+        assert!(!rl.try_acquire_room(1, p, RateGroup::UserList, "r1", 999));
+        assert!(rl.try_acquire_room(1, p, RateGroup::UserList, "r2", 999));
+        assert!(rl.try_acquire_room(1, p, RateGroup::StreamList, "r1", 999));
+        assert!(rl.try_acquire_room(1, p, RateGroup::UserList, "r1", 1000));
+        assert!(!rl.try_acquire_room(1, p, RateGroup::StreamList, "r1", 10_998));
+        assert!(rl.try_acquire_room(1, p, RateGroup::StreamList, "r1", 10_999));
+        // No per-room quota for the others.
+        assert!(rl.try_acquire_room(1, p, RateGroup::Kickout, "r1", 0));
+        assert!(rl.try_acquire_room(1, p, RateGroup::Kickout, "r1", 0));
     }
 
     #[test]

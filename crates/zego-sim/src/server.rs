@@ -73,6 +73,16 @@ async fn handle(req: Request<Incoming>, engine: Arc<Engine>) -> Result<Resp, Dro
             return Ok(respond(200, "application/json", body));
         }
         (&Method::GET | &Method::POST, "/") => {}
+        (&Method::GET | &Method::POST, p) if p.starts_with("/_sim/") => {
+            let post = method == Method::POST;
+            let query = req.uri().query().unwrap_or("");
+            if let Some((status, content_type, body)) =
+                crate::control::handle(&engine, post, p, query)
+            {
+                return Ok(respond(status, content_type, body));
+            }
+            return Ok(respond(404, "text/plain", "not found"));
+        }
         (_, "/") => return Ok(respond(405, "text/plain", "method not allowed")),
         _ => return Ok(respond(404, "text/plain", "not found")),
     }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::env::Env;
+use crate::rooms::Room;
 
 /// How long (ms) the strictly-increasing `Sequence` rule holds after an operation was applied.
 pub(crate) const SEQUENCE_WINDOW_MS: i64 = 10_000;
@@ -110,6 +111,8 @@ pub struct AppStateSnapshot {
     pub stream_states: BTreeMap<String, StreamState>,
     /// The last applied `Sequence` per stream.
     pub sequences: BTreeMap<String, SequenceEntry>,
+    /// The rooms that have users, by room ID.
+    pub rooms: BTreeMap<String, Room>,
 }
 
 /// Key of a user rule: type and the identifying fields.
@@ -124,6 +127,7 @@ pub(crate) struct EnvState {
     pub user_rules: BTreeMap<UserRuleKey, UserRule>,
     pub stream_states: BTreeMap<String, StreamState>,
     pub sequences: HashMap<String, SequenceEntry>,
+    pub rooms: BTreeMap<String, Room>,
     /// Size of `sequences` at which lapsed entries are pruned next.
     pub sequence_prune_at: usize,
 }
@@ -145,6 +149,33 @@ impl EnvState {
         self.cdn.retain(|_, f| f.resume_time > now_secs);
         self.stream_rules.retain(|_, r| r.expire_time() > now_secs);
         self.user_rules.retain(|_, r| r.expire_time > now_secs);
+    }
+
+    /// Marks streams as closed at `now_secs` (for `DescribeRTCStreamState`), the way a kick,
+    /// a deleted stream or a closed room ends them.
+    pub fn close_streams(&mut self, streams: &[String], now_secs: i64) {
+        for id in streams {
+            let st = self.stream_states.entry(id.clone()).or_insert(StreamState {
+                create_time: now_secs,
+                close_time: None,
+            });
+            st.close_time.get_or_insert(now_secs);
+        }
+    }
+
+    /// Removes `user` from `room` with their streams (closed at `now_secs`); a room left
+    /// without users is destroyed, with any stream still in it.
+    pub fn leave_room(&mut self, room: &str, user: &str, now_secs: i64) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        let mut gone = r.remove_user(user);
+        if r.users.is_empty() {
+            if let Some(r) = self.rooms.remove(room) {
+                gone.extend(r.streams.into_keys());
+            }
+        }
+        self.close_streams(&gone, now_secs);
     }
 
     /// Applies the `Sequence` rule for one stream: returns `true` (and records the sequence) when
@@ -188,6 +219,7 @@ impl EnvState {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            rooms: self.rooms.clone(),
         }
     }
 }

@@ -96,6 +96,7 @@
 
 mod bulk;
 mod client;
+mod pages;
 mod transport;
 
 pub use client::{Client, ClientBuilder};

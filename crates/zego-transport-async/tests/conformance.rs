@@ -2,6 +2,7 @@
 //! multi-threaded runtime owned by the adapter.
 
 use zego_conformance::{ClientSetup, ClientUnderTest};
+use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
     ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
 };
@@ -32,6 +33,10 @@ impl ClientUnderTest for Async {
         O::Output: Send,
     {
         self.runtime.block_on(self.client.execute(op))
+    }
+    fn user_pages(&self, first: DescribeUserList) -> Vec<Result<ApiResponse<UserPage>, CallError>> {
+        use futures::StreamExt;
+        self.runtime.block_on(self.client.pages(first).collect())
     }
     fn bulk(
         &self,

@@ -80,9 +80,11 @@
 
 mod bulk;
 mod client;
+mod pages;
 mod transport;
 
 pub use client::{Client, ClientBuilder};
+pub use pages::UserPages;
 pub use transport::{transport_fn, BlockingTransport, BoxedTransport, FnTransport, UreqTransport};
 
 /// The core crate, re-exported for convenience.

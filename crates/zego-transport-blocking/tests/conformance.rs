@@ -1,6 +1,7 @@
 //! The shared conformance suite, run against the blocking client.
 
 use zego_conformance::{ClientSetup, ClientUnderTest};
+use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
     ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
 };
@@ -22,6 +23,9 @@ impl ClientUnderTest for Blocking {
         O::Output: Send,
     {
         self.0.execute(op)
+    }
+    fn user_pages(&self, first: DescribeUserList) -> Vec<Result<ApiResponse<UserPage>, CallError>> {
+        self.0.pages(first).collect()
     }
     fn bulk(
         &self,

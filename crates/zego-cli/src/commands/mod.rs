@@ -6,6 +6,8 @@ pub mod cdn;
 pub mod configure;
 pub mod interrupt;
 pub mod journal;
+pub mod moderation;
+pub mod room;
 pub mod rule;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -12,18 +12,6 @@ pub(crate) fn required(field: &'static str, value: String) -> Result<String, Val
     Ok(value)
 }
 
-/// A room ID: 1 to 128 bytes of the characters ZEGO allows.
-pub(crate) fn room_id(field: &'static str, value: String) -> Result<String, ValidationError> {
-    check_room_id(field, None, &value)?;
-    Ok(value)
-}
-
-/// A user ID: 1 to 64 bytes of the characters ZEGO allows.
-pub(crate) fn user_id(field: &'static str, value: String) -> Result<String, ValidationError> {
-    check_user_id(field, None, &value)?;
-    Ok(value)
-}
-
 /// A stream ID given to `RawOperation`: non-empty and at most 256 bytes, any characters.
 pub(crate) fn raw_stream_id(
     field: &'static str,
@@ -45,6 +33,26 @@ pub(crate) fn stream_id(
     Ok(value)
 }
 
+/// A user ID (spec section 7, [`check_user_id`]).
+pub(crate) fn user_id(
+    field: &'static str,
+    index: Option<usize>,
+    value: String,
+) -> Result<String, ValidationError> {
+    check_user_id(field, index, &value)?;
+    Ok(value)
+}
+
+/// A room ID (spec section 7, [`check_room_id`]).
+pub(crate) fn room_id(
+    field: &'static str,
+    index: Option<usize>,
+    value: String,
+) -> Result<String, ValidationError> {
+    check_room_id(field, index, &value)?;
+    Ok(value)
+}
+
 /// A list of stream IDs with `1..=max` valid entries.
 pub(crate) fn stream_ids<I, S>(
     field: &'static str,
@@ -55,10 +63,24 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
+    list(field, ids, max, stream_id)
+}
+
+/// A list of `1..=max` entries, each passing `check` (which gets the field and the index).
+pub(crate) fn list<I, S>(
+    field: &'static str,
+    ids: I,
+    max: usize,
+    check: fn(&'static str, Option<usize>, String) -> Result<String, ValidationError>,
+) -> Result<Vec<String>, ValidationError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
     let mut ids = ids.into_iter();
     let mut out = Vec::new();
     for (i, id) in ids.by_ref().take(max).enumerate() {
-        out.push(stream_id(field, Some(i), id.into())?);
+        out.push(check(field, Some(i), id.into())?);
     }
     // Count the rest without keeping it, so the error reports the real size.
     let beyond_max = ids.count();
@@ -73,6 +95,44 @@ where
         ));
     }
     Ok(out)
+}
+
+/// An optional free-text field ZEGO wants URL-encoded by the caller on top of the query
+/// encoding (`CustomReason`): encoded once here, and at most `max_bytes` once encoded.
+pub(crate) fn pre_encoded_text(
+    field: &'static str,
+    text: &str,
+    max_bytes: usize,
+) -> Result<String, ValidationError> {
+    let encoded = crate::encode::encoded(text);
+    if encoded.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLong {
+                max_bytes,
+                actual: encoded.len(),
+            },
+        ));
+    }
+    Ok(encoded)
+}
+
+/// A plain text field of at most `max_bytes` (as given, before any encoding).
+pub(crate) fn text(
+    field: &'static str,
+    value: String,
+    max_bytes: usize,
+) -> Result<String, ValidationError> {
+    if value.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLong {
+                max_bytes,
+                actual: value.len(),
+            },
+        ));
+    }
+    Ok(value)
 }
 
 /// Rough encoded length of a list of IDs, for sizing the URL.

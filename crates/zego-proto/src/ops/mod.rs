@@ -7,7 +7,11 @@
 
 mod cdn;
 pub(crate) mod checks;
+mod paging;
 mod raw;
+mod room;
+mod room_stream;
+mod room_user;
 mod rtc_forbid;
 mod stream_rule;
 mod stream_state;
@@ -17,7 +21,18 @@ pub use cdn::{
     CdnForbidList, CdnForbidResult, CdnVendor, ForbidCdnLiveStream, QueryForbidCdnLiveStream,
     ResumeCdnLiveStream, WangSuForbidDetail, WangSuForbidList,
 };
+pub use paging::UserListCursor;
 pub use raw::{RawOperation, RawOutput};
+pub use room::{CloseRoom, KickoutUser, MAX_CUSTOM_REASON_BYTES, MAX_USERS_PER_KICK};
+pub use room_stream::{
+    AddStream, DeleteStream, DescribeSimpleStreamList, RoomStream, RoomStreams,
+    MAX_EXTRA_INFO_BYTES, MAX_STREAM_TITLE_BYTES,
+};
+pub use room_user::{
+    DescribeUserList, DescribeUserNum, DescribeUsers, RoomUser, RoomUserCount, RoomUserCounts,
+    UserOrder, UserPage, UserStatus, UserStatuses, MAX_ROOMS_PER_COUNT, MAX_USERS_PER_DESCRIBE,
+    MAX_USERS_PER_PAGE,
+};
 pub use rtc_forbid::{
     ForbidRtcStream, ForbidRtcStreams, ResumeRtcStream, ResumeRtcStreams, MAX_STREAMS_PER_BATCH,
 };

@@ -151,7 +151,7 @@ impl SetForbidStreamRule {
         effective_time: EffectiveTime,
     ) -> Result<Self, ValidationError> {
         Ok(Self {
-            room_id: checks::room_id("RoomId", room_id.into())?,
+            room_id: checks::room_id("RoomId", None, room_id.into())?,
             stream_id: checks::stream_id("StreamId", None, stream_id.into())?,
             ban,
             effective_time,
@@ -234,7 +234,7 @@ impl DescribeForbidStreamRules {
         S: Into<String>,
     {
         Ok(Self {
-            room_id: checks::room_id("RoomId", room_id.into())?,
+            room_id: checks::room_id("RoomId", None, room_id.into())?,
             stream_ids: checks::stream_ids("StreamId[]", stream_ids, MAX_STREAMS_PER_DESCRIBE)?,
         })
     }
@@ -346,7 +346,7 @@ impl DelForbidStreamRule {
         stream_id: impl Into<String>,
     ) -> Result<Self, ValidationError> {
         Ok(Self {
-            room_id: checks::room_id("RoomId", room_id.into())?,
+            room_id: checks::room_id("RoomId", None, room_id.into())?,
             stream_id: checks::stream_id("StreamId", None, stream_id.into())?,
         })
     }

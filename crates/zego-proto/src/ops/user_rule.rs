@@ -100,12 +100,12 @@ impl UserRuleTarget {
 
     /// A room.
     pub fn room(room_id: impl Into<String>) -> Result<Self, ValidationError> {
-        Ok(Self::Room(checks::room_id("RoomId", room_id.into())?))
+        Ok(Self::Room(checks::room_id("RoomId", None, room_id.into())?))
     }
 
     /// A user.
     pub fn user(user_id: impl Into<String>) -> Result<Self, ValidationError> {
-        Ok(Self::User(checks::user_id("UserId", user_id.into())?))
+        Ok(Self::User(checks::user_id("UserId", None, user_id.into())?))
     }
 
     /// A user in a room.
@@ -114,8 +114,8 @@ impl UserRuleTarget {
         user_id: impl Into<String>,
     ) -> Result<Self, ValidationError> {
         Ok(Self::RoomUser {
-            room_id: checks::room_id("RoomId", room_id.into())?,
-            user_id: checks::user_id("UserId", user_id.into())?,
+            room_id: checks::room_id("RoomId", None, room_id.into())?,
+            user_id: checks::user_id("UserId", None, user_id.into())?,
         })
     }
 

@@ -1,7 +1,8 @@
-//! The fourteen actions: their names, groups, and the dispatcher.
+//! The twenty-two actions: their names, groups, and the dispatcher.
 
 mod cdn;
 mod media;
+pub(crate) mod rooms;
 mod stream_rules;
 mod user_rules;
 
@@ -34,10 +35,18 @@ pub(crate) enum Action {
     SetForbidUserRule,
     DescribeForbidUserRules,
     DelForbidUserRule,
+    KickoutUser,
+    CloseRoom,
+    DeleteStream,
+    AddStream,
+    DescribeSimpleStreamList,
+    DescribeUserList,
+    DescribeUsers,
+    DescribeUserNum,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 22] = [
         Action::ForbidRtcStreams,
         Action::ResumeRtcStreams,
         Action::ForbidRtcStream,
@@ -52,6 +61,14 @@ impl Action {
         Action::SetForbidUserRule,
         Action::DescribeForbidUserRules,
         Action::DelForbidUserRule,
+        Action::KickoutUser,
+        Action::CloseRoom,
+        Action::DeleteStream,
+        Action::AddStream,
+        Action::DescribeSimpleStreamList,
+        Action::DescribeUserList,
+        Action::DescribeUsers,
+        Action::DescribeUserNum,
     ];
 
     /// The exact (case-sensitive) wire name.
@@ -71,6 +88,14 @@ impl Action {
             Action::SetForbidUserRule => "SetForbidUserRule",
             Action::DescribeForbidUserRules => "DescribeForbidUserRules",
             Action::DelForbidUserRule => "DelForbidUserRule",
+            Action::KickoutUser => "KickoutUser",
+            Action::CloseRoom => "CloseRoom",
+            Action::DeleteStream => "DeleteStream",
+            Action::AddStream => "AddStream",
+            Action::DescribeSimpleStreamList => "DescribeSimpleStreamList",
+            Action::DescribeUserList => "DescribeUserList",
+            Action::DescribeUsers => "DescribeUsers",
+            Action::DescribeUserNum => "DescribeUserNum",
         }
     }
 
@@ -94,11 +119,26 @@ impl Action {
             | Action::SetForbidUserRule
             | Action::DescribeForbidUserRules
             | Action::DelForbidUserRule => RateGroup::Rules,
+            Action::KickoutUser => RateGroup::Kickout,
+            Action::CloseRoom => RateGroup::CloseRoom,
+            Action::DeleteStream => RateGroup::DeleteStream,
+            Action::AddStream => RateGroup::AddStream,
+            Action::DescribeSimpleStreamList => RateGroup::StreamList,
+            Action::DescribeUserList => RateGroup::UserList,
+            Action::DescribeUsers => RateGroup::Users,
+            Action::DescribeUserNum => RateGroup::UserNum,
         }
     }
 
+    /// The room a per-room quota counts this request against (`RoomId`), if the action
+    /// has one.
+    pub fn quota_room(self, params: &Params) -> Option<&str> {
+        self.group().room_interval_ms()?;
+        params.get("RoomId")
+    }
+
     pub fn service(self) -> Service {
-        if self.group() == RateGroup::Rules {
+        if self.group().is_room_service() {
             Service::Room
         } else {
             Service::Media
@@ -184,6 +224,14 @@ pub(crate) fn dispatch(action: Action, ctx: &Ctx<'_>, state: &mut EnvState) -> R
         Action::SetForbidUserRule => user_rules::set(ctx, state),
         Action::DescribeForbidUserRules => user_rules::describe(ctx, state),
         Action::DelForbidUserRule => user_rules::delete(ctx, state),
+        Action::KickoutUser => rooms::kickout(ctx, state),
+        Action::CloseRoom => rooms::close_room(ctx, state),
+        Action::DeleteStream => rooms::delete_stream(ctx, state),
+        Action::AddStream => rooms::add_stream(ctx, state),
+        Action::DescribeSimpleStreamList => rooms::stream_list(ctx, state),
+        Action::DescribeUserList => rooms::user_list(ctx, state),
+        Action::DescribeUsers => rooms::users(ctx, state),
+        Action::DescribeUserNum => rooms::user_num(ctx, state),
     };
     result.unwrap_or_else(Reply::error)
 }

@@ -1,0 +1,146 @@
+//! The room control endpoints (`/_sim/rooms/...`, `/_sim/streams/{id}/publish`): what a
+//! client SDK would do (log in, log out, publish), for tests that drive the simulator
+//! over HTTP.
+//!
+//! Each takes `app_id` (optional when one app is configured) and `env` (`production`,
+//! the default, or `test`) in the query, answers HTTP 200 with a small JSON body, 400 for
+//! bad input, 404 for an unknown room and 409 for a stream another user publishes.
+
+use crate::actions::rooms::{check_room_id, check_user_id};
+use crate::engine::{Engine, RoomAt};
+use crate::env::Env;
+use crate::query::{decode_component, Params};
+
+/// An answer: HTTP status, content type and body.
+pub(crate) type Answer = (u16, &'static str, String);
+
+fn bad(reason: &str) -> Answer {
+    (400, "text/plain", format!("bad request: {reason}"))
+}
+
+fn ok() -> Answer {
+    (200, "application/json", "{\"ok\":true}".to_owned())
+}
+
+/// The app and environment of a control request.
+fn app_env(engine: &Engine, params: &Params) -> Result<(u32, Env), Answer> {
+    let app_id = match params.get("app_id") {
+        Some(v) => v.parse().map_err(|_| bad("app_id is not a u32"))?,
+        None => engine
+            .only_app()
+            .ok_or_else(|| bad("app_id is required when several apps are configured"))?,
+    };
+    let env = match params.get("env") {
+        None | Some("production") => Env::Production,
+        Some("test") => Env::Test,
+        Some(_) => return Err(bad("env must be production or test")),
+    };
+    Ok((app_id, env))
+}
+
+fn segment(raw: &str) -> Result<String, Answer> {
+    decode_component(raw).map_err(|_| bad("malformed path segment"))
+}
+
+fn room_ok(room: &str) -> Result<(), Answer> {
+    check_room_id(room).map_err(|_| bad("room ID (1..=128 bytes of ZEGO's ID characters)"))
+}
+
+fn user_ok(user: &str) -> Result<(), Answer> {
+    check_user_id(user).map_err(|_| bad("user ID (1..=64 bytes of ZEGO's ID characters)"))
+}
+
+/// Serves a control path, or `None` if `path` is not one.
+pub(crate) fn handle(engine: &Engine, post: bool, path: &str, query: &str) -> Option<Answer> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let answer = match parts.as_slice() {
+        ["_sim", "rooms", room, "users", user, verb @ ("login" | "logout")] if post => {
+            room_user(engine, room, user, verb, query)
+        }
+        ["_sim", "streams", stream, "publish"] if post => publish(engine, stream, query),
+        ["_sim", "rooms", room] if !post => show_room(engine, room, query),
+        _ => return None,
+    };
+    Some(answer.unwrap_or_else(|e| e))
+}
+
+fn room_user(
+    engine: &Engine,
+    room: &str,
+    user: &str,
+    verb: &str,
+    query: &str,
+) -> Result<Answer, Answer> {
+    let params = Params::parse(query).map_err(|_| bad("malformed query"))?;
+    let (app_id, env) = app_env(engine, &params)?;
+    let (room, user) = (segment(room)?, segment(user)?);
+    room_ok(&room)?;
+    user_ok(&user)?;
+    let at = RoomAt {
+        app_id,
+        env,
+        room: &room,
+    };
+    if verb == "logout" {
+        engine.logout_user(at, &user);
+        return Ok(ok());
+    }
+    let role = match params.get("role") {
+        None => crate::rooms::ROLE_AUDIENCE,
+        Some(r) => match r.parse::<u8>() {
+            Ok(role @ (1 | 2 | 4)) => role,
+            _ => {
+                return Err(bad(
+                    "role must be 1 (host), 2 (audience) or 4 (administrator)",
+                ))
+            }
+        },
+    };
+    let user_name = params.get("user_name").unwrap_or(&user).to_owned();
+    engine.login_user(at, &user, &user_name, role);
+    Ok(ok())
+}
+
+fn publish(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer> {
+    let params = Params::parse(query).map_err(|_| bad("malformed query"))?;
+    let (app_id, env) = app_env(engine, &params)?;
+    let stream = segment(stream)?;
+    if stream.is_empty() || stream.len() > crate::actions::MAX_STREAM_ID_BYTES {
+        return Err(bad("stream ID (1..=256 bytes)"));
+    }
+    let room = params
+        .get("room_id")
+        .ok_or_else(|| bad("room_id is required"))?;
+    let user = params
+        .get("user_id")
+        .ok_or_else(|| bad("user_id is required"))?;
+    room_ok(room)?;
+    user_ok(user)?;
+    if engine.publish_stream(RoomAt { app_id, env, room }, user, &stream) {
+        Ok(ok())
+    } else {
+        Ok((
+            409,
+            "text/plain",
+            "another user publishes this stream in the room".to_owned(),
+        ))
+    }
+}
+
+fn show_room(engine: &Engine, room: &str, query: &str) -> Result<Answer, Answer> {
+    let params = Params::parse(query).map_err(|_| bad("malformed query"))?;
+    let (app_id, env) = app_env(engine, &params)?;
+    let room = segment(room)?;
+    match engine.room(RoomAt {
+        app_id,
+        env,
+        room: &room,
+    }) {
+        Some(r) => Ok((
+            200,
+            "application/json",
+            serde_json::to_string(&r).unwrap_or_else(|_| "{}".into()),
+        )),
+        None => Ok((404, "text/plain", "no such room".to_owned())),
+    }
+}
