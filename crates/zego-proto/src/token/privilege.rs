@@ -6,8 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Problem, ValidationError};
 use crate::ops::checks;
 
-/// The longest room ID ZEGO accepts, in bytes (spec §7).
-
 /// What a privilege token allows in one room: logging in, publishing, and optionally only
 /// some streams.
 ///
