@@ -10,15 +10,15 @@ use std::fmt::Debug;
 
 use libfuzzer_sys::fuzz_target;
 use zego_proto::ops::{
+    AddStream, CloseRoom, DeleteStream, DescribeSimpleStreamList, DescribeUserList,
+    DescribeUserNum, DescribeUsers, KickoutUser,
+};
+use zego_proto::ops::{
     CdnVendor, DelForbidStreamRule, DelForbidUserRule, DescribeForbidStreamRules,
     DescribeForbidUserRules, DescribeRtcStreamState, DisabledPrivilege, EffectiveTime,
     ForbidCdnLiveStream, ForbidRtcStream, ForbidRtcStreams, MediaBan, QueryForbidCdnLiveStream,
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
-};
-use zego_proto::ops::{
-    AddStream, CloseRoom, DeleteStream, DescribeSimpleStreamList, DescribeUserList,
-    DescribeUserNum, DescribeUsers, KickoutUser,
 };
 use zego_proto::wire::{parse_response, HttpResponse, ResponseError, BODY_SNIPPET_BYTES};
 use zego_proto::{Operation, Sequence};
@@ -87,7 +87,10 @@ fuzz_target!(|data: &[u8]| {
         14 => check(&RawOperation::new("AnyAction").unwrap(), &response),
         15 => check(&KickoutUser::new("r1", ["u1"]).unwrap(), &response),
         16 => check(&CloseRoom::new("r1").unwrap(), &response),
-        17 => check(&DeleteStream::new("r1", "u1", "U", "s1").unwrap(), &response),
+        17 => check(
+            &DeleteStream::new("r1", "u1", "U", "s1").unwrap(),
+            &response,
+        ),
         18 => check(&AddStream::new("r1", "u1", "U", "s1").unwrap(), &response),
         19 => check(&DescribeSimpleStreamList::new("r1").unwrap(), &response),
         20 => check(&DescribeUserList::new("r1").unwrap(), &response),
