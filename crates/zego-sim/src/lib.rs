@@ -162,6 +162,7 @@
 
 mod actions;
 mod builder;
+mod callbacks;
 mod clock;
 mod codes;
 mod control;
@@ -181,6 +182,10 @@ mod server;
 mod state;
 
 pub use builder::{Simulator, SimulatorBuilder, DEFAULT_REQUEST_LOG_CAPACITY};
+pub use callbacks::{
+    CallbackAttempt, CallbackOutcome, CALLBACK_LOG_CAPACITY, DEFAULT_CALLBACK_TIMEOUT,
+    RETRY_DELAYS_SECS,
+};
 pub use clock::SimClock;
 pub use env::Env;
 pub use error::SimError;
