@@ -21,7 +21,7 @@ use crate::log::{redact, FileLog, LoggedRequest};
 use crate::query::Params;
 use crate::rate_limit::{RateGroup, RateLimiter};
 use crate::rooms::{Room, ROLE_HOST};
-use crate::state::{AppStateSnapshot, World};
+use crate::state::{close_type, AppStateSnapshot, EndedStream, World};
 
 /// Which room of which app and environment a room control call addresses.
 #[derive(Debug, Clone, Copy)]
@@ -301,6 +301,7 @@ impl Engine {
         if action.needs_permission() && !self.apps.get(&app_id).is_some_and(|a| a.rules_enabled) {
             return self.answer(entry, codes::NO_PERMISSION, &null);
         }
+        let mut ended = Vec::new();
         let reply = {
             let mut inner = self.lock();
             let group = action.group();
@@ -319,9 +320,13 @@ impl Engine {
                     now_ms,
                     params: &params,
                 };
-                actions::dispatch(action, &ctx, inner.world.env_mut(app_id, env))
+                let state = inner.world.env_mut(app_id, env);
+                let reply = actions::dispatch(action, &ctx, state);
+                ended = std::mem::take(&mut state.ended);
+                reply
             }
         };
+        self.announce_ended(app_id, ended);
         if reply.sequence_rejected > 0 {
             entry.sequence_rejected = true;
             self.sequence_rejections
@@ -463,8 +468,12 @@ impl Engine {
 
     /// Logs a user out of a room; their streams end, and a room left empty is destroyed.
     pub fn logout_user(&self, at: RoomAt<'_>, user: &str) {
-        let now_secs = self.clock.now_secs();
-        self.with_env_state(at.app_id, at.env, |s| s.leave_room(at.room, user, now_secs));
+        let now_ms = self.clock.now_millis();
+        let ended = self.with_env_state(at.app_id, at.env, |s| {
+            s.leave_room(at.room, user, close_type::NORMAL, now_ms);
+            std::mem::take(&mut s.ended)
+        });
+        self.announce_ended(at.app_id, ended);
     }
 
     /// Publishes a stream in a room as `user` (logging them in as a host first if they are
@@ -521,32 +530,38 @@ impl Engine {
     /// `close_type`. `false` when no room of the app has that stream.
     pub fn close_stream(&self, app_id: u32, env: Env, stream: &str, close_type: u32) -> bool {
         let now_ms = self.clock.now_millis();
-        let closed = self.with_env_state(app_id, env, |s| {
-            let (room_id, st) = s
+        let ended = self.with_env_state(app_id, env, |s| {
+            let found = s
                 .rooms
                 .iter_mut()
-                .find_map(|(id, room)| room.streams.remove(stream).map(|st| (id.clone(), st)))?;
-            s.close_streams(&[stream.to_owned()], now_ms.div_euclid(1000));
-            Some(StreamInfo {
-                app_id,
-                room_id,
-                user_id: st.user_id,
-                user_name: st.user_name,
-                stream_id: stream.to_owned(),
-                stream_seq: st.stream_number_id,
-                create_time_ms: st.create_time_ms,
-            })
-        });
-        match closed {
-            Some(stream) => {
-                self.callback(&Event::StreamClose {
-                    stream,
-                    close_type,
-                    destroy_time_ms: now_ms,
-                });
-                true
+                .find_map(|(id, room)| room.streams.remove(stream).map(|st| (id.clone(), st)));
+            if let Some((room, st)) = found {
+                s.close_streams(&room, vec![(stream.to_owned(), st)], close_type, now_ms);
             }
-            None => false,
+            std::mem::take(&mut s.ended)
+        });
+        let closed = !ended.is_empty();
+        self.announce_ended(app_id, ended);
+        closed
+    }
+
+    /// Sends the `stream_close` callbacks of streams that ended (if callbacks are
+    /// configured), after the state lock is released.
+    fn announce_ended(&self, app_id: u32, ended: Vec<EndedStream>) {
+        for e in ended {
+            self.callback(&Event::StreamClose {
+                stream: StreamInfo {
+                    app_id,
+                    room_id: e.room_id,
+                    user_id: e.stream.user_id,
+                    user_name: e.stream.user_name,
+                    stream_id: e.stream_id,
+                    stream_seq: e.stream.stream_number_id,
+                    create_time_ms: e.stream.create_time_ms,
+                },
+                close_type: e.close_type,
+                destroy_time_ms: e.at_ms,
+            });
         }
     }
 

@@ -344,3 +344,51 @@ fn without_a_callback_url_publishing_and_closing_still_work() {
     assert!(sim.close_stream(APP, Env::Production, "s1", 0));
     assert!(sim.callback_log().is_empty());
 }
+
+#[test]
+fn kick_delete_stream_close_room_and_logout_deliver_stream_close_with_zego_s_types() {
+    let receiver = Receiver::start(&[]);
+    let sim = sim_for(&receiver);
+    let prod = Env::Production;
+    for (user, stream) in [
+        ("kicked", "s-kick"),
+        ("deleted", "s-del"),
+        ("leaver", "s-out"),
+    ] {
+        assert!(sim.publish_stream(APP, prod, "room-1", user, stream));
+    }
+    assert!(sim.publish_stream(APP, prod, "room-2", "host", "s-room"));
+    let call = |action: &str, business: &str| {
+        let v = common::call(&sim, action, business);
+        assert_eq!(common::code_of(&v), 0, "{action}: {v}");
+    };
+    call("KickoutUser", "RoomId=room-1&UserId%5B%5D=kicked");
+    call(
+        "DeleteStream",
+        "RoomId=room-1&UserId=deleted&StreamId=s-del",
+    );
+    call("CloseRoom", "RoomId=room-2");
+    sim.logout_user(APP, prod, "room-1", "leaver");
+    let log = wait_for_attempts(&sim, 8);
+    assert!(log.iter().all(|a| a.outcome.is_delivered()), "{log:?}");
+    let closes: Vec<(String, String)> = receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+        .filter(|v| v["event"] == "stream_close")
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap().to_owned();
+            (s("stream_id"), s("type"))
+        })
+        .collect();
+    let want = [
+        ("s-kick", "3"),
+        ("s-del", "100"),
+        ("s-room", "5"),
+        ("s-out", "0"),
+    ];
+    assert_eq!(closes, want.map(|(s, t)| (s.to_owned(), t.to_owned())));
+    // Each is closed for DescribeRTCStreamState too.
+    let states = sim.state(APP, prod).stream_states;
+    assert!(want.iter().all(|(s, _)| states[*s].close_time.is_some()));
+}
