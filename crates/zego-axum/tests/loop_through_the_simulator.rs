@@ -27,6 +27,9 @@ const CALLBACK_SECRET: &str = "cb-S3cr3t-of-the-loop";
 /// Real HTTP on a shared machine: a generous bound, polled every few milliseconds.
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// A raw delivery: its `Content-Type` and body.
+type Delivery = (Option<String>, Bytes);
+
 /// Serves `router` on a free loopback port; returns its callback URL.
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -145,7 +148,7 @@ async fn a_blocklisted_stream_published_on_the_simulator_ends_up_forbidden() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_core_s_verifier_accepts_what_the_simulator_signs() {
     // A receiver that keeps the raw deliveries, to verify them outside any extractor.
-    let got: Arc<Mutex<Vec<(Option<String>, Bytes)>>> = Arc::default();
+    let got: Arc<Mutex<Vec<Delivery>>> = Arc::default();
     let record = got.clone();
     let url = serve(Router::new().route(
         "/zego/callback",

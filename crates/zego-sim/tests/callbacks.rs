@@ -51,7 +51,7 @@ impl Receiver {
                     if let Some(v) = lower.strip_prefix("content-length:") {
                         length = v.trim().parse().unwrap_or(0);
                     } else if let Some(v) = lower.strip_prefix("content-type:") {
-                        content_type = v.trim().to_owned();
+                        v.trim().clone_into(&mut content_type);
                     }
                 }
                 let mut body = vec![0; length];
@@ -90,10 +90,7 @@ fn sim_for(receiver: &Receiver) -> SimHandle {
 fn expected_signature(timestamp: &str, nonce: &str) -> String {
     let mut parts = [CALLBACK_SECRET, timestamp, nonce];
     parts.sort_unstable();
-    Sha1::digest(parts.concat().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha1::digest(parts.concat().as_bytes()))
 }
 
 /// Polls (in real time, bounded) until the log has `n` attempts.
