@@ -355,7 +355,8 @@ impl SimulatorBuilder {
     }
 
     /// How long one delivery attempt may take, in real time (default
-    /// [`DEFAULT_CALLBACK_TIMEOUT`], 5 s); a timeout counts as a failed attempt.
+    /// [`DEFAULT_CALLBACK_TIMEOUT`], 5 s); a timeout counts as a failed attempt. It also
+    /// bounds how long [`SimHandle::shutdown`] waits for an attempt in flight.
     ///
     /// ```
     /// let b = zego_sim::Simulator::builder().callback_timeout(std::time::Duration::from_secs(1));
