@@ -9,8 +9,10 @@
 //! cargo run -p zego-axum --example blocklist               # listens on 127.0.0.1:8088 (LISTEN_ADDR)
 //! ```
 //!
-//! Point ZEGO's stream callbacks at `http://<host>:8088/zego/callback`. Its test
-//! (`tests/blocklist_service.rs`) runs this service against the simulator over real HTTP.
+//! Point ZEGO's stream callbacks at `http://<host>:8088/zego/callback` (or a simulator's:
+//! `zego sim --callback-url http://127.0.0.1:8088/zego/callback`). Its tests run this service
+//! against the simulator over real HTTP: `tests/blocklist_service.rs` posts callbacks to it,
+//! `tests/loop_through_the_simulator.rs` lets the simulator send them.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -740,6 +740,24 @@ pub struct SimArgs {
     /// Seed of the simulator's RequestIds and fault draws.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// POST ZEGO's signed stream callbacks here: stream_create when a stream is published
+    /// (POST /_sim/streams/ID/publish?room_id=R&user_id=U), stream_close when it is closed
+    /// (POST /_sim/streams/ID/close?type=N); failed deliveries are retried after 2, 4, 8, 16
+    /// and 32 s. Loopback only, unless --allow-remote-callbacks.
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// The CallbackSecret the callbacks are signed with (needed with --callback-url; in
+    /// ZEGO_SIM_CALLBACK_SECRET it stays out of `ps`).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "ZEGO_SIM_CALLBACK_SECRET",
+        hide_env_values = true
+    )]
+    pub callback_secret: Option<String>,
+    /// Allow a --callback-url whose host is not this machine.
+    #[arg(long, requires = "callback_url")]
+    pub allow_remote_callbacks: bool,
 }
 
 #[cfg(test)]

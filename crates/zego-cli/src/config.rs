@@ -79,6 +79,8 @@ pub struct Sources {
     pub endpoint_on_command_line: bool,
     /// `zego sim --app APP_ID:SECRET` was typed (not from `ZEGO_SIM_APPS`).
     pub sim_apps_on_command_line: bool,
+    /// `zego sim --callback-secret` was typed (not from `ZEGO_SIM_CALLBACK_SECRET`).
+    pub sim_callback_secret_on_command_line: bool,
 }
 
 /// Everything a command needs to reach ZEGO, resolved.

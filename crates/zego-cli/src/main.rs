@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         secret_on_command_line: on_command_line("server_secret"),
         endpoint_on_command_line: on_command_line("endpoint"),
         sim_apps_on_command_line: on_command_line("apps"),
+        sim_callback_secret_on_command_line: on_command_line("callback_secret"),
     };
     let out = Output {
         json: cli.global.json,
@@ -83,12 +84,7 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::Demo => return demo::run(out),
         #[cfg(feature = "sim")]
         Command::Sim(args) => {
-            return commands::sim::run(
-                out,
-                &args,
-                !global.no_rate_limit,
-                sources.sim_apps_on_command_line,
-            )
+            return commands::sim::run(out, &args, !global.no_rate_limit, sources)
         }
         Command::Completions { shell } => return print_completions(shell),
         Command::Man => return print_man_page(),

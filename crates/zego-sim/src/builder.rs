@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::callbacks::{check_url, Callbacks, Secret, Settings, DEFAULT_CALLBACK_TIMEOUT};
 use crate::clock::SimClock;
 use crate::engine::{Config, Engine};
 use crate::env::Env;
@@ -80,6 +81,10 @@ pub struct SimulatorBuilder {
     log_capacity: usize,
     log_bytes: usize,
     server: crate::server::ServerLimits,
+    callback_url: Option<String>,
+    callback_secret: Option<Secret>,
+    allow_remote_callbacks: bool,
+    callback_timeout: std::time::Duration,
 }
 
 impl Default for SimulatorBuilder {
@@ -96,6 +101,10 @@ impl Default for SimulatorBuilder {
             log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
             log_bytes: DEFAULT_REQUEST_LOG_BYTES,
             server: crate::server::ServerLimits::default(),
+            callback_url: None,
+            callback_secret: None,
+            allow_remote_callbacks: false,
+            callback_timeout: DEFAULT_CALLBACK_TIMEOUT,
         }
     }
 }
@@ -295,6 +304,70 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Sends ZEGO's stream callbacks (`stream_create` when a stream is published through
+    /// [`SimHandle::publish_stream`] or its control endpoint, `stream_close` from
+    /// [`SimHandle::close_stream`]) as signed JSON POSTs to `url`, from a background thread,
+    /// retrying a failed delivery after 2, 4, 8, 16 and 32 s of the simulator's clock. Needs
+    /// [`SimulatorBuilder::callback_secret`]; a host that is not loopback also needs
+    /// [`SimulatorBuilder::allow_remote_callbacks`], else [`SimulatorBuilder::start`] refuses.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder()
+    ///     .app(1, "s")
+    ///     .callback_url("http://127.0.0.1:9/zego/callback")
+    ///     .callback_secret("my-callback-secret")
+    ///     .start()?;
+    /// # drop(sim);
+    /// # Ok::<(), zego_sim::SimError>(())
+    /// ```
+    #[must_use]
+    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_url = Some(url.into());
+        self
+    }
+
+    /// The CallbackSecret the callbacks are signed with (spec section 6; not a ServerSecret).
+    /// Never printed: the builder's `Debug` shows `<redacted>`.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().callback_secret("my-callback-secret");
+    /// assert!(!format!("{b:?}").contains("my-callback-secret"));
+    /// ```
+    #[must_use]
+    pub fn callback_secret(mut self, secret: impl Into<String>) -> Self {
+        self.callback_secret = Some(Secret(secret.into()));
+        self
+    }
+
+    /// Allows a callback URL whose host is not loopback (default `false`: a simulator only
+    /// posts to this machine unless told otherwise).
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder()
+    ///     .callback_url("https://staging.example.com/zego/callback")
+    ///     .callback_secret("s");
+    /// assert!(sim.start().is_err());
+    /// ```
+    #[must_use]
+    pub fn allow_remote_callbacks(mut self, allow: bool) -> Self {
+        self.allow_remote_callbacks = allow;
+        self
+    }
+
+    /// How long one delivery attempt may take, in real time (default
+    /// [`DEFAULT_CALLBACK_TIMEOUT`], 5 s); a timeout counts as a failed attempt. It also
+    /// bounds how long [`SimHandle::shutdown`] waits for an attempt in flight.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().callback_timeout(std::time::Duration::from_secs(1));
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn callback_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.callback_timeout = timeout;
+        self
+    }
+
     /// Binds the socket and starts the server on a dedicated thread with its own tokio runtime,
     /// so it works from plain synchronous code and from inside any tokio runtime alike.
     ///
@@ -315,7 +388,34 @@ impl SimulatorBuilder {
             Some(p) => Some(FileLog::open(p)?),
             None => None,
         };
+        let callbacks = match (self.callback_url, self.callback_secret) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(SimError::InvalidConfig(
+                    "callback_url needs callback_secret (the CallbackSecret the callbacks are signed with)".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(SimError::InvalidConfig(
+                    "callback_secret is set but callback_url is not".into(),
+                ))
+            }
+            (Some(url), Some(secret)) => {
+                check_url(&url, self.allow_remote_callbacks).map_err(SimError::InvalidConfig)?;
+                Some(Settings {
+                    url,
+                    secret,
+                    timeout: self.callback_timeout,
+                })
+            }
+        };
         let listener = std::net::TcpListener::bind(self.bind).map_err(SimError::Bind)?;
+        let callbacks = match callbacks {
+            Some(settings) => Some(
+                Callbacks::start(settings, self.clock.clone(), seed).map_err(SimError::Runtime)?,
+            ),
+            None => None,
+        };
         listener.set_nonblocking(true).map_err(SimError::Bind)?;
         let addr = listener.local_addr().map_err(SimError::Bind)?;
         let engine = Arc::new(Engine::new(Config {
@@ -328,6 +428,7 @@ impl SimulatorBuilder {
             file,
             log_capacity: self.log_capacity,
             log_bytes: self.log_bytes,
+            callbacks,
         }));
         let limits = self.server;
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,4 +1,4 @@
-//! The room control endpoints (`/_sim/rooms/...`, `/_sim/streams/{id}/publish`): what a
+//! The room control endpoints (`/_sim/rooms/...`, `/_sim/streams/{id}/publish|close`): what a
 //! client SDK would do (log in, log out, publish), for tests that drive the simulator
 //! over HTTP.
 //!
@@ -58,6 +58,7 @@ pub(crate) fn handle(engine: &Engine, post: bool, path: &str, query: &str) -> Op
             room_user(engine, room, user, verb, query)
         }
         ["_sim", "streams", stream, "publish"] if post => publish(engine, stream, query),
+        ["_sim", "streams", stream, "close"] if post => close(engine, stream, query),
         ["_sim", "rooms", room] if !post => show_room(engine, room, query),
         _ => return None,
     };
@@ -124,6 +125,23 @@ fn publish(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer>
             "text/plain",
             "another user publishes this stream in the room".to_owned(),
         ))
+    }
+}
+
+fn close(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer> {
+    let params = Params::parse(query).map_err(|_| bad("malformed query"))?;
+    let (app_id, env) = app_env(engine, &params)?;
+    let stream = segment(stream)?;
+    let close_type = match params.get("type") {
+        None => 0,
+        Some(t) => t.parse::<u32>().map_err(|_| {
+            bad("type must be a decimal integer (0 normal, 1 heartbeat timeout, 2 re-login, 3 kicked out, 4 connection dropped, 5 room cleared, 100 DeleteStream)")
+        })?,
+    };
+    if engine.close_stream(app_id, env, &stream, close_type) {
+        Ok(ok())
+    } else {
+        Ok((404, "text/plain", "no room has this stream".to_owned()))
     }
 }
 

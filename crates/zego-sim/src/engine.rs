@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::actions::{self, Action, Ctx, Data, Reply};
+use crate::callbacks::{Callbacks, Event, StreamInfo};
 use crate::clock::SimClock;
 use crate::codes;
 use crate::env::Env;
@@ -20,7 +21,7 @@ use crate::log::{redact, FileLog, LoggedRequest};
 use crate::query::Params;
 use crate::rate_limit::{RateGroup, RateLimiter};
 use crate::rooms::{Room, ROLE_HOST};
-use crate::state::{AppStateSnapshot, World};
+use crate::state::{close_type, AppStateSnapshot, EndedStream, World};
 
 /// Which room of which app and environment a room control call addresses.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +90,7 @@ pub(crate) struct Config {
     pub file: Option<FileLog>,
     pub log_capacity: usize,
     pub log_bytes: usize,
+    pub callbacks: Option<Callbacks>,
 }
 
 struct Inner {
@@ -144,6 +146,8 @@ pub(crate) struct Engine {
     seed: u64,
     inner: Mutex<Inner>,
     sequence_rejections: AtomicU64,
+    /// The callback sender, when a callback URL is configured.
+    callbacks: Option<Callbacks>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -173,6 +177,7 @@ impl Engine {
             clock: cfg.clock,
             seed: cfg.seed,
             sequence_rejections: AtomicU64::new(0),
+            callbacks: cfg.callbacks,
         }
     }
 
@@ -296,6 +301,7 @@ impl Engine {
         if action.needs_permission() && !self.apps.get(&app_id).is_some_and(|a| a.rules_enabled) {
             return self.answer(entry, codes::NO_PERMISSION, &null);
         }
+        let mut ended = Vec::new();
         let reply = {
             let mut inner = self.lock();
             let group = action.group();
@@ -314,9 +320,13 @@ impl Engine {
                     now_ms,
                     params: &params,
                 };
-                actions::dispatch(action, &ctx, inner.world.env_mut(app_id, env))
+                let state = inner.world.env_mut(app_id, env);
+                let reply = actions::dispatch(action, &ctx, state);
+                ended = std::mem::take(&mut state.ended);
+                reply
             }
         };
+        self.announce_ended(app_id, ended);
         if reply.sequence_rejected > 0 {
             entry.sequence_rejected = true;
             self.sequence_rejections
@@ -458,16 +468,21 @@ impl Engine {
 
     /// Logs a user out of a room; their streams end, and a room left empty is destroyed.
     pub fn logout_user(&self, at: RoomAt<'_>, user: &str) {
-        let now_secs = self.clock.now_secs();
-        self.with_env_state(at.app_id, at.env, |s| s.leave_room(at.room, user, now_secs));
+        let now_ms = self.clock.now_millis();
+        let ended = self.with_env_state(at.app_id, at.env, |s| {
+            s.leave_room(at.room, user, close_type::NORMAL, now_ms);
+            std::mem::take(&mut s.ended)
+        });
+        self.announce_ended(at.app_id, ended);
     }
 
     /// Publishes a stream in a room as `user` (logging them in as a host first if they are
     /// not in the room) and makes it live for `DescribeRTCStreamState`; `false` when
-    /// another user already publishes that stream ID in the room.
+    /// another user already publishes that stream ID in the room. A stream that was not in
+    /// the room yet is announced with a `stream_create` callback.
     pub fn publish_stream(&self, at: RoomAt<'_>, user: &str, stream: &str) -> bool {
         let now_ms = self.clock.now_millis();
-        self.with_env_state(at.app_id, at.env, |s| {
+        let published = self.with_env_state(at.app_id, at.env, |s| {
             let room = s.rooms.entry(at.room.to_owned()).or_default();
             if !room.users.contains_key(user) {
                 room.login(user, user, ROLE_HOST, now_ms);
@@ -477,9 +492,19 @@ impl Engine {
                 .get(user)
                 .map(|m| m.user_name.clone())
                 .unwrap_or_default();
+            let is_new = !room.streams.contains_key(stream);
             if !room.add_stream(stream, user, &user_name, now_ms) {
-                return false;
+                return None;
             }
+            let info = room.streams.get(stream).map(|st| StreamInfo {
+                app_id: at.app_id,
+                room_id: at.room.to_owned(),
+                user_id: user.to_owned(),
+                user_name,
+                stream_id: stream.to_owned(),
+                stream_seq: st.stream_number_id,
+                create_time_ms: st.create_time_ms,
+            });
             s.stream_states.insert(
                 stream.to_owned(),
                 crate::state::StreamState {
@@ -487,8 +512,79 @@ impl Engine {
                     close_time: None,
                 },
             );
-            true
-        })
+            Some(info.filter(|_| is_new))
+        });
+        match published {
+            None => false,
+            Some(info) => {
+                if let Some(info) = info {
+                    self.callback(&Event::StreamCreate(info));
+                }
+                true
+            }
+        }
+    }
+
+    /// Ends a stream published in a room: it leaves the room, is closed for
+    /// `DescribeRTCStreamState` and is announced with a `stream_close` callback of
+    /// `close_type`. `false` when no room of the app has that stream.
+    pub fn close_stream(&self, app_id: u32, env: Env, stream: &str, close_type: u32) -> bool {
+        let now_ms = self.clock.now_millis();
+        let ended = self.with_env_state(app_id, env, |s| {
+            let found = s
+                .rooms
+                .iter_mut()
+                .find_map(|(id, room)| room.streams.remove(stream).map(|st| (id.clone(), st)));
+            if let Some((room, st)) = found {
+                s.close_streams(&room, vec![(stream.to_owned(), st)], close_type, now_ms);
+            }
+            std::mem::take(&mut s.ended)
+        });
+        let closed = !ended.is_empty();
+        self.announce_ended(app_id, ended);
+        closed
+    }
+
+    /// Sends the `stream_close` callbacks of streams that ended (if callbacks are
+    /// configured), after the state lock is released.
+    fn announce_ended(&self, app_id: u32, ended: Vec<EndedStream>) {
+        for e in ended {
+            self.callback(&Event::StreamClose {
+                stream: StreamInfo {
+                    app_id,
+                    room_id: e.room_id,
+                    user_id: e.stream.user_id,
+                    user_name: e.stream.user_name,
+                    stream_id: e.stream_id,
+                    stream_seq: e.stream.stream_number_id,
+                    create_time_ms: e.stream.create_time_ms,
+                },
+                close_type: e.close_type,
+                destroy_time_ms: e.at_ms,
+            });
+        }
+    }
+
+    /// Queues a callback, if callbacks are configured (never blocks on the network).
+    fn callback(&self, event: &Event) {
+        if let Some(callbacks) = &self.callbacks {
+            callbacks.send(event);
+        }
+    }
+
+    /// Every callback delivery attempt so far.
+    pub fn callback_log(&self) -> Vec<crate::callbacks::CallbackAttempt> {
+        self.callbacks
+            .as_ref()
+            .map(Callbacks::log)
+            .unwrap_or_default()
+    }
+
+    /// Stops the callback worker.
+    pub fn stop_callbacks(&self) {
+        if let Some(callbacks) = &self.callbacks {
+            callbacks.shutdown();
+        }
     }
 
     /// A copy of one room, if it has users.

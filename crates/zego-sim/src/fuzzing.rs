@@ -60,6 +60,7 @@ impl FuzzTarget {
                 file: None,
                 log_capacity: 0,
                 log_bytes: 0,
+                callbacks: None,
             }),
         }
     }

@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 
+use crate::callbacks::CallbackAttempt;
 use crate::clock::SimClock;
 use crate::engine::{Engine, RoomAt};
 use crate::env::Env;
@@ -248,6 +249,37 @@ impl SimHandle {
         self.engine.publish_stream(at, user_id, stream_id)
     }
 
+    /// Ends a stream published with [`SimHandle::publish_stream`]: it leaves its room, is
+    /// closed for `DescribeRTCStreamState` (with `close_time` now) and, with callbacks
+    /// configured, a `stream_close` of this `close_type` (ZEGO's `type`: 0 normal, 1
+    /// heartbeat timeout, 2 re-login, 3 kicked out, 4 connection dropped, 5 room cleared,
+    /// 100 DeleteStream) is delivered. `false` (nothing changes) when no room has the
+    /// stream. Same as `POST /_sim/streams/{stream_id}/close?type=N`.
+    ///
+    /// ```
+    /// use zego_sim::Env;
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert!(sim.publish_stream(1, Env::Production, "room1", "host", "s1"));
+    /// assert!(sim.close_stream(1, Env::Production, "s1", 0));
+    /// assert!(sim.state(1, Env::Production).stream_states["s1"].close_time.is_some());
+    /// assert!(!sim.close_stream(1, Env::Production, "s1", 0));
+    /// ```
+    pub fn close_stream(&self, app_id: u32, env: Env, stream_id: &str, close_type: u32) -> bool {
+        self.engine.close_stream(app_id, env, stream_id, close_type)
+    }
+
+    /// Every callback delivery attempt so far (the most recent
+    /// [`CALLBACK_LOG_CAPACITY`](crate::CALLBACK_LOG_CAPACITY)), oldest first; empty without
+    /// a callback URL.
+    ///
+    /// ```
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert!(sim.callback_log().is_empty());
+    /// ```
+    pub fn callback_log(&self) -> Vec<CallbackAttempt> {
+        self.engine.callback_log()
+    }
+
     /// A copy of a room (its users and streams), `None` if it has no users.
     ///
     /// ```
@@ -309,6 +341,7 @@ impl SimHandle {
     /// ```
     pub fn shutdown(&self) {
         let _ = self.shutdown.send(true);
+        self.engine.stop_callbacks();
         let thread = self
             .thread
             .lock()

@@ -46,10 +46,11 @@
 //!    /_sim/rooms/{room}/users/{user}/login[?user_name=N&role=1|2|4]`, `POST
 //!    /_sim/rooms/{room}/users/{user}/logout`, `POST
 //!    /_sim/streams/{stream_id}/publish?room_id=R&user_id=U` (logs the user in as a host if
-//!    needed, makes the stream live), `GET /_sim/rooms/{room}` (the [`Room`] as JSON, 404 if
+//!    needed, makes the stream live), `POST /_sim/streams/{stream_id}/close[?type=N]` (ends
+//!    it: 404 if no room has it, 400 for a `type` that is not a decimal integer), `GET /_sim/rooms/{room}` (the [`Room`] as JSON, 404 if
 //!    it has no users); bad input answers HTTP 400, a stream ID another user publishes 409.
 //!    The same as library calls: [`SimHandle::login_user`], [`SimHandle::logout_user`],
-//!    [`SimHandle::publish_stream`], [`SimHandle::room`]. Other paths get HTTP 404, other methods on `/` HTTP 405 (plain text).
+//!    [`SimHandle::publish_stream`], [`SimHandle::close_stream`], [`SimHandle::room`]. Other paths get HTTP 404, other methods on `/` HTTP 405 (plain text).
 //! 2. The query string is decoded strictly: `%XX` escapes and `+` (as a space) are decoded; a
 //!    malformed escape or non-UTF-8 result answers **Code 2**. `StreamId[]=` and `StreamId%5B%5D=`
 //!    are the same key. A repeated scalar key: the first value wins.
@@ -145,6 +146,29 @@
 //!   `DescribeRTCStreamState`.
 //! - Permission (Code 9) covers the stream-rule, user-rule and CDN actions.
 //!
+//! ## Callbacks
+//!
+//! With [`SimulatorBuilder::callback_url`] and [`SimulatorBuilder::callback_secret`] the
+//! simulator posts ZEGO's callbacks as JSON, every value a string (the URL lists arrays),
+//! signed `sha1(concat(sort([CallbackSecret, timestamp, nonce])))` (spec section 6; this
+//! crate's own signer): `stream_create` when a stream that was not in its room is published
+//! ([`SimHandle::publish_stream`] or its control endpoint), `stream_close` when one ends, with
+//! ZEGO's `type`: [`SimHandle::close_stream`] (the `type` given), `KickoutUser` 3, `CloseRoom`
+//! 5, `DeleteStream` 100, a logout 0. `AddStream`, forbids (as the spec decides) and
+//! [`SimHandle::set_stream_live`] / [`SimHandle::set_stream_closed`] send none. The
+//! callback's `timestamp` is the simulator clock's; `room_session_id` is `"0"` (sessions are
+//! not modelled).
+//!
+//! Delivery is one background thread working a queue, one attempt at a time, so nothing
+//! waits on the receiver (the receiver may call the simulator back while it is handled). An
+//! attempt fails without a 2xx answer (redirects are not followed), on a connection error or
+//! after [`SimulatorBuilder::callback_timeout`] (real time); the same body is sent again
+//! [`RETRY_DELAYS_SECS`] (2, 4, 8, 16, 32 s) after each failure, measured on the simulator's
+//! clock, then the callback is dropped. Every attempt is in [`SimHandle::callback_log`]
+//! ([`CallbackAttempt`]) and logged through `tracing`; the secret and the signature never are.
+//! A callback URL whose host is not loopback is refused at start unless
+//! [`SimulatorBuilder::allow_remote_callbacks`] says otherwise.
+//!
 //! ## Faults
 //!
 //! See [`FaultPlan`] and [`Fault`]; the text grammar is in [`FaultPlan`]'s `FromStr` docs
@@ -162,6 +186,7 @@
 
 mod actions;
 mod builder;
+mod callbacks;
 mod clock;
 mod codes;
 mod control;
@@ -181,6 +206,10 @@ mod server;
 mod state;
 
 pub use builder::{Simulator, SimulatorBuilder, DEFAULT_REQUEST_LOG_CAPACITY};
+pub use callbacks::{
+    CallbackAttempt, CallbackOutcome, CALLBACK_LOG_CAPACITY, DEFAULT_CALLBACK_TIMEOUT,
+    RETRY_DELAYS_SECS,
+};
 pub use clock::SimClock;
 pub use env::Env;
 pub use error::SimError;

@@ -86,21 +86,16 @@ impl Room {
         true
     }
 
-    /// Removes `user` and every stream they publish; returns those streams' IDs.
-    pub fn remove_user(&mut self, user: &str) -> Vec<String> {
+    /// Removes `user` and every stream they publish; returns those streams.
+    pub fn remove_user(&mut self, user: &str) -> Vec<(String, RoomStream)> {
         if self.users.remove(user).is_none() {
             return Vec::new();
         }
-        let gone: Vec<String> = self
-            .streams
-            .iter()
-            .filter(|(_, s)| s.user_id == user)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in &gone {
-            self.streams.remove(id);
-        }
-        gone
+        let (gone, kept) = std::mem::take(&mut self.streams)
+            .into_iter()
+            .partition(|(_, s)| s.user_id == user);
+        self.streams = kept;
+        gone.into_iter().collect()
     }
 
     /// The users ordered by login time (then user ID), oldest first.
@@ -210,7 +205,12 @@ mod tests {
         assert!(room.add_stream("s0", "u000", "", 1));
         assert!(room.add_stream("s1", "u001", "", 2));
         assert!(!room.add_stream("s1", "u000", "", 3));
-        assert_eq!(room.remove_user("u000"), ["s0"]);
+        let gone: Vec<String> = room
+            .remove_user("u000")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(gone, ["s0"]);
         assert_eq!(room.streams.keys().collect::<Vec<_>>(), ["s1"]);
         assert_eq!(room.streams["s1"].stream_number_id, 2);
     }

@@ -130,6 +130,31 @@ pub(crate) struct EnvState {
     pub rooms: BTreeMap<String, Room>,
     /// Size of `sequences` at which lapsed entries are pruned next.
     pub sequence_prune_at: usize,
+    /// Streams ended since the engine last looked: it drains them into `stream_close`
+    /// callbacks.
+    pub ended: Vec<EndedStream>,
+}
+
+/// ZEGO's `stream_close` `type` for each way the simulator ends a stream (spec section 6).
+pub(crate) mod close_type {
+    /// The client stopped publishing or logged out.
+    pub const NORMAL: u32 = 0;
+    /// `KickoutUser`.
+    pub const KICKED_OUT: u32 = 3;
+    /// `CloseRoom`.
+    pub const ROOM_CLEARED: u32 = 5;
+    /// `DeleteStream`.
+    pub const DELETED_BY_SERVER_API: u32 = 100;
+}
+
+/// A stream that left its room, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct EndedStream {
+    pub room_id: String,
+    pub stream_id: String,
+    pub stream: crate::rooms::RoomStream,
+    pub close_type: u32,
+    pub at_ms: i64,
 }
 
 /// Below this many remembered sequences, nothing is pruned.
@@ -151,31 +176,46 @@ impl EnvState {
         self.user_rules.retain(|_, r| r.expire_time > now_secs);
     }
 
-    /// Marks streams as closed at `now_secs` (for `DescribeRTCStreamState`), the way a kick,
-    /// a deleted stream or a closed room ends them.
-    pub fn close_streams(&mut self, streams: &[String], now_secs: i64) {
-        for id in streams {
+    /// Marks streams that left `room` as closed (for `DescribeRTCStreamState`) and records
+    /// them for their `stream_close` callbacks, the way a stop, a logout, a kick, a deleted
+    /// stream or a closed room ends them.
+    pub fn close_streams(
+        &mut self,
+        room: &str,
+        streams: Vec<(String, crate::rooms::RoomStream)>,
+        close_type: u32,
+        now_ms: i64,
+    ) {
+        let now_secs = now_ms.div_euclid(1000);
+        for (id, stream) in streams {
             let st = self.stream_states.entry(id.clone()).or_insert(StreamState {
                 create_time: now_secs,
                 close_time: None,
             });
             st.close_time.get_or_insert(now_secs);
+            self.ended.push(EndedStream {
+                room_id: room.to_owned(),
+                stream_id: id,
+                stream,
+                close_type,
+                at_ms: now_ms,
+            });
         }
     }
 
-    /// Removes `user` from `room` with their streams (closed at `now_secs`); a room left
+    /// Removes `user` from `room` with their streams (closed with `close_type`); a room left
     /// without users is destroyed, with any stream still in it.
-    pub fn leave_room(&mut self, room: &str, user: &str, now_secs: i64) {
+    pub fn leave_room(&mut self, room: &str, user: &str, close_type: u32, now_ms: i64) {
         let Some(r) = self.rooms.get_mut(room) else {
             return;
         };
         let mut gone = r.remove_user(user);
         if r.users.is_empty() {
             if let Some(r) = self.rooms.remove(room) {
-                gone.extend(r.streams.into_keys());
+                gone.extend(r.streams);
             }
         }
-        self.close_streams(&gone, now_secs);
+        self.close_streams(room, gone, close_type, now_ms);
     }
 
     /// Applies the `Sequence` rule for one stream: returns `true` (and records the sequence) when

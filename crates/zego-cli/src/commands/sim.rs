@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 
 use serde_json::json;
-use zego_sim::{FaultPlan, Simulator};
+use zego_sim::{FaultPlan, SimError, Simulator, SimulatorBuilder};
 
 use crate::cli::SimArgs;
+use crate::config::Sources;
 use crate::exit::CliError;
 use crate::output::{write_stdout, Output};
 
@@ -38,16 +39,19 @@ pub fn parse_app(spec: &str) -> Result<(u32, String), CliError> {
     Ok((id, secret.to_owned()))
 }
 
-/// Runs the simulator until the process is stopped. `apps_on_command_line`: the secrets
-/// came through argv, where other users of the machine can read them.
+/// Runs the simulator until the process is stopped. `sources` says which secrets came
+/// through argv, where other users of the machine can read them (each gets a warning).
 pub fn run(
     out: Output,
     args: &SimArgs,
     rate_limit: bool,
-    apps_on_command_line: bool,
+    sources: Sources,
 ) -> Result<(), CliError> {
-    if apps_on_command_line {
+    if sources.sim_apps_on_command_line {
         out.warn("--app puts the secret on the command line, visible to other users of this machine (ps, shell history); prefer ZEGO_SIM_APPS=APP_ID:SECRET[,...]");
+    }
+    if sources.sim_callback_secret_on_command_line {
+        out.warn("--callback-secret puts the secret on the command line, visible to other users of this machine (ps, shell history); prefer ZEGO_SIM_CALLBACK_SECRET");
     }
     let mut apps = args
         .apps
@@ -90,11 +94,17 @@ pub fn run(
             })?;
         builder = builder.request_log_path(log);
     }
-    let sim = builder.start().map_err(|e| {
-        CliError::usage(
+    builder = with_callbacks(builder, args, sources)?;
+    let sim = builder.start().map_err(|e| match e {
+        // Only the callback settings can be refused as a configuration.
+        SimError::InvalidConfig(m) => CliError::usage(
+            format!("--callback-url: {m}"),
+            "e.g. --callback-url http://127.0.0.1:8088/zego/callback, or add --allow-remote-callbacks",
+        ),
+        e => CliError::usage(
             format!("cannot start the simulator: {e}"),
             "pick another --port (0 picks a free one)",
-        )
+        ),
     })?;
     let base_url = sim.base_url();
     let app_ids: Vec<u32> = apps.iter().map(|(id, _)| *id).collect();
@@ -106,6 +116,7 @@ pub fn run(
                 "app_ids": app_ids,
                 "demo_app": demo,
                 "rate_limit": rate_limit,
+                "callback_url": args.callback_url,
             })
             .to_string(),
         );
@@ -122,6 +133,9 @@ pub fn run(
         } else {
             write_stdout(&format!("  export ZEGO_ENDPOINT={base_url}"));
         }
+        if let Some(url) = &args.callback_url {
+            out.note(format!("stream callbacks go to {url}"));
+        }
         out.note(format!(
             "zego-sim listening on {base_url} (rate limits {}); Ctrl-C stops it",
             if rate_limit { "on" } else { "off" }
@@ -129,6 +143,30 @@ pub fn run(
     }
     sim.wait();
     Ok(())
+}
+
+/// Adds the callback settings. A secret from the environment without `--callback-url` is
+/// ignored (the variable may be exported for other runs); one typed without it is an error.
+fn with_callbacks(
+    builder: SimulatorBuilder,
+    args: &SimArgs,
+    sources: Sources,
+) -> Result<SimulatorBuilder, CliError> {
+    match (&args.callback_url, &args.callback_secret) {
+        (None, Some(_)) if sources.sim_callback_secret_on_command_line => Err(CliError::usage(
+            "--callback-secret needs --callback-url",
+            "add --callback-url http://127.0.0.1:PORT/PATH (where your service listens)",
+        )),
+        (None, _) => Ok(builder),
+        (Some(_), None) => Err(CliError::usage(
+            "--callback-url needs the CallbackSecret the callbacks are signed with",
+            "export ZEGO_SIM_CALLBACK_SECRET=... (or --callback-secret, visible in ps)",
+        )),
+        (Some(url), Some(secret)) => Ok(builder
+            .callback_url(url.clone())
+            .callback_secret(secret.clone())
+            .allow_remote_callbacks(args.allow_remote_callbacks)),
+    }
 }
 
 #[cfg(test)]

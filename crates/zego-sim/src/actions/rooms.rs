@@ -7,7 +7,7 @@ use super::{Ctx, Data, Reply, MAX_STREAM_ID_BYTES};
 use crate::codes;
 use crate::query::decode_component;
 use crate::rooms::{parse_marker, ROLE_ADMIN};
-use crate::state::EnvState;
+use crate::state::{close_type, EnvState};
 
 /// Longest user ID, in bytes (spec section 7).
 const MAX_USER_ID_BYTES: usize = 64;
@@ -111,7 +111,7 @@ pub(super) fn kickout(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i64>
     let users = user_ids(ctx, MAX_KICK)?;
     pre_encoded(ctx, "CustomReason", MAX_REASON_BYTES)?;
     for user in users {
-        state.leave_room(room, user, ctx.now_secs());
+        state.leave_room(room, user, close_type::KICKED_OUT, ctx.now_ms);
     }
     Ok(Reply::ok(Data::Absent))
 }
@@ -127,8 +127,12 @@ pub(super) fn close_room(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i
     let Some(closed) = state.rooms.remove(room) else {
         return Err(codes::ROOM_NOT_EXIST_CLOSE);
     };
-    let streams: Vec<String> = closed.streams.into_keys().collect();
-    state.close_streams(&streams, ctx.now_secs());
+    state.close_streams(
+        room,
+        closed.streams.into_iter().collect(),
+        close_type::ROOM_CLEARED,
+        ctx.now_ms,
+    );
     Ok(Reply::ok(Data::Absent))
 }
 
@@ -143,15 +147,20 @@ fn stream_target<'a>(ctx: &Ctx<'a>) -> Result<(&'a str, &'a str, &'a str, &'a st
 
 pub(super) fn delete_stream(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i64> {
     let (room, user, _, stream) = stream_target(ctx)?;
-    let found = state
+    let Some(found) = state
         .rooms
         .get_mut(room)
         .filter(|r| r.streams.get(stream).is_some_and(|s| s.user_id == user))
-        .and_then(|r| r.streams.remove(stream));
-    if found.is_none() {
+        .and_then(|r| r.streams.remove(stream))
+    else {
         return Err(codes::STREAM_INFO_NOT_EXIST);
-    }
-    state.close_streams(&[stream.to_owned()], ctx.now_secs());
+    };
+    state.close_streams(
+        room,
+        vec![(stream.to_owned(), found)],
+        close_type::DELETED_BY_SERVER_API,
+        ctx.now_ms,
+    );
     Ok(Reply::ok(Data::Absent))
 }
 
