@@ -156,6 +156,24 @@ impl<'a> Ctx<'a> {
         tracing::info!(action = op.action(), request_id = %response.request_id, "done");
         Ok(Some(response))
     }
+
+    /// Sends every operation in order (each one built and checked before the first is
+    /// sent), for a command that splits its arguments into requests. `None` after a dry
+    /// run, whose document is then printed.
+    pub fn send_all<O: Operation>(
+        &self,
+        ops: &[O],
+    ) -> Result<Option<Vec<ApiResponse<O::Output>>>, CliError> {
+        let mut responses = Vec::with_capacity(ops.len());
+        for op in ops {
+            responses.extend(self.send(op)?);
+        }
+        if self.dry_run() {
+            self.finish_dry_run();
+            return Ok(None);
+        }
+        Ok(Some(responses))
+    }
 }
 
 /// Builds a client from the settings and the connection options.

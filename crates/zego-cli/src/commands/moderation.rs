@@ -124,17 +124,14 @@ pub fn users(ctx: &Ctx<'_>, room: &str, user_ids: &[String]) -> Result<(), CliEr
         .chunks(MAX_USERS_PER_DESCRIBE)
         .map(|chunk| DescribeUsers::new(room, chunk.iter().cloned()))
         .collect::<Result<Vec<_>, _>>()?;
+    let Some(responses) = ctx.send_all(&ops)? else {
+        return Ok(());
+    };
     let mut users = Vec::new();
     let mut request_ids = Vec::new();
-    for op in &ops {
-        if let Some(response) = ctx.send(op)? {
-            users.extend(response.data.users);
-            request_ids.push(response.request_id);
-        }
-    }
-    if ctx.dry_run() {
-        ctx.finish_dry_run();
-        return Ok(());
+    for response in responses {
+        users.extend(response.data.users);
+        request_ids.push(response.request_id);
     }
     ctx.out.result(
         || {

@@ -170,17 +170,14 @@ fn count(ctx: &Ctx<'_>, rooms: &[String]) -> Result<(), CliError> {
         .chunks(MAX_ROOMS_PER_COUNT)
         .map(|chunk| DescribeUserNum::new(chunk.iter().cloned()))
         .collect::<Result<Vec<_>, _>>()?;
+    let Some(responses) = ctx.send_all(&ops)? else {
+        return Ok(());
+    };
     let mut counts = Vec::new();
     let mut request_ids = Vec::new();
-    for op in &ops {
-        if let Some(response) = ctx.send(op)? {
-            counts.extend(response.data.rooms);
-            request_ids.push(response.request_id);
-        }
-    }
-    if ctx.dry_run() {
-        ctx.finish_dry_run();
-        return Ok(());
+    for response in responses {
+        counts.extend(response.data.rooms);
+        request_ids.push(response.request_id);
     }
     ctx.out.result(
         || {

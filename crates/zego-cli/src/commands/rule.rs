@@ -80,18 +80,18 @@ fn set(
 }
 
 fn get(ctx: &Ctx<'_>, room: &str, stream_ids: &[String]) -> Result<(), CliError> {
+    let ops = stream_ids
+        .chunks(MAX_STREAMS_PER_DESCRIBE)
+        .map(|chunk| DescribeForbidStreamRules::new(room, chunk.iter().cloned()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(responses) = ctx.send_all(&ops)? else {
+        return Ok(());
+    };
     let mut rules: Vec<StreamRule> = Vec::new();
     let mut request_ids = Vec::new();
-    for chunk in stream_ids.chunks(MAX_STREAMS_PER_DESCRIBE) {
-        let op = DescribeForbidStreamRules::new(room, chunk.iter().cloned())?;
-        if let Some(response) = ctx.send(&op)? {
-            rules.extend(response.data.rules);
-            request_ids.push(response.request_id);
-        }
-    }
-    if ctx.dry_run() {
-        ctx.finish_dry_run();
-        return Ok(());
+    for response in responses {
+        rules.extend(response.data.rules);
+        request_ids.push(response.request_id);
     }
     ctx.out.result(
         || {
