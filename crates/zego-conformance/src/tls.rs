@@ -8,6 +8,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use zego_proto::driver::{
+    HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
+};
+
 /// The answer of the test server: a ZEGO envelope of success.
 pub const ENVELOPE: &str = r#"{"Code":0,"Message":"ok","RequestId":"1","Data":null}"#;
 
@@ -106,4 +110,99 @@ fn answer(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> io::Result<()> {
     tls.flush()?;
     tls.conn.send_close_notify();
     tls.flush()
+}
+
+/// Sends one request through the transport under test, built from these options (an
+/// async transport blocks on its own runtime): the TLS scenarios below take it, so both
+/// transports run the same checks.
+pub type SendWith<'a> =
+    &'a dyn Fn(&TransportOptions, HttpRequest) -> Result<HttpResponse, TransportError>;
+
+/// A signed request to `https://{host}:{port}`.
+///
+/// # Panics
+///
+/// If the request cannot be prepared (a bug in this test support).
+pub fn request_to(host: &str, port: u16) -> HttpRequest {
+    let config = zego_proto::Config::new(
+        zego_proto::Endpoint::custom(&format!("https://{host}:{port}")).unwrap(),
+    );
+    let credentials = zego_proto::Credentials::new(1u32, "secret").unwrap();
+    let op = zego_proto::ops::DelForbidStreamRule::new("room", "s1").unwrap();
+    zego_proto::wire::prepare(&op, &config, &credentials, 1_700_000_000, &mut rand::rng()).unwrap()
+}
+
+/// A private CA given as an extra PEM root is trusted, by name and by loopback address.
+///
+/// # Panics
+///
+/// When the transport refuses the server (the check failing).
+pub fn an_extra_pem_root_makes_the_private_ca_trusted(send: SendWith<'_>) {
+    let ca = private_ca("zego-rs test CA");
+    let port = serve(Arc::clone(&ca.server));
+    let options = TransportOptions::default().with_extra_root_certificate(ca.ca_pem.clone());
+    for host in ["localhost", "127.0.0.1"] {
+        let answer = send(&options, request_to(host, port)).unwrap();
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body, ENVELOPE.as_bytes());
+    }
+}
+
+/// A DER root is trusted even without Mozilla's roots, and a junk root beside it is
+/// skipped.
+///
+/// # Panics
+///
+/// When the transport refuses the server (the check failing).
+pub fn an_extra_der_root_is_trusted_even_alone(send: SendWith<'_>) {
+    let ca = private_ca("zego-rs test CA (DER)");
+    let port = serve(Arc::clone(&ca.server));
+    let options = TransportOptions::default()
+        .with_webpki_roots(false)
+        .with_extra_root_certificate(b"not a certificate".to_vec())
+        .with_extra_root_certificate(ca.ca_der.clone());
+    let answer = send(&options, request_to("localhost", port)).unwrap();
+    assert_eq!(answer.body, ENVELOPE.as_bytes());
+}
+
+/// Without the private CA (or with another one) the server is refused as a TLS error.
+///
+/// # Panics
+///
+/// When the transport accepts the server, or reports another kind (the check failing).
+pub fn without_the_private_ca_the_server_is_refused(send: SendWith<'_>) {
+    let ca = private_ca("zego-rs test CA (untrusted)");
+    let other = private_ca("zego-rs other CA");
+    let port = serve(Arc::clone(&ca.server));
+    for options in [
+        TransportOptions::default(),
+        TransportOptions::default().with_extra_root_certificate(other.ca_pem.clone()),
+    ] {
+        let err = send(&options, request_to("localhost", port)).unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
+        assert!(
+            err.message().to_lowercase().contains("certificate"),
+            "{err}"
+        );
+    }
+}
+
+/// The platform's roots read `SSL_CERT_FILE`. It sets process environment variables:
+/// call it from the only test of its binary that reads the platform's roots.
+///
+/// # Panics
+///
+/// When the transport refuses the server (the check failing).
+pub fn platform_roots_read_ssl_cert_file(send: SendWith<'_>, file_tag: &str) {
+    let ca = private_ca("zego-rs test CA (SSL_CERT_FILE)");
+    let port = serve(Arc::clone(&ca.server));
+    let file = std::env::temp_dir().join(format!("zego-{file_tag}-ca-{}.pem", std::process::id()));
+    std::fs::write(&file, &ca.ca_pem).unwrap();
+    std::env::set_var("SSL_CERT_FILE", &file);
+    std::env::remove_var("SSL_CERT_DIR");
+    let options = TransportOptions::default().with_platform_roots(true);
+    let answer = send(&options, request_to("localhost", port));
+    std::env::remove_var("SSL_CERT_FILE");
+    std::fs::remove_file(&file).ok();
+    assert_eq!(answer.unwrap().body, ENVELOPE.as_bytes());
 }

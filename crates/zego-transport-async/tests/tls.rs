@@ -1,87 +1,39 @@
 //! The reqwest transport trusts a private CA given in
 //! `TransportOptions::extra_root_certificates` (and, with `native-roots`, through
-//! `SSL_CERT_FILE`), and refuses the same server without it.
+//! `SSL_CERT_FILE`), and refuses the same server without it: the shared scenarios of
+//! `zego_conformance::tls`.
 
-use zego_proto::driver::{HttpRequest, TransportErrorKind, TransportOptions};
+use zego_conformance::tls;
+use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportOptions};
 use zego_transport_async::{AsyncTransport, ReqwestTransport};
 
-use std::sync::Arc;
-
-use zego_conformance::tls::{private_ca, serve, ENVELOPE};
-
-fn request_to(host: &str, port: u16) -> HttpRequest {
-    let config = zego_proto::Config::new(
-        zego_proto::Endpoint::custom(&format!("https://{host}:{port}")).unwrap(),
-    );
-    let credentials = zego_proto::Credentials::new(1u32, "secret").unwrap();
-    let op = zego_proto::ops::DelForbidStreamRule::new("room", "s1").unwrap();
-    zego_proto::wire::prepare(&op, &config, &credentials, 1_700_000_000, &mut rand::rng()).unwrap()
+/// One request on a runtime of its own (the scenarios are synchronous).
+fn send(options: &TransportOptions, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(ReqwestTransport::new(options).send(request))
 }
 
-#[tokio::test]
-async fn an_extra_pem_root_makes_the_private_ca_trusted() {
-    let ca = private_ca("zego-rs async test CA");
-    let port = serve(Arc::clone(&ca.server));
-    let options = TransportOptions::default().with_extra_root_certificate(ca.ca_pem.clone());
-    let transport = ReqwestTransport::new(&options);
-    for host in ["localhost", "127.0.0.1"] {
-        let answer = transport.send(request_to(host, port)).await.unwrap();
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.body, ENVELOPE.as_bytes());
-    }
+#[test]
+fn an_extra_pem_root_makes_the_private_ca_trusted() {
+    tls::an_extra_pem_root_makes_the_private_ca_trusted(&send);
 }
 
-#[tokio::test]
-async fn an_extra_der_root_is_trusted_even_alone() {
-    let ca = private_ca("zego-rs async test CA (DER)");
-    let port = serve(Arc::clone(&ca.server));
-    let options = TransportOptions::default()
-        .with_webpki_roots(false)
-        .with_extra_root_certificate(b"not a certificate".to_vec())
-        .with_extra_root_certificate(ca.ca_der.clone());
-    let answer = ReqwestTransport::new(&options)
-        .send(request_to("localhost", port))
-        .await
-        .unwrap();
-    assert_eq!(answer.body, ENVELOPE.as_bytes());
+#[test]
+fn an_extra_der_root_is_trusted_even_alone() {
+    tls::an_extra_der_root_is_trusted_even_alone(&send);
 }
 
-#[tokio::test]
-async fn without_the_private_ca_the_server_is_refused() {
-    let ca = private_ca("zego-rs async test CA (untrusted)");
-    let other = private_ca("zego-rs async other CA");
-    let port = serve(Arc::clone(&ca.server));
-    for options in [
-        TransportOptions::default(),
-        TransportOptions::default().with_extra_root_certificate(other.ca_pem.clone()),
-    ] {
-        let err = ReqwestTransport::new(&options)
-            .send(request_to("localhost", port))
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
-        assert!(
-            err.message().to_lowercase().contains("certificate"),
-            "{err}"
-        );
-    }
+#[test]
+fn without_the_private_ca_the_server_is_refused() {
+    tls::without_the_private_ca_the_server_is_refused(&send);
 }
 
 #[cfg(feature = "native-roots")]
-#[tokio::test]
-async fn platform_roots_read_ssl_cert_file() {
-    let ca = private_ca("zego-rs async test CA (SSL_CERT_FILE)");
-    let port = serve(Arc::clone(&ca.server));
-    let file = std::env::temp_dir().join(format!("zego-async-ca-{}.pem", std::process::id()));
-    std::fs::write(&file, &ca.ca_pem).unwrap();
+#[test]
+fn platform_roots_read_ssl_cert_file() {
     // The only test of this binary that reads the platform's roots.
-    std::env::set_var("SSL_CERT_FILE", &file);
-    std::env::remove_var("SSL_CERT_DIR");
-    let options = TransportOptions::default().with_platform_roots(true);
-    let answer = ReqwestTransport::new(&options)
-        .send(request_to("localhost", port))
-        .await;
-    std::env::remove_var("SSL_CERT_FILE");
-    std::fs::remove_file(&file).ok();
-    assert_eq!(answer.unwrap().body, ENVELOPE.as_bytes());
+    tls::platform_roots_read_ssl_cert_file(&send, "async");
 }
