@@ -8,7 +8,7 @@ use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
 use crate::lenient::string_lenient;
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::TypedOperation;
 use crate::response::{data_or_default, DataError};
 
 /// One CDN's answer to a forbid or resume.
@@ -38,9 +38,6 @@ pub struct ForbidCdnLiveStream {
 }
 
 impl ForbidCdnLiveStream {
-    /// The action name.
-    pub const ACTION: &'static str = "ForbidCDNLiveStream";
-
     /// Forbids `stream_id` on the CDN until resumed.
     pub fn new(stream_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
@@ -98,16 +95,8 @@ fn is_utc_timestamp(s: &str) -> bool {
     }
 }
 
-impl Operation for ForbidCdnLiveStream {
+impl TypedOperation for ForbidCdnLiveStream {
     type Output = Vec<CdnForbidResult>;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Cdn
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.stream_id("StreamId", None, &self.stream_id)?;
@@ -134,9 +123,6 @@ pub struct ResumeCdnLiveStream {
 }
 
 impl ResumeCdnLiveStream {
-    /// The action name.
-    pub const ACTION: &'static str = "ResumeCDNLiveStream";
-
     /// Resumes `stream_id` on the CDN.
     pub fn new(stream_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
@@ -145,16 +131,8 @@ impl ResumeCdnLiveStream {
     }
 }
 
-impl Operation for ResumeCdnLiveStream {
+impl TypedOperation for ResumeCdnLiveStream {
     type Output = Vec<CdnForbidResult>;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Cdn
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.stream_id("StreamId", None, &self.stream_id)
@@ -195,9 +173,6 @@ pub struct QueryForbidCdnLiveStream {
 }
 
 impl QueryForbidCdnLiveStream {
-    /// The action name.
-    pub const ACTION: &'static str = "QueryForbidCDNLiveStream";
-
     /// Queries `vendor`.
     pub fn new(vendor: CdnVendor) -> Self {
         Self { vendor }
@@ -237,16 +212,8 @@ pub struct WangSuForbidDetail {
     pub end_time: String,
 }
 
-impl Operation for QueryForbidCdnLiveStream {
+impl TypedOperation for QueryForbidCdnLiveStream {
     type Output = CdnForbidList;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Cdn
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("Vendor", self.vendor.code());

@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::ValidationError;
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::TypedOperation;
 use crate::response::DataError;
 
 /// Most users one `KickoutUser` may name.
@@ -38,9 +38,6 @@ pub struct KickoutUser {
 }
 
 impl KickoutUser {
-    /// The action name.
-    pub const ACTION: &'static str = "KickoutUser";
-
     /// Kicks `user_ids` (1..=5 valid user IDs) out of `room_id`.
     pub fn new<I, S>(room_id: impl Into<String>, user_ids: I) -> Result<Self, ValidationError>
     where
@@ -75,16 +72,8 @@ impl KickoutUser {
     }
 }
 
-impl Operation for KickoutUser {
+impl TypedOperation for KickoutUser {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomKick
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);
@@ -129,9 +118,6 @@ pub struct CloseRoom {
 }
 
 impl CloseRoom {
-    /// The action name.
-    pub const ACTION: &'static str = "CloseRoom";
-
     /// Closes `room_id`.
     pub fn new(room_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
@@ -165,16 +151,8 @@ impl CloseRoom {
     }
 }
 
-impl Operation for CloseRoom {
+impl TypedOperation for CloseRoom {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomClose
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);

@@ -8,7 +8,7 @@ use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
 use crate::lenient::{i64_lenient, string_lenient};
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::TypedOperation;
 use crate::response::{data_or_default, DataError};
 
 /// Most bytes of a `StreamTitle` once the caller's own URL-encoding is applied.
@@ -73,9 +73,6 @@ pub struct DeleteStream {
 }
 
 impl DeleteStream {
-    /// The action name.
-    pub const ACTION: &'static str = "DeleteStream";
-
     /// Deletes `stream_id`, published by `user_id` (called `user_name`), from `room_id`.
     pub fn new(
         room_id: impl Into<String>,
@@ -99,16 +96,8 @@ impl DeleteStream {
     }
 }
 
-impl Operation for DeleteStream {
+impl TypedOperation for DeleteStream {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomStreams
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         self.target.write(w)
@@ -145,9 +134,6 @@ pub struct AddStream {
 }
 
 impl AddStream {
-    /// The action name.
-    pub const ACTION: &'static str = "AddStream";
-
     /// Adds `stream_id`, in the name of `user_id` (called `user_name`), to `room_id`.
     pub fn new(
         room_id: impl Into<String>,
@@ -203,16 +189,8 @@ impl AddStream {
     }
 }
 
-impl Operation for AddStream {
+impl TypedOperation for AddStream {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomStreams
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         self.target.write(w)?;
@@ -256,9 +234,6 @@ pub struct DescribeSimpleStreamList {
 }
 
 impl DescribeSimpleStreamList {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeSimpleStreamList";
-
     /// Lists the streams of `room_id`.
     pub fn new(room_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
@@ -300,16 +275,8 @@ pub struct RoomStream {
     pub stream_number_id: i64,
 }
 
-impl Operation for DescribeSimpleStreamList {
+impl TypedOperation for DescribeSimpleStreamList {
     type Output = RoomStreams;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomStreamList
-    }
 
     fn quota_room(&self) -> Option<&str> {
         Some(&self.room_id)

@@ -8,7 +8,7 @@ use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
 use crate::lenient::{i64_lenient, string_lenient};
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::TypedOperation;
 use crate::response::{data_or_default, DataError};
 
 /// Most users one `DescribeUserList` page holds (`Limit`).
@@ -62,9 +62,6 @@ pub struct DescribeUserList {
 }
 
 impl DescribeUserList {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeUserList";
-
     /// The first page of `room_id`'s users, in ZEGO's default order and size (200).
     pub fn new(room_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
@@ -148,16 +145,8 @@ pub struct RoomUser {
     pub user_role: i64,
 }
 
-impl Operation for DescribeUserList {
+impl TypedOperation for DescribeUserList {
     type Output = UserPage;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomUserList
-    }
 
     fn quota_room(&self) -> Option<&str> {
         Some(&self.room_id)
@@ -202,9 +191,6 @@ pub struct DescribeUsers {
 }
 
 impl DescribeUsers {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeUsers";
-
     /// Describes `user_ids` (1..=10 valid user IDs) in `room_id`.
     pub fn new<I, S>(room_id: impl Into<String>, user_ids: I) -> Result<Self, ValidationError>
     where
@@ -260,16 +246,8 @@ impl UserStatus {
     }
 }
 
-impl Operation for DescribeUsers {
+impl TypedOperation for DescribeUsers {
     type Output = UserStatuses;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomUsers
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);
@@ -304,9 +282,6 @@ pub struct DescribeUserNum {
 }
 
 impl DescribeUserNum {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeUserNum";
-
     /// Counts the users of `room_ids` (1..=10 valid room IDs).
     pub fn new<I, S>(room_ids: I) -> Result<Self, ValidationError>
     where
@@ -346,16 +321,8 @@ pub struct RoomUserCount {
     pub admin_user_count: i64,
 }
 
-impl Operation for DescribeUserNum {
+impl TypedOperation for DescribeUserNum {
     type Output = RoomUserCounts;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::RoomUserCount
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         for room in &self.room_ids {

@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::ValidationError;
-use crate::operation::{Operation, RateLimitGroup, Sequencing};
+use crate::operation::{Sequencing, TypedOperation};
 use crate::response::DataError;
 use crate::sequence::Sequence;
 
@@ -15,7 +15,7 @@ pub const MAX_STREAMS_PER_BATCH: usize = 20;
 
 /// Defines a batch forbid/resume operation; the two differ only in their action name.
 macro_rules! batch_operation {
-    ($(#[$doc:meta])* $name:ident, $action:literal) => {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
@@ -24,8 +24,6 @@ macro_rules! batch_operation {
         }
 
         impl $name {
-            /// The action name.
-            pub const ACTION: &'static str = $action;
 
             /// 1 to 20 stream IDs, each non-empty and at most 256 bytes. The client stamps
             /// the `Sequence` when the call is admitted to be sent.
@@ -54,16 +52,8 @@ macro_rules! batch_operation {
             }
         }
 
-        impl Operation for $name {
+        impl TypedOperation for $name {
             type Output = ();
-
-            fn action(&self) -> &str {
-                Self::ACTION
-            }
-
-            fn rate_limit_group(&self) -> RateLimitGroup {
-                RateLimitGroup::StreamForbid
-            }
 
             fn sequencing(&self) -> Sequencing<'_> {
                 match self.sequence {
@@ -93,7 +83,7 @@ macro_rules! batch_operation {
 
 /// Defines a single-stream forbid/resume operation.
 macro_rules! single_operation {
-    ($(#[$doc:meta])* $name:ident, $action:literal) => {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
@@ -102,8 +92,6 @@ macro_rules! single_operation {
         }
 
         impl $name {
-            /// The action name.
-            pub const ACTION: &'static str = $action;
 
             /// A stream ID (non-empty, at most 256 bytes). The client stamps the
             /// `Sequence` when the call is admitted to be sent.
@@ -127,16 +115,8 @@ macro_rules! single_operation {
             }
         }
 
-        impl Operation for $name {
+        impl TypedOperation for $name {
             type Output = ();
-
-            fn action(&self) -> &str {
-                Self::ACTION
-            }
-
-            fn rate_limit_group(&self) -> RateLimitGroup {
-                RateLimitGroup::StreamForbid
-            }
 
             fn sequencing(&self) -> Sequencing<'_> {
                 match self.sequence {
@@ -177,8 +157,7 @@ batch_operation!(
     /// assert!(ForbidRtcStreams::new(Vec::<String>::new()).is_err());
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
-    ForbidRtcStreams,
-    "ForbidRTCStreams"
+    ForbidRtcStreams
 );
 
 batch_operation!(
@@ -190,8 +169,7 @@ batch_operation!(
     /// assert_eq!(op.stream_ids(), ["rtc01"]);
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
-    ResumeRtcStreams,
-    "ResumeRTCStreams"
+    ResumeRtcStreams
 );
 
 single_operation!(
@@ -204,8 +182,7 @@ single_operation!(
     /// assert!(ForbidRtcStream::new("x".repeat(257)).is_err());
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
-    ForbidRtcStream,
-    "ForbidRTCStream"
+    ForbidRtcStream
 );
 
 single_operation!(
@@ -216,6 +193,5 @@ single_operation!(
     /// let op = ResumeRtcStream::new("rtc01")?.with_sequence(Sequence::new(2));
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
-    ResumeRtcStream,
-    "ResumeRTCStream"
+    ResumeRtcStream
 );

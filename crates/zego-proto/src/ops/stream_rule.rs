@@ -10,7 +10,7 @@ use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
 use crate::lenient::{flag_lenient, i64_lenient, string_lenient};
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::TypedOperation;
 use crate::response::{data_or_default, DataError};
 
 /// Most stream IDs one `DescribeForbidStreamRules` call accepts.
@@ -140,9 +140,6 @@ pub struct SetForbidStreamRule {
 }
 
 impl SetForbidStreamRule {
-    /// The action name.
-    pub const ACTION: &'static str = "SetForbidStreamRule";
-
     /// A rule for `stream_id` in `room_id`.
     pub fn new(
         room_id: impl Into<String>,
@@ -179,16 +176,8 @@ impl SetForbidStreamRule {
     }
 }
 
-impl Operation for SetForbidStreamRule {
+impl TypedOperation for SetForbidStreamRule {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Rules
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);
@@ -224,9 +213,6 @@ pub struct DescribeForbidStreamRules {
 }
 
 impl DescribeForbidStreamRules {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeForbidStreamRules";
-
     /// The rules of 1 to 10 streams in `room_id`.
     pub fn new<I, S>(room_id: impl Into<String>, stream_ids: I) -> Result<Self, ValidationError>
     where
@@ -294,16 +280,8 @@ impl StreamRule {
     }
 }
 
-impl Operation for DescribeForbidStreamRules {
+impl TypedOperation for DescribeForbidStreamRules {
     type Output = StreamRules;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Rules
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);
@@ -337,9 +315,6 @@ pub struct DelForbidStreamRule {
 }
 
 impl DelForbidStreamRule {
-    /// The action name.
-    pub const ACTION: &'static str = "DelForbidStreamRule";
-
     /// Deletes the rule of `stream_id` in `room_id`.
     pub fn new(
         room_id: impl Into<String>,
@@ -352,16 +327,8 @@ impl DelForbidStreamRule {
     }
 }
 
-impl Operation for DelForbidStreamRule {
+impl TypedOperation for DelForbidStreamRule {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Rules
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param("RoomId", &self.room_id);

@@ -7,7 +7,7 @@ use super::checks;
 use crate::encode::ParamWriter;
 use crate::error::ValidationError;
 use crate::lenient::string_lenient;
-use crate::operation::{Operation, RateLimitGroup, Sequencing};
+use crate::operation::{Sequencing, TypedOperation};
 use crate::response::{data_required, DataError};
 use crate::sequence::Sequence;
 
@@ -26,9 +26,6 @@ pub struct DescribeRtcStreamState {
 }
 
 impl DescribeRtcStreamState {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeRTCStreamState";
-
     /// Describes `stream_id`. The client stamps the `Sequence` (the action takes one).
     pub fn new(stream_id: impl Into<String>) -> Result<Self, ValidationError> {
         Ok(Self {
@@ -73,16 +70,8 @@ impl StreamState {
     }
 }
 
-impl Operation for DescribeRtcStreamState {
+impl TypedOperation for DescribeRtcStreamState {
     type Output = StreamState;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::StreamState
-    }
 
     fn sequencing(&self) -> Sequencing<'_> {
         match self.sequence {

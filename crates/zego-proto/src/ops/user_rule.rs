@@ -8,7 +8,7 @@ use super::EffectiveTime;
 use crate::encode::ParamWriter;
 use crate::error::{Problem, ValidationError};
 use crate::lenient::{i64_lenient, string_lenient, vec_i64_lenient};
-use crate::operation::{Operation, RateLimitGroup};
+use crate::operation::TypedOperation;
 use crate::response::{data_or_default, DataError};
 
 /// What a user ban rule matches (`RuleType`).
@@ -227,9 +227,6 @@ pub struct SetForbidUserRule {
 }
 
 impl SetForbidUserRule {
-    /// The action name.
-    pub const ACTION: &'static str = "SetForbidUserRule";
-
     /// A rule taking `privileges` (at least one; duplicates are sent once) from `target`.
     pub fn new(
         target: UserRuleTarget,
@@ -263,16 +260,8 @@ pub struct UserRuleExpiry {
     pub expire_time: i64,
 }
 
-impl Operation for SetForbidUserRule {
+impl TypedOperation for SetForbidUserRule {
     type Output = UserRuleExpiry;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Rules
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         self.target.write(w);
@@ -300,9 +289,6 @@ pub struct DescribeForbidUserRules {
 }
 
 impl DescribeForbidUserRules {
-    /// The action name.
-    pub const ACTION: &'static str = "DescribeForbidUserRules";
-
     /// Lists the rules of `rule_type`.
     pub fn new(rule_type: UserRuleType) -> Self {
         Self { rule_type }
@@ -344,16 +330,8 @@ pub struct UserRule {
     pub expire_time: i64,
 }
 
-impl Operation for DescribeForbidUserRules {
+impl TypedOperation for DescribeForbidUserRules {
     type Output = UserRules;
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Rules
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         w.param_int("RuleType", self.rule_type.code());
@@ -378,25 +356,14 @@ pub struct DelForbidUserRule {
 }
 
 impl DelForbidUserRule {
-    /// The action name.
-    pub const ACTION: &'static str = "DelForbidUserRule";
-
     /// Deletes the rule for `target`.
     pub fn new(target: UserRuleTarget) -> Self {
         Self { target }
     }
 }
 
-impl Operation for DelForbidUserRule {
+impl TypedOperation for DelForbidUserRule {
     type Output = ();
-
-    fn action(&self) -> &str {
-        Self::ACTION
-    }
-
-    fn rate_limit_group(&self) -> RateLimitGroup {
-        RateLimitGroup::Rules
-    }
 
     fn write_params(&self, w: &mut ParamWriter<'_>) -> Result<(), ValidationError> {
         self.target.write(w);
