@@ -28,10 +28,11 @@ fn request_key() -> RateLimitKey {
 }
 
 fn unbounded() -> Quotas {
-    Quotas {
-        stream_forbid: 1_000_000,
-        ..Quotas::default()
-    }
+    Quotas::default().with(
+        RateLimitGroup::StreamForbid,
+        Environment::Production,
+        1_000_000,
+    )
 }
 
 fn now() -> Duration {

@@ -7,62 +7,9 @@ use serde_json::value::RawValue;
 
 use crate::encode::ParamWriter;
 use crate::error::ValidationError;
+pub use crate::rate_limit::RateLimitGroup;
 use crate::response::DataError;
 use crate::sequence::Sequence;
-
-/// The client-side rate-limit bucket an action draws from.
-///
-/// ZEGO's quotas are per AppId across all rooms. Where the documentation does not say
-/// whether actions share a quota, they share one here: being conservative only ever
-/// costs throughput, never a rate-limit answer.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RateLimitGroup {
-    /// The four RTC forbid/resume actions: 20/s (test environment 5/s).
-    StreamForbid,
-    /// Stream ban rules and user ban rules: 10/s.
-    Rules,
-    /// CDN forbid, resume and query: 20/s.
-    Cdn,
-    /// `DescribeRTCStreamState`: 40/s (test environment 10/s).
-    StreamState,
-    /// `KickoutUser`: 50/s.
-    RoomKick,
-    /// `CloseRoom`: 1/s.
-    RoomClose,
-    /// `AddStream` and `DeleteStream` (documented alike, so shared): 10/s (test 1/s).
-    RoomStreams,
-    /// `DescribeSimpleStreamList`: 50/s per AppId (plus 1 per 10 s per room).
-    RoomStreamList,
-    /// `DescribeUserList`: 200/s per AppId (plus 1/s per room).
-    RoomUserList,
-    /// `DescribeUsers`: 10/s.
-    RoomUsers,
-    /// `DescribeUserNum`: 10/s (test 1/s).
-    RoomUserCount,
-    /// Actions outside this family (raw operations by default): no client-side limit.
-    Unmetered,
-}
-
-impl RateLimitGroup {
-    /// A short stable name for logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::StreamForbid => "stream_forbid",
-            Self::Rules => "rules",
-            Self::Cdn => "cdn",
-            Self::StreamState => "stream_state",
-            Self::RoomKick => "room_kick",
-            Self::RoomClose => "room_close",
-            Self::RoomStreams => "room_streams",
-            Self::RoomStreamList => "room_stream_list",
-            Self::RoomUserList => "room_user_list",
-            Self::RoomUsers => "room_users",
-            Self::RoomUserCount => "room_user_count",
-            Self::Unmetered => "unmetered",
-        }
-    }
-}
 
 /// Whether an operation carries a `Sequence`, and where it comes from.
 #[non_exhaustive]

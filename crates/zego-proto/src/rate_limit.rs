@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use crate::config::Environment;
 use crate::credentials::AppId;
-use crate::operation::RateLimitGroup;
+
+mod groups;
+
+pub use groups::{Quotas, RateLimitGroup};
 
 /// Which bucket a request draws from: quotas are per AppId, environment and group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,120 +25,8 @@ pub struct RateLimitKey {
     pub group: RateLimitGroup,
 }
 
-/// Requests per second for each group; `0` means unmetered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quotas {
-    /// RTC forbid/resume, production: 20/s.
-    pub stream_forbid: u32,
-    /// RTC forbid/resume, test environment: 5/s.
-    pub stream_forbid_test: u32,
-    /// Stream and user ban rules: 10/s.
-    pub rules: u32,
-    /// CDN actions: 20/s.
-    pub cdn: u32,
-    /// `DescribeRTCStreamState`, production: 40/s.
-    pub stream_state: u32,
-    /// `DescribeRTCStreamState`, test environment: 10/s.
-    pub stream_state_test: u32,
-    /// `KickoutUser`: 50/s.
-    pub room_kick: u32,
-    /// `CloseRoom`: 1/s.
-    pub room_close: u32,
-    /// `AddStream` and `DeleteStream`, production: 10/s.
-    pub room_streams: u32,
-    /// `AddStream` and `DeleteStream`, test environment: 1/s.
-    pub room_streams_test: u32,
-    /// `DescribeSimpleStreamList` per AppId: 50/s.
-    pub room_stream_list: u32,
-    /// `DescribeUserList` per AppId: 200/s.
-    pub room_user_list: u32,
-    /// `DescribeUsers`: 10/s.
-    pub room_users: u32,
-    /// `DescribeUserNum`, production: 10/s.
-    pub room_user_count: u32,
-    /// `DescribeUserNum`, test environment: 1/s.
-    pub room_user_count_test: u32,
-    /// `DescribeSimpleStreamList` per room: one request per this many ms (10 000).
-    pub room_stream_list_room_ms: u32,
-    /// `DescribeUserList` per room: one request per this many ms (1 000).
-    pub room_user_list_room_ms: u32,
-}
-
-/// The share of a per-room interval added as a margin: two requests for a room leave at
-/// least 1.1 × ZEGO's interval apart, so network jitter (a first request delayed more
-/// than the second) never brings them under ZEGO's interval on arrival.
-const ROOM_MARGIN_DIVISOR: u32 = 10;
-
 /// Remembered rooms beyond which the ones whose slot has passed are forgotten.
 const ROOM_PRUNE_AT: usize = 10_000;
-
-impl Default for Quotas {
-    /// ZEGO's documented quotas.
-    fn default() -> Self {
-        Self {
-            stream_forbid: 20,
-            stream_forbid_test: 5,
-            rules: 10,
-            cdn: 20,
-            stream_state: 40,
-            stream_state_test: 10,
-            room_kick: 50,
-            room_close: 1,
-            room_streams: 10,
-            room_streams_test: 1,
-            room_stream_list: 50,
-            room_user_list: 200,
-            room_users: 10,
-            room_user_count: 10,
-            room_user_count_test: 1,
-            room_stream_list_room_ms: 10_000,
-            room_user_list_room_ms: 1_000,
-        }
-    }
-}
-
-impl Quotas {
-    /// The quota for a group in an environment, `None` if unmetered.
-    pub fn per_second(&self, group: RateLimitGroup, environment: Environment) -> Option<u32> {
-        let test = environment.is_test();
-        let quota = match group {
-            RateLimitGroup::StreamForbid if test => self.stream_forbid_test,
-            RateLimitGroup::StreamForbid => self.stream_forbid,
-            RateLimitGroup::Rules => self.rules,
-            RateLimitGroup::Cdn => self.cdn,
-            RateLimitGroup::StreamState if test => self.stream_state_test,
-            RateLimitGroup::StreamState => self.stream_state,
-            RateLimitGroup::RoomKick => self.room_kick,
-            RateLimitGroup::RoomClose => self.room_close,
-            RateLimitGroup::RoomStreams if test => self.room_streams_test,
-            RateLimitGroup::RoomStreams => self.room_streams,
-            RateLimitGroup::RoomStreamList => self.room_stream_list,
-            RateLimitGroup::RoomUserList => self.room_user_list,
-            RateLimitGroup::RoomUsers => self.room_users,
-            RateLimitGroup::RoomUserCount if test => self.room_user_count_test,
-            RateLimitGroup::RoomUserCount => self.room_user_count,
-            RateLimitGroup::Unmetered => 0,
-        };
-        (quota > 0).then_some(quota)
-    }
-
-    /// ZEGO's per-room interval of a group (`None`: no per-room quota, or set to 0).
-    pub fn room_interval(&self, group: RateLimitGroup) -> Option<Duration> {
-        let ms = match group {
-            RateLimitGroup::RoomStreamList => self.room_stream_list_room_ms,
-            RateLimitGroup::RoomUserList => self.room_user_list_room_ms,
-            _ => 0,
-        };
-        (ms > 0).then(|| Duration::from_millis(u64::from(ms)))
-    }
-
-    /// The spacing the SDK keeps between two requests for one room: the per-room interval
-    /// plus a tenth (the one place the margin is decided, for every coordinator).
-    pub fn room_spacing(&self, group: RateLimitGroup) -> Option<Duration> {
-        self.room_interval(group)
-            .map(|interval| interval + interval / ROOM_MARGIN_DIVISOR)
-    }
-}
 
 /// A token bucket per [`RateLimitKey`], implemented as GCRA reservations.
 ///

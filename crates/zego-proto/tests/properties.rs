@@ -1764,7 +1764,7 @@ proptest! {
         arrivals in arrivals(),
         quota in 1u32..=100,
     ) {
-        let quotas = Quotas { rules: quota, ..Quotas::default() };
+        let quotas = Quotas::default().with(RateLimitGroup::Rules, Environment::Production, quota);
         let limiter = TokenBucketLimiter::new(quotas);
         let key = RateLimitKey {
             app_id: AppId::new(1),
@@ -1778,10 +1778,11 @@ proptest! {
 
 #[test]
 fn a_quota_of_three_allows_three_per_second() {
-    let limiter = TokenBucketLimiter::new(Quotas {
-        rules: 3,
-        ..Quotas::default()
-    });
+    let limiter = TokenBucketLimiter::new(Quotas::default().with(
+        RateLimitGroup::Rules,
+        Environment::Production,
+        3,
+    ));
     let key = RateLimitKey {
         app_id: AppId::new(1),
         environment: Environment::Production,

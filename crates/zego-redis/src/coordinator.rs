@@ -178,30 +178,10 @@ impl RedisCoordinatorBuilder {
     }
 }
 
-/// Each group's quota divided by the fleet size, rounded down but never below 1/s.
+/// Each group's quota divided by the fleet size, rounded down but never below 1/s; each
+/// room interval multiplied by it (the core's `Quotas::fleet_share`).
 fn share_of(quotas: &Quotas, fleet_size: u32) -> Quotas {
-    let share = |q: u32| if q == 0 { 0 } else { (q / fleet_size).max(1) };
-    Quotas {
-        stream_forbid: share(quotas.stream_forbid),
-        stream_forbid_test: share(quotas.stream_forbid_test),
-        rules: share(quotas.rules),
-        cdn: share(quotas.cdn),
-        stream_state: share(quotas.stream_state),
-        stream_state_test: share(quotas.stream_state_test),
-        room_kick: share(quotas.room_kick),
-        room_close: share(quotas.room_close),
-        room_streams: share(quotas.room_streams),
-        room_streams_test: share(quotas.room_streams_test),
-        room_stream_list: share(quotas.room_stream_list),
-        room_user_list: share(quotas.room_user_list),
-        room_users: share(quotas.room_users),
-        room_user_count: share(quotas.room_user_count),
-        room_user_count_test: share(quotas.room_user_count_test),
-        // A room's interval is the fleet's: while Redis is down each instance keeps to
-        // the interval times the fleet size.
-        room_stream_list_room_ms: quotas.room_stream_list_room_ms.saturating_mul(fleet_size),
-        room_user_list_room_ms: quotas.room_user_list_room_ms.saturating_mul(fleet_size),
-    }
+    quotas.fleet_share(fleet_size)
 }
 
 /// The fleet's admission coordinator: every instance that uses one with the same Redis
