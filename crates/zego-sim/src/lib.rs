@@ -205,6 +205,7 @@ mod rooms;
 mod server;
 mod state;
 
+pub use actions::SUPPORTED_ACTIONS;
 pub use builder::{Simulator, SimulatorBuilder, DEFAULT_REQUEST_LOG_CAPACITY};
 pub use callbacks::{
     CallbackAttempt, CallbackOutcome, CALLBACK_LOG_CAPACITY, DEFAULT_CALLBACK_TIMEOUT,

@@ -4,108 +4,107 @@ use std::collections::HashMap;
 
 use crate::env::Env;
 
-/// The rate-limit groups; actions in a group share one quota per AppId and environment.
-///
-/// ```
-/// use zego_sim::{Env, RateGroup};
-/// assert_eq!(RateGroup::ForbidResume.default_quota(Env::Production), 20);
-/// assert_eq!(RateGroup::ForbidResume.default_quota(Env::Test), 5);
-/// assert_eq!(RateGroup::Rules.limited_code(), 206);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RateGroup {
+/// Defines `RateGroup` and its constants from the table's rows.
+macro_rules! rate_groups {
+    ($(
+        $(#[$doc:meta])*
+        $group:ident: production $production:literal, test $test:literal,
+            room_ms $room_ms:expr, $service:ident;
+    )*) => {
+        /// The rate-limit groups; actions in a group share one quota per AppId and environment.
+        ///
+        /// ```
+        /// use zego_sim::{Env, RateGroup};
+        /// assert_eq!(RateGroup::ForbidResume.default_quota(Env::Production), 20);
+        /// assert_eq!(RateGroup::ForbidResume.default_quota(Env::Test), 5);
+        /// assert_eq!(RateGroup::Rules.limited_code(), 206);
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum RateGroup {
+            $($(#[$doc])* $group,)*
+        }
+
+        impl RateGroup {
+            /// Every group.
+            pub const ALL: [RateGroup; [$(stringify!($group),)*].len()] = [$(RateGroup::$group,)*];
+
+            /// The documented quota (requests per second).
+            ///
+            /// ```
+            /// assert_eq!(zego_sim::RateGroup::StreamState.default_quota(zego_sim::Env::Test), 10);
+            /// ```
+            pub fn default_quota(self, env: Env) -> u32 {
+                match (self, env) {
+                    $(
+                        (RateGroup::$group, Env::Production) => $production,
+                        (RateGroup::$group, Env::Test) => $test,
+                    )*
+                }
+            }
+
+            /// The per-room quota on top of the AppId's, as the shortest gap (ms) between two
+            /// requests for one room: `DescribeSimpleStreamList` 1 per 10 s, `DescribeUserList` 1/s.
+            ///
+            /// ```
+            /// assert_eq!(zego_sim::RateGroup::UserList.room_interval_ms(), Some(1000));
+            /// assert_eq!(zego_sim::RateGroup::Kickout.room_interval_ms(), None);
+            /// ```
+            pub fn room_interval_ms(self) -> Option<i64> {
+                match self {
+                    $(RateGroup::$group => $room_ms,)*
+                }
+            }
+
+            /// Whether the group belongs to the room service (its codes and its faults).
+            pub(crate) fn is_room_service(self) -> bool {
+                match self {
+                    $(RateGroup::$group => service_is_room!($service),)*
+                }
+            }
+        }
+    };
+}
+
+/// Whether a row's service is the room service.
+macro_rules! service_is_room {
+    (room) => {
+        true
+    };
+    (media) => {
+        false
+    };
+}
+
+rate_groups! {
     /// `ForbidRTCStreams`, `ResumeRTCStreams`, `ForbidRTCStream`, `ResumeRTCStream`:
     /// 20/s (test 5/s), answer 30002.
-    ForbidResume,
+    ForbidResume: production 20, test 5, room_ms None, media;
     /// The stream-rule and user-rule actions: 10/s in both environments, answer 206.
-    Rules,
+    Rules: production 10, test 10, room_ms None, room;
     /// `ForbidCDNLiveStream`, `ResumeCDNLiveStream`, `QueryForbidCDNLiveStream`: 20/s, answer 30002.
-    Cdn,
+    Cdn: production 20, test 20, room_ms None, media;
     /// `DescribeRTCStreamState`: 40/s (test 10/s), answer 30002.
-    StreamState,
+    StreamState: production 40, test 10, room_ms None, media;
     /// `KickoutUser`: 50/s, answer 206.
-    Kickout,
+    Kickout: production 50, test 50, room_ms None, room;
     /// `CloseRoom`: 1/s, answer 206.
-    CloseRoom,
+    CloseRoom: production 1, test 1, room_ms None, room;
     /// `DeleteStream`: 10/s (test 1/s), answer 206.
-    DeleteStream,
+    DeleteStream: production 10, test 1, room_ms None, room;
     /// `AddStream`: 10/s (test 1/s), answer 206.
-    AddStream,
+    AddStream: production 10, test 1, room_ms None, room;
     /// `DescribeSimpleStreamList`: 50/s, answer 206; and 1 per 10 s per room, answer 207.
-    StreamList,
+    StreamList: production 50, test 50, room_ms Some(10_000), room;
     /// `DescribeUserList`: 200/s, answer 206; and 1/s per room, answer 207.
-    UserList,
+    UserList: production 200, test 200, room_ms Some(1_000), room;
     /// `DescribeUsers`: 10/s, answer 206.
-    Users,
+    Users: production 10, test 10, room_ms None, room;
     /// `DescribeUserNum`: 10/s (test 1/s), answer 206.
-    UserNum,
+    UserNum: production 10, test 1, room_ms None, room;
 }
 
 impl RateGroup {
-    /// Every group.
-    pub const ALL: [RateGroup; 12] = [
-        RateGroup::ForbidResume,
-        RateGroup::Rules,
-        RateGroup::Cdn,
-        RateGroup::StreamState,
-        RateGroup::Kickout,
-        RateGroup::CloseRoom,
-        RateGroup::DeleteStream,
-        RateGroup::AddStream,
-        RateGroup::StreamList,
-        RateGroup::UserList,
-        RateGroup::Users,
-        RateGroup::UserNum,
-    ];
-
-    /// The documented quota (requests per second).
-    ///
-    /// ```
-    /// assert_eq!(zego_sim::RateGroup::StreamState.default_quota(zego_sim::Env::Test), 10);
-    /// ```
-    pub fn default_quota(self, env: Env) -> u32 {
-        match (self, env) {
-            (RateGroup::ForbidResume | RateGroup::Cdn, Env::Production)
-            | (RateGroup::Cdn, Env::Test) => 20,
-            (RateGroup::ForbidResume, Env::Test) => 5,
-            (RateGroup::Rules | RateGroup::Users, _)
-            | (RateGroup::StreamState, Env::Test)
-            | (
-                RateGroup::DeleteStream | RateGroup::AddStream | RateGroup::UserNum,
-                Env::Production,
-            ) => 10,
-            (RateGroup::StreamState, Env::Production) => 40,
-            (RateGroup::Kickout | RateGroup::StreamList, _) => 50,
-            (RateGroup::CloseRoom, _)
-            | (RateGroup::DeleteStream | RateGroup::AddStream | RateGroup::UserNum, Env::Test) => 1,
-            (RateGroup::UserList, _) => 200,
-        }
-    }
-
-    /// The per-room quota on top of the AppId's, as the shortest gap (ms) between two
-    /// requests for one room: `DescribeSimpleStreamList` 1 per 10 s, `DescribeUserList` 1/s.
-    ///
-    /// ```
-    /// assert_eq!(zego_sim::RateGroup::UserList.room_interval_ms(), Some(1000));
-    /// assert_eq!(zego_sim::RateGroup::Kickout.room_interval_ms(), None);
-    /// ```
-    pub fn room_interval_ms(self) -> Option<i64> {
-        match self {
-            RateGroup::StreamList => Some(10_000),
-            RateGroup::UserList => Some(1_000),
-            _ => None,
-        }
-    }
-
-    /// Whether the group belongs to the room service (its codes and its faults).
-    pub(crate) fn is_room_service(self) -> bool {
-        !matches!(
-            self,
-            RateGroup::ForbidResume | RateGroup::Cdn | RateGroup::StreamState
-        )
-    }
-
     /// The code a request over quota gets: 206 for rules (room service), 30002 otherwise.
     ///
     /// ```

@@ -1,4 +1,4 @@
-//! The twenty-two actions: their names, groups, and the dispatcher.
+//! The actions: one table of their names, groups and handlers, and the dispatcher.
 
 mod cdn;
 mod media;
@@ -18,116 +18,81 @@ use crate::state::EnvState;
 /// Longest accepted stream ID, in bytes.
 pub(crate) const MAX_STREAM_ID_BYTES: usize = 256;
 
-/// A supported action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    ForbidRtcStreams,
-    ResumeRtcStreams,
-    ForbidRtcStream,
-    ResumeRtcStream,
-    SetForbidStreamRule,
-    DescribeForbidStreamRules,
-    DelForbidStreamRule,
-    ForbidCdnLiveStream,
-    ResumeCdnLiveStream,
-    QueryForbidCdnLiveStream,
-    DescribeRtcStreamState,
-    SetForbidUserRule,
-    DescribeForbidUserRules,
-    DelForbidUserRule,
-    KickoutUser,
-    CloseRoom,
-    DeleteStream,
-    AddStream,
-    DescribeSimpleStreamList,
-    DescribeUserList,
-    DescribeUsers,
-    DescribeUserNum,
+/// Defines `Action`, its names, groups and handlers, and `SUPPORTED_ACTIONS`, from the
+/// table's rows.
+macro_rules! actions {
+    ($($action:ident = $name:literal, $group:ident, $handler:expr;)*) => {
+        /// A supported action.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Action {
+            $($action,)*
+        }
+
+        /// The exact (case-sensitive) names of every action the simulator serves.
+        ///
+        /// ```
+        /// assert!(zego_sim::SUPPORTED_ACTIONS.contains(&"ForbidRTCStreams"));
+        /// assert!(!zego_sim::SUPPORTED_ACTIONS.contains(&"forbidrtcstreams"));
+        /// ```
+        pub const SUPPORTED_ACTIONS: &[&str] = &[$($name,)*];
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$action,)*];
+
+            /// The exact (case-sensitive) wire name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$action => $name,)*
+                }
+            }
+
+            pub fn group(self) -> RateGroup {
+                match self {
+                    $(Action::$action => RateGroup::$group,)*
+                }
+            }
+
+            /// The action's handler.
+            fn handler(self) -> Handler {
+                match self {
+                    $(Action::$action => $handler,)*
+                }
+            }
+        }
+    };
+}
+
+/// Validates and applies one action's request.
+type Handler = fn(&Ctx<'_>, &mut EnvState) -> Result<Reply, i64>;
+
+actions! {
+    ForbidRtcStreams = "ForbidRTCStreams", ForbidResume, |ctx, state| media::batch(ctx, state, true);
+    ResumeRtcStreams = "ResumeRTCStreams", ForbidResume, |ctx, state| media::batch(ctx, state, false);
+    ForbidRtcStream = "ForbidRTCStream", ForbidResume, |ctx, state| media::single(ctx, state, true);
+    ResumeRtcStream = "ResumeRTCStream", ForbidResume, |ctx, state| media::single(ctx, state, false);
+    SetForbidStreamRule = "SetForbidStreamRule", Rules, stream_rules::set;
+    DescribeForbidStreamRules = "DescribeForbidStreamRules", Rules, |ctx, state| stream_rules::describe(ctx, state);
+    DelForbidStreamRule = "DelForbidStreamRule", Rules, stream_rules::delete;
+    ForbidCdnLiveStream = "ForbidCDNLiveStream", Cdn, cdn::forbid;
+    ResumeCdnLiveStream = "ResumeCDNLiveStream", Cdn, cdn::resume;
+    QueryForbidCdnLiveStream = "QueryForbidCDNLiveStream", Cdn, |ctx, state| cdn::query(ctx, state);
+    DescribeRtcStreamState = "DescribeRTCStreamState", StreamState, |ctx, state| media::stream_state(ctx, state);
+    SetForbidUserRule = "SetForbidUserRule", Rules, user_rules::set;
+    DescribeForbidUserRules = "DescribeForbidUserRules", Rules, |ctx, state| user_rules::describe(ctx, state);
+    DelForbidUserRule = "DelForbidUserRule", Rules, user_rules::delete;
+    KickoutUser = "KickoutUser", Kickout, rooms::kickout;
+    CloseRoom = "CloseRoom", CloseRoom, rooms::close_room;
+    DeleteStream = "DeleteStream", DeleteStream, rooms::delete_stream;
+    AddStream = "AddStream", AddStream, rooms::add_stream;
+    DescribeSimpleStreamList = "DescribeSimpleStreamList", StreamList, |ctx, state| rooms::stream_list(ctx, state);
+    DescribeUserList = "DescribeUserList", UserList, |ctx, state| rooms::user_list(ctx, state);
+    DescribeUsers = "DescribeUsers", Users, |ctx, state| rooms::users(ctx, state);
+    DescribeUserNum = "DescribeUserNum", UserNum, |ctx, state| rooms::user_num(ctx, state);
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
-        Action::ForbidRtcStreams,
-        Action::ResumeRtcStreams,
-        Action::ForbidRtcStream,
-        Action::ResumeRtcStream,
-        Action::SetForbidStreamRule,
-        Action::DescribeForbidStreamRules,
-        Action::DelForbidStreamRule,
-        Action::ForbidCdnLiveStream,
-        Action::ResumeCdnLiveStream,
-        Action::QueryForbidCdnLiveStream,
-        Action::DescribeRtcStreamState,
-        Action::SetForbidUserRule,
-        Action::DescribeForbidUserRules,
-        Action::DelForbidUserRule,
-        Action::KickoutUser,
-        Action::CloseRoom,
-        Action::DeleteStream,
-        Action::AddStream,
-        Action::DescribeSimpleStreamList,
-        Action::DescribeUserList,
-        Action::DescribeUsers,
-        Action::DescribeUserNum,
-    ];
-
-    /// The exact (case-sensitive) wire name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::ForbidRtcStreams => "ForbidRTCStreams",
-            Action::ResumeRtcStreams => "ResumeRTCStreams",
-            Action::ForbidRtcStream => "ForbidRTCStream",
-            Action::ResumeRtcStream => "ResumeRTCStream",
-            Action::SetForbidStreamRule => "SetForbidStreamRule",
-            Action::DescribeForbidStreamRules => "DescribeForbidStreamRules",
-            Action::DelForbidStreamRule => "DelForbidStreamRule",
-            Action::ForbidCdnLiveStream => "ForbidCDNLiveStream",
-            Action::ResumeCdnLiveStream => "ResumeCDNLiveStream",
-            Action::QueryForbidCdnLiveStream => "QueryForbidCDNLiveStream",
-            Action::DescribeRtcStreamState => "DescribeRTCStreamState",
-            Action::SetForbidUserRule => "SetForbidUserRule",
-            Action::DescribeForbidUserRules => "DescribeForbidUserRules",
-            Action::DelForbidUserRule => "DelForbidUserRule",
-            Action::KickoutUser => "KickoutUser",
-            Action::CloseRoom => "CloseRoom",
-            Action::DeleteStream => "DeleteStream",
-            Action::AddStream => "AddStream",
-            Action::DescribeSimpleStreamList => "DescribeSimpleStreamList",
-            Action::DescribeUserList => "DescribeUserList",
-            Action::DescribeUsers => "DescribeUsers",
-            Action::DescribeUserNum => "DescribeUserNum",
-        }
-    }
-
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    pub fn group(self) -> RateGroup {
-        match self {
-            Action::ForbidRtcStreams
-            | Action::ResumeRtcStreams
-            | Action::ForbidRtcStream
-            | Action::ResumeRtcStream => RateGroup::ForbidResume,
-            Action::ForbidCdnLiveStream
-            | Action::ResumeCdnLiveStream
-            | Action::QueryForbidCdnLiveStream => RateGroup::Cdn,
-            Action::DescribeRtcStreamState => RateGroup::StreamState,
-            Action::SetForbidStreamRule
-            | Action::DescribeForbidStreamRules
-            | Action::DelForbidStreamRule
-            | Action::SetForbidUserRule
-            | Action::DescribeForbidUserRules
-            | Action::DelForbidUserRule => RateGroup::Rules,
-            Action::KickoutUser => RateGroup::Kickout,
-            Action::CloseRoom => RateGroup::CloseRoom,
-            Action::DeleteStream => RateGroup::DeleteStream,
-            Action::AddStream => RateGroup::AddStream,
-            Action::DescribeSimpleStreamList => RateGroup::StreamList,
-            Action::DescribeUserList => RateGroup::UserList,
-            Action::DescribeUsers => RateGroup::Users,
-            Action::DescribeUserNum => RateGroup::UserNum,
-        }
+        Self::ALL.iter().copied().find(|a| a.name() == name)
     }
 
     /// The room a per-room quota counts this request against (`RoomId`), if the action
@@ -209,30 +174,7 @@ impl Reply {
 /// Validates and applies one authenticated, admitted request.
 pub(crate) fn dispatch(action: Action, ctx: &Ctx<'_>, state: &mut EnvState) -> Reply {
     state.purge(ctx.now_secs());
-    let result = match action {
-        Action::ForbidRtcStreams => media::batch(ctx, state, true),
-        Action::ResumeRtcStreams => media::batch(ctx, state, false),
-        Action::ForbidRtcStream => media::single(ctx, state, true),
-        Action::ResumeRtcStream => media::single(ctx, state, false),
-        Action::DescribeRtcStreamState => media::stream_state(ctx, state),
-        Action::SetForbidStreamRule => stream_rules::set(ctx, state),
-        Action::DescribeForbidStreamRules => stream_rules::describe(ctx, state),
-        Action::DelForbidStreamRule => stream_rules::delete(ctx, state),
-        Action::ForbidCdnLiveStream => cdn::forbid(ctx, state),
-        Action::ResumeCdnLiveStream => cdn::resume(ctx, state),
-        Action::QueryForbidCdnLiveStream => cdn::query(ctx, state),
-        Action::SetForbidUserRule => user_rules::set(ctx, state),
-        Action::DescribeForbidUserRules => user_rules::describe(ctx, state),
-        Action::DelForbidUserRule => user_rules::delete(ctx, state),
-        Action::KickoutUser => rooms::kickout(ctx, state),
-        Action::CloseRoom => rooms::close_room(ctx, state),
-        Action::DeleteStream => rooms::delete_stream(ctx, state),
-        Action::AddStream => rooms::add_stream(ctx, state),
-        Action::DescribeSimpleStreamList => rooms::stream_list(ctx, state),
-        Action::DescribeUserList => rooms::user_list(ctx, state),
-        Action::DescribeUsers => rooms::users(ctx, state),
-        Action::DescribeUserNum => rooms::user_num(ctx, state),
-    };
+    let result = (action.handler())(ctx, state);
     result.unwrap_or_else(Reply::error)
 }
 
@@ -242,7 +184,7 @@ mod tests {
 
     #[test]
     fn names_roundtrip() {
-        for a in Action::ALL {
+        for &a in Action::ALL {
             assert_eq!(Action::from_name(a.name()), Some(a));
         }
         assert_eq!(Action::from_name("forbidrtcstreams"), None);
