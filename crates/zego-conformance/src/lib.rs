@@ -12,7 +12,9 @@
 //! zego_conformance::conformance_tests!(make_client);
 //! ```
 //!
-//! which expands to one `#[test]` per scenario of [`scenarios`].
+//! in a test target with `harness = false` (`[[test]] name = "conformance" harness = false`
+//! in its `Cargo.toml`), which expands to a `main` running each scenario of [`scenarios`]
+//! as its own named test ([`run_all`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -158,46 +160,37 @@ pub trait ClientUnderTest: Send + Sync {
     ) -> BulkReport;
 }
 
-/// Expands to one `#[test]` per scenario of [`scenarios`], each building its clients
-/// with `$make` (a `fn(ClientSetup) -> impl ClientUnderTest`).
+/// Runs every scenario of [`scenarios::all`] as its own named test, making clients with
+/// `make`, and exits with the test harness's status. It takes libtest's arguments (a name
+/// filter, `--exact`, `--list`, `--test-threads`, ...), so the test target that calls it
+/// needs `harness = false`.
+pub fn run_all<C, F>(make: F) -> !
+where
+    C: ClientUnderTest + 'static,
+    F: Fn(ClientSetup) -> C + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let trials = scenarios::all::<C>()
+        .into_iter()
+        .map(|scenario| {
+            let make = Arc::clone(&make);
+            libtest_mimic::Trial::test(scenario.name, move || {
+                (scenario.run)(&*make);
+                Ok(())
+            })
+        })
+        .collect();
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit()
+}
+
+/// The `main` of a transport's conformance test target (`harness = false`): one named test
+/// per scenario of [`scenarios`], each building its clients with `$make` (a
+/// `fn(ClientSetup) -> impl ClientUnderTest`).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make;
-            rtc_forbid_actions_change_the_state,
-            stream_rule_actions_change_the_state,
-            cdn_actions_change_the_state,
-            stream_state_is_described,
-            user_rule_actions_change_the_state,
-            raw_call_reaches_the_server,
-            validation_errors_are_raised_before_sending,
-            bad_secret_is_reported_and_not_retried,
-            skewed_clock_is_corrected_from_the_date_header,
-            burst_above_quota_gets_no_rate_limit_answers,
-            transient_faults_are_retried_in_order,
-            hanging_server_times_out,
-            oversized_body_is_refused,
-            bulk_forbid_of_1000_streams,
-            bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for,
-            bulk_runs_stop_when_they_should,
-            two_clients_in_one_process_never_reuse_a_sequence,
-            a_rate_limit_answer_delays_the_other_clients,
-            a_hung_forbid_is_retried_inside_the_window,
-            retry_after_is_honoured,
-            an_untrusted_certificate_is_not_retried,
-            a_body_that_is_not_an_envelope_is_reported_as_such,
-            room_actions_change_the_state,
-            room_stream_actions_use_the_test_prefix,
-            user_list_pages_follow_the_marker,
-            listings_and_a_bulk_run_at_once_get_no_rate_limit_answers,
-        );
-    };
-    (@each $make:expr; $($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                $crate::scenarios::$name(&$make);
-            }
-        )*
+        fn main() {
+            $crate::run_all($make)
+        }
     };
 }
