@@ -3,12 +3,19 @@
 //! order, with the right signature (and the redacted URL hides only the signature).
 //!
 //! The expected parameters are written out here from the spec, independently of the
-//! operations' `write_params`.
+//! operations' `write_params`. `OpInput::Catalogued` also sends the catalog's example of
+//! any action (`ops::testing::examples()`), so an action added to the catalog is fuzzed
+//! (its action name, common parameters and signature checked) before it has a variant here.
 
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use zego_proto::ops::{testing, CATALOG};
+use zego_proto::ops::{
+    AddStream, CloseRoom, DeleteStream, DescribeSimpleStreamList, DescribeUserList,
+    DescribeUserNum, DescribeUsers, KickoutUser, UserOrder,
+};
 use zego_proto::ops::{
     CdnVendor, DelForbidStreamRule, DelForbidUserRule, DescribeForbidStreamRules,
     DescribeForbidUserRules, DescribeRtcStreamState, DisabledPrivilege, EffectiveTime,
@@ -55,11 +62,65 @@ enum OpInput {
     },
     DescribeForbidUserRules(u8),
     DelForbidUserRule(TargetInput),
+    KickoutUser(String, Vec<String>, Option<String>),
+    CloseRoom(String, Option<String>, Option<bool>),
+    DeleteStream(RoomStreamInput),
+    AddStream {
+        target: RoomStreamInput,
+        title: Option<String>,
+        extra_info: Option<String>,
+        censor: Option<bool>,
+    },
+    DescribeSimpleStreamList(String),
+    DescribeUserList {
+        room: String,
+        newest_first: Option<bool>,
+        limit: Option<u32>,
+        marker: String,
+    },
+    DescribeUsers(String, Vec<String>),
+    DescribeUserNum(Vec<String>),
+    /// The catalog's example of action `index % CATALOG.len()`.
+    Catalogued(u8),
     Raw {
         action: String,
         params: Vec<(String, String)>,
         sequence: Option<u64>,
     },
+}
+
+#[derive(Debug, Arbitrary)]
+struct RoomStreamInput {
+    room: String,
+    user: String,
+    user_name: String,
+    stream: String,
+}
+
+impl RoomStreamInput {
+    /// `RoomId`, `UserId`, `UserName`, `StreamId`, in the documented order.
+    fn params(&self, case: &Case<'_>) -> Params {
+        vec![
+            kv("RoomId", &self.room),
+            kv("UserId", &self.user),
+            kv("UserName", &self.user_name),
+            kv("StreamId", case.stream(&self.stream)),
+        ]
+    }
+}
+
+/// `text` percent-encoded once, as ZEGO asks for reasons and titles: every byte but the
+/// unreserved ones as `%XX` (an independent reading of the spec).
+fn encoded_once(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Arbitrary)]
@@ -175,6 +236,42 @@ impl Case<'_> {
             }
         }
         assert_eq!(redacted, expected_redacted);
+    }
+}
+
+impl Case<'_> {
+    /// Checks what does not depend on an operation's own parameters: it is prepared (the
+    /// catalog's examples are short enough for any prefix), its action comes first, and the
+    /// common parameters and the signature come last.
+    fn check_envelope<O: Operation>(&self, op: &O) {
+        let request = prepare_with_nonce(
+            op,
+            self.config,
+            self.credentials,
+            self.timestamp,
+            self.nonce,
+        )
+        .expect("a catalog example is prepared");
+        let decoded = decode_query(request.url()).expect("prepare wrote an undecodable query");
+        assert_eq!(decoded.first(), Some(&kv("Action", op.action())));
+        let app_id = self.credentials.app_id();
+        let signature = sign(
+            app_id,
+            &self.nonce,
+            self.credentials.secret(),
+            self.timestamp,
+        );
+        let mut common = vec![
+            kv("AppId", app_id.get()),
+            kv("SignatureNonce", self.nonce.as_str()),
+            kv("Timestamp", self.timestamp),
+            kv("Signature", signature.expose()),
+            kv("SignatureVersion", "2.0"),
+        ];
+        if self.prefix.is_some() {
+            common.push(kv("IsTest", "true"));
+        }
+        assert!(decoded.ends_with(&common), "{decoded:?}");
     }
 }
 
@@ -370,6 +467,140 @@ fuzz_target!(|input: Input| {
                 let params = target_params(&target);
                 case.check(&DelForbidUserRule::new(target), &[], params);
             }
+        }
+        OpInput::KickoutUser(room, users, reason) => {
+            let Ok(mut op) = KickoutUser::new(room.clone(), users.clone()) else {
+                return;
+            };
+            let mut params = vec![kv("RoomId", &room)];
+            params.extend(users.iter().map(|user| kv("UserId[]", user)));
+            if let Some(reason) = reason {
+                let Ok(with) = op.with_reason(&reason) else {
+                    return;
+                };
+                op = with;
+                params.push(kv("CustomReason", encoded_once(&reason)));
+            }
+            case.check(&op, &[], params);
+        }
+        OpInput::CloseRoom(room, reason, callback) => {
+            let Ok(mut op) = CloseRoom::new(room.clone()) else {
+                return;
+            };
+            let mut params = vec![kv("RoomId", &room)];
+            if let Some(reason) = reason {
+                let Ok(with) = op.with_reason(&reason) else {
+                    return;
+                };
+                op = with;
+                params.push(kv("CustomReason", encoded_once(&reason)));
+            }
+            if let Some(callback) = callback {
+                op = op.with_room_close_callback(callback);
+                params.push(kv("RoomCloseCallback", callback));
+            }
+            case.check(&op, &[], params);
+        }
+        OpInput::DeleteStream(target) => {
+            if let Ok(op) = DeleteStream::new(
+                target.room.clone(),
+                target.user.clone(),
+                target.user_name.clone(),
+                target.stream.clone(),
+            ) {
+                case.check(&op, &[&target.stream], target.params(&case));
+            }
+        }
+        OpInput::AddStream {
+            target,
+            title,
+            extra_info,
+            censor,
+        } => {
+            let Ok(mut op) = AddStream::new(
+                target.room.clone(),
+                target.user.clone(),
+                target.user_name.clone(),
+                target.stream.clone(),
+            ) else {
+                return;
+            };
+            let mut params = target.params(&case);
+            if let Some(title) = title {
+                let Ok(with) = op.with_title(&title) else {
+                    return;
+                };
+                op = with;
+                params.push(kv("StreamTitle", encoded_once(&title)));
+            }
+            if let Some(extra_info) = extra_info {
+                let Ok(with) = op.with_extra_info(&extra_info) else {
+                    return;
+                };
+                op = with;
+                params.push(kv("ExtraInfo", extra_info));
+            }
+            if let Some(allowed) = censor {
+                op = op.with_censor(allowed);
+                params.push(kv("CensorFlag", u8::from(!allowed)));
+            }
+            case.check(&op, &[&target.stream], params);
+        }
+        OpInput::DescribeSimpleStreamList(room) => {
+            if let Ok(op) = DescribeSimpleStreamList::new(room.clone()) {
+                case.check(&op, &[], vec![kv("RoomId", &room)]);
+            }
+        }
+        OpInput::DescribeUserList {
+            room,
+            newest_first,
+            limit,
+            marker,
+        } => {
+            let Ok(mut op) = DescribeUserList::new(room.clone()) else {
+                return;
+            };
+            let mut params = vec![kv("RoomId", &room)];
+            if let Some(newest_first) = newest_first {
+                op = op.with_order(if newest_first {
+                    UserOrder::NewestFirst
+                } else {
+                    UserOrder::OldestFirst
+                });
+                params.push(kv("Mode", u8::from(newest_first)));
+            }
+            if let Some(limit) = limit {
+                let Ok(with) = op.with_limit(limit) else {
+                    return;
+                };
+                op = with;
+                params.push(kv("Limit", limit));
+            }
+            op = op.with_marker(marker.clone());
+            if !marker.is_empty() {
+                params.push(kv("Marker", marker));
+            }
+            case.check(&op, &[], params);
+        }
+        OpInput::DescribeUsers(room, users) => {
+            if let Ok(op) = DescribeUsers::new(room.clone(), users.clone()) {
+                let mut params = vec![kv("RoomId", &room)];
+                params.extend(users.iter().map(|user| kv("UserId[]", user)));
+                case.check(&op, &[], params);
+            }
+        }
+        OpInput::DescribeUserNum(rooms) => {
+            if let Ok(op) = DescribeUserNum::new(rooms.clone()) {
+                let params = rooms.iter().map(|room| kv("RoomId[]", room)).collect();
+                case.check(&op, &[], params);
+            }
+        }
+        OpInput::Catalogued(index) => {
+            let examples = testing::examples();
+            let index = usize::from(index) % examples.len();
+            let op = &examples[index];
+            assert_eq!(op.action(), CATALOG[index].name);
+            case.check_envelope(op);
         }
         OpInput::Raw {
             action,
