@@ -38,13 +38,15 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::sequence::Sequence;
 
-pub use crate::rate_limit::{Quotas, RateLimitKey, TokenBucketLimiter};
+pub use crate::rate_limit::{
+    QuotaSetting, QuotaSettingError, Quotas, RateLimitKey, TokenBucketLimiter,
+};
 pub use crate::sequence::SequenceGenerator;
 
 /// A boxed `Send` future, the return type of the async methods of [`Coordinator`].
@@ -338,6 +340,9 @@ impl Default for LocalCoordinator {
 }
 
 /// The process's one sequence generator, behind every shared coordinator.
+/// A process-wide coordinator and the quotas it paces to.
+type SharedAtQuotas = (Quotas, Arc<LocalCoordinator>);
+
 fn process_sequences() -> Arc<SequenceGenerator> {
     static SEQUENCES: OnceLock<Arc<SequenceGenerator>> = OnceLock::new();
     Arc::clone(SEQUENCES.get_or_init(|| Arc::new(SequenceGenerator::new())))
@@ -362,6 +367,41 @@ impl LocalCoordinator {
     pub fn shared() -> Arc<Self> {
         static SHARED: OnceLock<Arc<LocalCoordinator>> = OnceLock::new();
         Arc::clone(SHARED.get_or_init(|| Arc::new(Self::new().with_sequences(process_sequences()))))
+    }
+
+    /// The process-wide coordinator at these quotas (a client built with raised quotas):
+    /// every client of the process with the same quotas shares it, and its sequences are
+    /// the process's one generator. With ZEGO's quotas, [`LocalCoordinator::shared`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use zego_proto::admission::{LocalCoordinator, Quotas};
+    /// use zego_proto::{Environment, RateLimitGroup};
+    /// let raised = Quotas::default().with(RateLimitGroup::StreamForbid, Environment::Production, 500);
+    /// let a = LocalCoordinator::shared_with_quotas(raised);
+    /// assert!(Arc::ptr_eq(&a, &LocalCoordinator::shared_with_quotas(raised)));
+    /// assert!(Arc::ptr_eq(&LocalCoordinator::shared(), &LocalCoordinator::shared_with_quotas(Quotas::default())));
+    /// ```
+    pub fn shared_with_quotas(quotas: Quotas) -> Arc<Self> {
+        /// The coordinators made so far, one per distinct quotas (a handful at most).
+        static SHARED: OnceLock<Mutex<Vec<SharedAtQuotas>>> = OnceLock::new();
+        if quotas == Quotas::default() {
+            return Self::shared();
+        }
+        let mut shared = SHARED
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, coordinator)) = shared.iter().find(|(q, _)| *q == quotas) {
+            return Arc::clone(coordinator);
+        }
+        let coordinator = Arc::new(
+            Self::new()
+                .with_quotas(quotas)
+                .with_sequences(process_sequences()),
+        );
+        shared.push((quotas, Arc::clone(&coordinator)));
+        coordinator
     }
 
     /// The process-wide coordinator without rate limiting (a client's `no_rate_limit`):

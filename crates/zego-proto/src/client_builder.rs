@@ -10,6 +10,8 @@ use crate::call::ClientCore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Endpoint, Environment};
 use crate::credentials::Credentials;
+use crate::operation::RateLimitGroup;
+use crate::rate_limit::Quotas;
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::transport_options::TransportOptions;
 
@@ -68,6 +70,7 @@ pub struct ClientBuilder<C: BuildClient> {
     retry_policy: RetryPolicy,
     budget: Option<Arc<RetryBudget>>,
     coordinator: CoordinatorChoice,
+    quotas: Quotas,
     clock: Arc<dyn Clock>,
     transport_options: TransportOptions,
     transport: Option<C::Transport>,
@@ -82,6 +85,7 @@ impl<C: BuildClient> fmt::Debug for ClientBuilder<C> {
             .field("environment", &self.environment)
             .field("retry_policy", &self.retry_policy)
             .field("coordinator", &self.coordinator)
+            .field("quotas", &self.quotas)
             .field("transport_options", &self.transport_options)
             .field("custom_transport", &self.transport.is_some())
             .finish_non_exhaustive()
@@ -108,6 +112,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             retry_policy: RetryPolicy::default(),
             budget: None,
             coordinator: CoordinatorChoice::Shared,
+            quotas: Quotas::default(),
             clock: Arc::new(SystemClock),
             transport_options: TransportOptions::default(),
             transport: None,
@@ -158,6 +163,36 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// A group's quota, for an app whose quota ZEGO raised (in both environments; default:
+    /// ZEGO's documented quotas, see [`RateLimitGroup`]). The client's default coordinator
+    /// then paces to it: [`LocalCoordinator::shared_with_quotas`], shared by every client
+    /// of the process with the same quotas. A custom [`ClientBuilder::coordinator`] keeps
+    /// its own quotas: give a fleet's coordinator the same ones (for Redis,
+    /// `RedisCoordinatorBuilder::quotas`), whose fleet share then divides the raised quota.
+    ///
+    /// ```
+    /// use zego_proto::{ClientCore, Credentials, Environment, RateLimitGroup};
+    /// let core = ClientCore::builder(Credentials::new(1234567890u32, "0123456789abcdef0123456789abcdef")?)
+    ///     .quota(RateLimitGroup::StreamForbid, 500)
+    ///     .build_core();
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn quota(mut self, group: RateLimitGroup, per_second: u32) -> Self {
+        for environment in [Environment::Production, Environment::Test] {
+            self.quotas.set(group, environment, per_second);
+        }
+        self
+    }
+
+    /// Every group's quota at once (default: ZEGO's documented quotas); see
+    /// [`ClientBuilder::quota`].
+    #[must_use]
+    pub fn quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
     /// No client-side rate limiting: [`LocalCoordinator::shared_unlimited`], which still
     /// stamps sequences from the process's one generator. Rate-limit answers are still
     /// retried with backoff.
@@ -203,7 +238,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             config = config.with_environment(environment);
         }
         let coordinator: Arc<dyn Coordinator> = match self.coordinator {
-            CoordinatorChoice::Shared => LocalCoordinator::shared(),
+            CoordinatorChoice::Shared => LocalCoordinator::shared_with_quotas(self.quotas),
             CoordinatorChoice::SharedUnlimited => LocalCoordinator::shared_unlimited(),
             CoordinatorChoice::Custom(coordinator) => coordinator,
         };

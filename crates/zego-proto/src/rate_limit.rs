@@ -12,7 +12,7 @@ use crate::credentials::AppId;
 
 mod groups;
 
-pub use groups::{Quotas, RateLimitGroup};
+pub use groups::{QuotaSetting, QuotaSettingError, Quotas, RateLimitGroup};
 
 /// Which bucket a request draws from: quotas are per AppId, environment and group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

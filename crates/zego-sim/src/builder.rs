@@ -176,6 +176,38 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Overrides the quota of every group with this configuration name
+    /// ([`RateGroup::config_name`]) in both environments: the simulator of an app whose
+    /// quota ZEGO raised. An unknown name or a quota of 0 is an error naming it.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().quota_named("stream_forbid", 500)?;
+    /// assert!(zego_sim::Simulator::builder().quota_named("nope", 5).is_err());
+    /// # Ok::<(), zego_sim::SimError>(())
+    /// ```
+    pub fn quota_named(mut self, name: &str, per_sec: u32) -> Result<Self, SimError> {
+        if per_sec == 0 {
+            return Err(SimError::InvalidConfig(format!(
+                "quota of group {name} must be at least 1/s"
+            )));
+        }
+        let groups: Vec<RateGroup> = RateGroup::ALL
+            .into_iter()
+            .filter(|g| g.config_name() == name)
+            .collect();
+        if groups.is_empty() {
+            return Err(SimError::InvalidConfig(format!(
+                "unknown quota group {name:?}"
+            )));
+        }
+        for group in groups {
+            for env in [Env::Production, Env::Test] {
+                self.quotas.insert((group, env), per_sec);
+            }
+        }
+        Ok(self)
+    }
+
     /// Overrides a group's test-environment quota.
     ///
     /// ```

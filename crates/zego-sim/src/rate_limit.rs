@@ -8,7 +8,7 @@ use crate::env::Env;
 macro_rules! rate_groups {
     ($(
         $(#[$doc:meta])*
-        $group:ident: production $production:literal, test $test:literal,
+        $group:ident = $name:literal: production $production:literal, test $test:literal,
             room_ms $room_ms:expr, $service:ident;
     )*) => {
         /// The rate-limit groups; actions in a group share one quota per AppId and environment.
@@ -28,6 +28,21 @@ macro_rules! rate_groups {
         impl RateGroup {
             /// Every group.
             pub const ALL: [RateGroup; [$(stringify!($group),)*].len()] = [$(RateGroup::$group,)*];
+
+            /// The group's name in configuration (`zego sim --quota NAME=N/s`), the name the
+            /// SDK documents for the same quota: `stream_forbid`, `rules`, `cdn`,
+            /// `stream_state`, `room_kick`, `room_close`, `room_streams` (`AddStream` and
+            /// `DeleteStream` both), `room_stream_list`, `room_user_list`, `room_users`,
+            /// `room_user_count`.
+            ///
+            /// ```
+            /// assert_eq!(zego_sim::RateGroup::ForbidResume.config_name(), "stream_forbid");
+            /// ```
+            pub fn config_name(self) -> &'static str {
+                match self {
+                    $(RateGroup::$group => $name,)*
+                }
+            }
 
             /// The documented quota (requests per second).
             ///
@@ -79,29 +94,29 @@ macro_rules! service_is_room {
 rate_groups! {
     /// `ForbidRTCStreams`, `ResumeRTCStreams`, `ForbidRTCStream`, `ResumeRTCStream`:
     /// 20/s (test 5/s), answer 30002.
-    ForbidResume: production 20, test 5, room_ms None, media;
+    ForbidResume = "stream_forbid": production 20, test 5, room_ms None, media;
     /// The stream-rule and user-rule actions: 10/s in both environments, answer 206.
-    Rules: production 10, test 10, room_ms None, room;
+    Rules = "rules": production 10, test 10, room_ms None, room;
     /// `ForbidCDNLiveStream`, `ResumeCDNLiveStream`, `QueryForbidCDNLiveStream`: 20/s, answer 30002.
-    Cdn: production 20, test 20, room_ms None, media;
+    Cdn = "cdn": production 20, test 20, room_ms None, media;
     /// `DescribeRTCStreamState`: 40/s (test 10/s), answer 30002.
-    StreamState: production 40, test 10, room_ms None, media;
+    StreamState = "stream_state": production 40, test 10, room_ms None, media;
     /// `KickoutUser`: 50/s, answer 206.
-    Kickout: production 50, test 50, room_ms None, room;
+    Kickout = "room_kick": production 50, test 50, room_ms None, room;
     /// `CloseRoom`: 1/s, answer 206.
-    CloseRoom: production 1, test 1, room_ms None, room;
+    CloseRoom = "room_close": production 1, test 1, room_ms None, room;
     /// `DeleteStream`: 10/s (test 1/s), answer 206.
-    DeleteStream: production 10, test 1, room_ms None, room;
+    DeleteStream = "room_streams": production 10, test 1, room_ms None, room;
     /// `AddStream`: 10/s (test 1/s), answer 206.
-    AddStream: production 10, test 1, room_ms None, room;
+    AddStream = "room_streams": production 10, test 1, room_ms None, room;
     /// `DescribeSimpleStreamList`: 50/s, answer 206; and 1 per 10 s per room, answer 207.
-    StreamList: production 50, test 50, room_ms Some(10_000), room;
+    StreamList = "room_stream_list": production 50, test 50, room_ms Some(10_000), room;
     /// `DescribeUserList`: 200/s, answer 206; and 1/s per room, answer 207.
-    UserList: production 200, test 200, room_ms Some(1_000), room;
+    UserList = "room_user_list": production 200, test 200, room_ms Some(1_000), room;
     /// `DescribeUsers`: 10/s, answer 206.
-    Users: production 10, test 10, room_ms None, room;
+    Users = "room_users": production 10, test 10, room_ms None, room;
     /// `DescribeUserNum`: 10/s (test 1/s), answer 206.
-    UserNum: production 10, test 1, room_ms None, room;
+    UserNum = "room_user_count": production 10, test 1, room_ms None, room;
 }
 
 impl RateGroup {

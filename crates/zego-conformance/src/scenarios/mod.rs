@@ -164,6 +164,24 @@ mod tests {
         assert!(registered.len() >= 27, "{}", registered.len());
     }
 
+    /// Every quota group the SDK lets users raise can be raised in the simulator under the
+    /// same name (strings compared).
+    #[test]
+    fn the_simulator_knows_every_quota_group_by_name() {
+        for group in zego_proto::RateLimitGroup::ALL {
+            if *group == zego_proto::RateLimitGroup::Unmetered {
+                continue;
+            }
+            assert!(
+                zego_sim::RateGroup::ALL
+                    .iter()
+                    .any(|g| g.config_name() == group.as_str()),
+                "{} is not a zego-sim quota group",
+                group.as_str()
+            );
+        }
+    }
+
     /// The simulator serves every action of the core's catalog (names compared as
     /// strings: the two share no code).
     #[test]

@@ -201,6 +201,93 @@ impl Quotas {
     }
 }
 
+/// One quota as configuration writes it: `GROUP=N/s` (or `GROUP=N`), for an app whose
+/// quota ZEGO raised. The group is named as [`RateLimitGroup::as_str`] spells it.
+///
+/// ```
+/// use zego_proto::admission::QuotaSetting;
+/// use zego_proto::RateLimitGroup;
+/// let raised: QuotaSetting = "stream_forbid=500/s".parse()?;
+/// assert_eq!((raised.group, raised.per_second), (RateLimitGroup::StreamForbid, 500));
+/// let err = "stream_forbid=0/s".parse::<QuotaSetting>().unwrap_err();
+/// assert!(err.to_string().contains("stream_forbid"));
+/// assert!("streams=5".parse::<QuotaSetting>().unwrap_err().to_string().contains("room_kick"));
+/// # Ok::<(), zego_proto::admission::QuotaSettingError>(())
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaSetting {
+    /// The group.
+    pub group: RateLimitGroup,
+    /// Its quota, requests per second (at least 1).
+    pub per_second: u32,
+}
+
+/// Why a [`QuotaSetting`] was refused; the message names the group and the rule.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuotaSettingError {
+    /// Not `GROUP=N/s`.
+    #[error("quota {0:?} is not GROUP=N/s (for example stream_forbid=500/s)")]
+    Malformed(String),
+    /// No group has this name.
+    #[error("unknown quota group {name:?}; the groups are: {}", group_names())]
+    UnknownGroup {
+        /// The name given.
+        name: String,
+    },
+    /// A quota of zero (to stop pacing, turn rate limiting off instead).
+    #[error("quota of group {group} must be at least 1/s, not 0")]
+    Zero {
+        /// The group's name.
+        group: &'static str,
+    },
+    /// The unmetered group has no quota to raise.
+    #[error("group unmetered has no quota to set")]
+    Unmetered,
+}
+
+/// The configurable groups' names, for messages.
+fn group_names() -> String {
+    RateLimitGroup::ALL
+        .iter()
+        .filter(|g| **g != RateLimitGroup::Unmetered)
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl QuotaSetting {
+    /// A group's quota from its name and a number (a profile's `[quotas]` table).
+    pub fn new(group: &str, per_second: u32) -> Result<Self, QuotaSettingError> {
+        let group =
+            RateLimitGroup::from_name(group).ok_or_else(|| QuotaSettingError::UnknownGroup {
+                name: group.to_owned(),
+            })?;
+        if group == RateLimitGroup::Unmetered {
+            return Err(QuotaSettingError::Unmetered);
+        }
+        if per_second == 0 {
+            return Err(QuotaSettingError::Zero {
+                group: group.as_str(),
+            });
+        }
+        Ok(Self { group, per_second })
+    }
+}
+
+impl std::str::FromStr for QuotaSetting {
+    type Err = QuotaSettingError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let malformed = || QuotaSettingError::Malformed(text.to_owned());
+        let (group, rate) = text.split_once('=').ok_or_else(malformed)?;
+        let number = rate.trim().strip_suffix("/s").unwrap_or(rate.trim());
+        let per_second = number.trim().parse::<u32>().map_err(|_| malformed())?;
+        Self::new(group.trim(), per_second)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +320,31 @@ mod tests {
         );
         assert_eq!(share.room_interval(RateLimitGroup::Rules), None);
         assert_eq!(Quotas::default().fleet_share(1), Quotas::default());
+    }
+
+    #[test]
+    fn quota_settings_name_what_is_wrong() {
+        let ok: QuotaSetting = "room_kick = 120".parse().unwrap();
+        assert_eq!((ok.group, ok.per_second), (RateLimitGroup::RoomKick, 120));
+        for (text, expected) in [
+            (
+                "stream_forbid",
+                QuotaSettingError::Malformed("stream_forbid".into()),
+            ),
+            (
+                "stream_forbid=-1/s",
+                QuotaSettingError::Malformed("stream_forbid=-1/s".into()),
+            ),
+            (
+                "nope=5/s",
+                QuotaSettingError::UnknownGroup {
+                    name: "nope".into(),
+                },
+            ),
+            ("cdn=0/s", QuotaSettingError::Zero { group: "cdn" }),
+            ("unmetered=5/s", QuotaSettingError::Unmetered),
+        ] {
+            assert_eq!(text.parse::<QuotaSetting>(), Err(expected), "{text}");
+        }
     }
 }
