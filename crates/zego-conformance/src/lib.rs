@@ -69,6 +69,9 @@ pub struct ClientSetup {
     pub request_timeout: Duration,
     /// The transport's body cap.
     pub max_body_bytes: usize,
+    /// Quotas for the builder (`ClientBuilder::quotas`: raised ones), used by the default
+    /// coordinator (`CoordinatorSetup::ProcessDefault`); `None`: ZEGO's.
+    pub quotas: Option<zego_proto::admission::Quotas>,
 }
 
 impl std::fmt::Debug for ClientSetup {
@@ -81,6 +84,7 @@ impl std::fmt::Debug for ClientSetup {
             .field("coordinator", &self.coordinator)
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("quotas", &self.quotas)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +103,7 @@ impl ClientSetup {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
+            quotas: None,
         }
     }
 
@@ -125,6 +130,9 @@ impl ClientSetup {
         }
         if let Some(policy) = self.retry_policy {
             builder = builder.retry_policy(policy);
+        }
+        if let Some(quotas) = self.quotas {
+            builder = builder.quotas(quotas);
         }
         match self.coordinator {
             CoordinatorSetup::ProcessDefault { rate_limit: true } => builder,

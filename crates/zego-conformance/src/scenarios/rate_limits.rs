@@ -3,13 +3,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use zego_proto::admission::LocalCoordinator;
+use zego_proto::admission::{LocalCoordinator, Quotas};
 use zego_proto::clock::{Clock, ManualClock, SystemClock};
 use zego_proto::ops::{
     DelForbidStreamRule, DescribeSimpleStreamList, DescribeUserList, ForbidRtcStream,
     ResumeRtcStream,
 };
-use zego_proto::{BulkAction, BulkOptions, RetryPolicy};
+use zego_proto::{BulkAction, BulkOptions, Environment, RateLimitGroup, RetryPolicy};
 use zego_sim::{Env, RateGroup, Simulator};
 
 use super::{
@@ -23,7 +23,8 @@ pub(super) fn scenarios<C: ClientUnderTest>() -> Vec<Scenario<C>> {
         burst_above_quota_gets_no_rate_limit_answers,
         two_clients_in_one_process_never_reuse_a_sequence,
         a_rate_limit_answer_delays_the_other_clients,
-        listings_and_a_bulk_run_at_once_get_no_rate_limit_answers
+        listings_and_a_bulk_run_at_once_get_no_rate_limit_answers,
+        a_raised_quota_is_used_in_full_and_never_exceeded
     ]
 }
 
@@ -192,4 +193,50 @@ pub fn listings_and_a_bulk_run_at_once_get_no_rate_limit_answers<C: ClientUnderT
     );
     // Every request reached the simulator once: nothing was retried.
     assert_eq!(sim.request_log().len(), 10 + 3 + 2 + 3);
+}
+
+/// ZEGO raised the app's forbid/resume quota to 200/s: the client's builder is told
+/// (`ClientBuilder::quotas`, through the default coordinator) and so is a simulator that
+/// enforces it (`quota_named`). A bulk run of 300 requests uses the raised quota in full
+/// (about 1.5 s, where ZEGO's default 20/s takes 15 s) and never exceeds it: no
+/// rate-limit answer, and no faster than one request per 5 ms.
+pub fn a_raised_quota_is_used_in_full_and_never_exceeded<C: ClientUnderTest>(
+    make: MakeClient<'_, C>,
+) {
+    const RAISED: u32 = 200;
+    let sim = Simulator::builder()
+        .app(APP_ID, SECRET)
+        .quota_named("stream_forbid", RAISED)
+        .expect("a known group")
+        .start()
+        .expect("simulator");
+    let mut setup = setup(&sim);
+    setup.coordinator = CoordinatorSetup::ProcessDefault { rate_limit: true };
+    setup.quotas = Some(Quotas::default().with(
+        RateLimitGroup::StreamForbid,
+        Environment::Production,
+        RAISED,
+    ));
+    let client = make(setup);
+    let started = Instant::now();
+    let report = client.bulk(
+        BulkAction::Forbid,
+        Box::new((0..6000).map(|i| format!("raised-{i:04}"))),
+        &BulkOptions::default(),
+    );
+    let took = started.elapsed();
+    assert_eq!(
+        (report.succeeded, report.requests),
+        (6000, 300),
+        "{report:?}"
+    );
+    assert_eq!(rate_limit_answers(&sim), 0);
+    // 300 requests 5 ms apart: the last leaves at least 299 × 5 ms after the first.
+    assert!(took >= Duration::from_millis(1495), "too fast: {took:?}");
+    // Far below the 15 s of ZEGO's default quota (generous bound for a loaded machine).
+    assert!(
+        took < Duration::from_secs(8),
+        "the raised quota was not used: {took:?}"
+    );
+    eprintln!("300 requests at a raised 200/s: {took:?} (ideal 1.5 s)");
 }
