@@ -4,11 +4,47 @@
 // placeholders like <AppId> are meant literally, not as Markdown or HTML.
 #![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use zego_proto::admission::{QuotaSetting, Quotas};
+use zego_proto::{Environment, RateLimitGroup};
+
 use crate::exit::exit_codes_help;
+
+/// `--quota`'s long help: the rule, then every group with ZEGO's default quotas, from the
+/// core's table.
+static QUOTA_HELP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let defaults = Quotas::default();
+    let mut help = String::from(
+        "A quota ZEGO raised for this app, as GROUP=N/s (N at least 1; repeatable, one per group; \
+         over the profile's [quotas] table). The client paces that group to N requests per \
+         second instead of ZEGO's default; with --redis the fleet shares N (each instance \
+         keeps to N / --fleet-size while Redis is down). For `zego sim`: the quota the \
+         simulator enforces.\n\nGroups and ZEGO's default quotas (requests per second):",
+    );
+    for group in RateLimitGroup::ALL {
+        let (Some(production), Some(test)) = (
+            defaults.per_second(*group, Environment::Production),
+            defaults.per_second(*group, Environment::Test),
+        ) else {
+            continue;
+        };
+        let _ = write!(help, "\n  {:<18} {production}", group.as_str());
+        if test != production {
+            let _ = write!(help, " (test environment {test})");
+        }
+    }
+    help
+});
+
+/// Parses `--quota GROUP=N/s` (clap reports the error naming the group, exit 2).
+fn parse_quota(text: &str) -> Result<QuotaSetting, String> {
+    text.parse()
+        .map_err(|e: zego_proto::admission::QuotaSettingError| e.to_string())
+}
 
 const MAIN_AFTER_HELP: &str = concat!(
     "\
@@ -29,6 +65,7 @@ Config file (default <config dir>/zego/config.toml; --config / ZEGO_CONFIG), one
     test_env = false                   # boolean
     redis = \"redis://127.0.0.1:6379\"   # string: join a fleet
     fleet_size = 4                     # integer
+    quotas = { stream_forbid = 500 }   # raised quotas, per group (see --quota)
   Unknown keys are an error. Each key is overridden by its flag or environment variable.
 
 Examples:
@@ -168,6 +205,17 @@ pub struct GlobalArgs {
     /// How many instances share the quota: while Redis is down each keeps to quota / N [default: 1].
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000), help_heading = "Connection")]
     pub fleet_size: Option<u32>,
+
+    /// A quota ZEGO raised for this app: GROUP=N/s, repeatable (for `sim`: the quota the simulator enforces). See --help for the groups.
+    #[arg(
+        long,
+        global = true,
+        value_name = "GROUP=N/s",
+        value_parser = parse_quota,
+        long_help = QUOTA_HELP.as_str(),
+        help_heading = "Connection"
+    )]
+    pub quota: Vec<QuotaSetting>,
 
     /// Do not pace requests to ZEGO's documented quotas (for `sim`: run the simulator without rate limits).
     #[arg(long, global = true, help_heading = "Connection")]

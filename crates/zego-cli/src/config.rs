@@ -48,6 +48,8 @@ pub struct Profile {
     pub redis: Option<String>,
     /// How many instances share the quota.
     pub fleet_size: Option<u32>,
+    /// Raised quotas, requests per second by group name (`--quota` overrides each).
+    pub quotas: Option<std::collections::BTreeMap<String, u32>>,
 }
 
 /// An AppId written as `app_id = 123` or `app_id = "123"`.
@@ -93,6 +95,8 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// The fleet's Redis coordinator, when the command joins one.
     pub coordinator: Option<std::sync::Arc<zego_redis::RedisCoordinator>>,
+    /// The quotas to pace to: ZEGO's, raised by the profile's `[quotas]` and `--quota`.
+    pub quotas: zego_proto::admission::Quotas,
     config_path: Option<PathBuf>,
 }
 
@@ -165,14 +169,43 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
     } else {
         Environment::Production
     };
-    let coordinator = resolve_redis(global, &profile)?;
+    let quotas = resolve_quotas(global, &profile)?;
+    let coordinator = resolve_redis(global, &profile, quotas)?;
     Ok(Settings {
         credentials,
         config: Config::new(endpoint).with_environment(environment),
         warnings,
         coordinator,
+        quotas,
         config_path: path,
     })
+}
+
+/// ZEGO's quotas, raised by the profile's `[quotas]` table, then by each `--quota`; an
+/// unknown group or a zero in the profile is a usage error naming it (`--quota` is checked
+/// by clap).
+fn resolve_quotas(
+    global: &GlobalArgs,
+    profile: &Profile,
+) -> Result<zego_proto::admission::Quotas, CliError> {
+    use zego_proto::admission::{QuotaSetting, Quotas};
+    let mut settings = Vec::new();
+    for (group, per_second) in profile.quotas.iter().flatten() {
+        settings.push(QuotaSetting::new(group, *per_second).map_err(|e| {
+            CliError::usage(
+                format!("profile [quotas]: {e}"),
+                "fix the profile's quotas table: GROUP = N with N at least 1 (see zego --help, --quota)",
+            )
+        })?);
+    }
+    settings.extend(global.quota.iter().copied());
+    let mut quotas = Quotas::default();
+    for setting in settings {
+        for environment in [Environment::Production, Environment::Test] {
+            quotas.set(setting.group, environment, setting.per_second);
+        }
+    }
+    Ok(quotas)
 }
 
 /// `--redis` / `ZEGO_REDIS_URL` over the profile's `redis`; a URL that cannot be used is a
@@ -180,6 +213,7 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
 fn resolve_redis(
     global: &GlobalArgs,
     profile: &Profile,
+    quotas: zego_proto::admission::Quotas,
 ) -> Result<Option<std::sync::Arc<zego_redis::RedisCoordinator>>, CliError> {
     let Some(url) = global.redis.as_deref().or(profile.redis.as_deref()) else {
         return Ok(None);
@@ -192,7 +226,7 @@ fn resolve_redis(
         )
     })?;
     Ok(Some(std::sync::Arc::new(
-        builder.fleet_size(fleet_size).build(),
+        builder.fleet_size(fleet_size).quotas(quotas).build(),
     )))
 }
 
@@ -347,7 +381,7 @@ fn load_profile(
     let mut file = parse_config(&text).map_err(|message| {
         CliError::usage(
             format!("config file {}: {message}", path.display()),
-            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, server_secret_file, endpoint, region, allow_insecure_http, test_env, redis, fleet_size",
+            "fix the file: it holds [profiles.NAME] tables with app_id, server_secret, server_secret_file, endpoint, region, allow_insecure_http, test_env, redis, fleet_size, quotas",
         )
     })?;
     let known: Vec<String> = file.profiles.keys().cloned().collect();

@@ -83,9 +83,7 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         #[cfg(feature = "sim")]
         Command::Demo => return demo::run(out),
         #[cfg(feature = "sim")]
-        Command::Sim(args) => {
-            return commands::sim::run(out, &args, !global.no_rate_limit, sources)
-        }
+        Command::Sim(args) => return commands::sim::run(out, &args, global, sources),
         Command::Completions { shell } => return print_completions(shell),
         Command::Man => return print_man_page(),
         Command::Configure(args) => return commands::configure::run(global, out, &args),
@@ -139,7 +137,10 @@ fn refuse_ignored_global_options(
 ) -> Result<(), CliError> {
     let (name, used): (&str, &[&str]) = match command {
         #[cfg(feature = "sim")]
-        Command::Sim(_) => ("zego sim", &["json", "quiet", "verbose", "no_rate_limit"]),
+        Command::Sim(_) => (
+            "zego sim",
+            &["json", "quiet", "verbose", "no_rate_limit", "quota"],
+        ),
         #[cfg(feature = "sim")]
         Command::Demo => ("zego demo", &["json", "quiet", "verbose"]),
         Command::Completions { .. } => ("zego completions", &["quiet", "verbose"]),

@@ -191,6 +191,7 @@ pub fn build_client(global: &GlobalArgs, settings: &Settings, credentials: Crede
     }
     let mut builder = Client::builder(credentials)
         .config(settings.config.clone())
+        .quotas(settings.quotas)
         .transport_options(options);
     if let Some(retries) = global.retries {
         builder = builder.retry_policy(RetryPolicy {

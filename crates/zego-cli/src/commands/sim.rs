@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use serde_json::json;
 use zego_sim::{FaultPlan, SimError, Simulator, SimulatorBuilder};
 
-use crate::cli::SimArgs;
+use crate::cli::{GlobalArgs, SimArgs};
 use crate::config::Sources;
 use crate::exit::CliError;
 use crate::output::{write_stdout, Output};
@@ -39,14 +39,34 @@ pub fn parse_app(spec: &str) -> Result<(u32, String), CliError> {
     Ok((id, secret.to_owned()))
 }
 
+/// `--quota`: the raised quotas the simulator enforces (the simulator names its groups as
+/// the SDK does, which zego-conformance checks).
+fn with_quotas(
+    mut builder: SimulatorBuilder,
+    global: &GlobalArgs,
+) -> Result<SimulatorBuilder, CliError> {
+    for quota in &global.quota {
+        builder = builder
+            .quota_named(quota.group.as_str(), quota.per_second)
+            .map_err(|e| {
+                CliError::usage(
+                    format!("--quota {}: {e}", quota.group.as_str()),
+                    "give one of the groups listed by zego --help (--quota)",
+                )
+            })?;
+    }
+    Ok(builder)
+}
+
 /// Runs the simulator until the process is stopped. `sources` says which secrets came
 /// through argv, where other users of the machine can read them (each gets a warning).
 pub fn run(
     out: Output,
     args: &SimArgs,
-    rate_limit: bool,
+    global: &GlobalArgs,
     sources: Sources,
 ) -> Result<(), CliError> {
+    let rate_limit = !global.no_rate_limit;
     if sources.sim_apps_on_command_line {
         out.warn("--app puts the secret on the command line, visible to other users of this machine (ps, shell history); prefer ZEGO_SIM_APPS=APP_ID:SECRET[,...]");
     }
@@ -68,6 +88,7 @@ pub fn run(
     for (id, secret) in &apps {
         builder = builder.app(*id, secret.clone());
     }
+    builder = with_quotas(builder, global)?;
     if let Some(spec) = &args.faults {
         let plan: FaultPlan = spec.parse().map_err(|e| {
             CliError::usage(
