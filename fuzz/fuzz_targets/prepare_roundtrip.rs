@@ -24,7 +24,8 @@ use zego_proto::ops::{
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
 use zego_proto::wire::{
-    decode_query, prepare_with_nonce, sign, test_stream_prefix, Nonce, MAX_STREAM_ID_BYTES,
+    decode_query, prepare_stamped, prepare_with_nonce, sign, test_stream_prefix, Nonce,
+    MAX_STREAM_ID_BYTES,
 };
 use zego_proto::{Config, Credentials, Endpoint, Environment, Operation, Region, Sequence};
 
@@ -80,8 +81,9 @@ enum OpInput {
     },
     DescribeUsers(String, Vec<String>),
     DescribeUserNum(Vec<String>),
-    /// The catalog's example of action `index % CATALOG.len()`.
-    Catalogued(u8),
+    /// The catalog's example of action `index % CATALOG.len()`, stamped with this
+    /// `Sequence` if the action is sequenced.
+    Catalogued(u8, u64),
     Raw {
         action: String,
         params: Vec<(String, String)>,
@@ -243,12 +245,13 @@ impl Case<'_> {
     /// Checks what does not depend on an operation's own parameters: it is prepared (the
     /// catalog's examples are short enough for any prefix), its action comes first, and the
     /// common parameters and the signature come last.
-    fn check_envelope<O: Operation>(&self, op: &O) {
-        let request = prepare_with_nonce(
+    fn check_envelope<O: Operation>(&self, op: &O, stamped: Sequence) {
+        let request = prepare_stamped(
             op,
             self.config,
             self.credentials,
             self.timestamp,
+            Some(stamped),
             self.nonce,
         )
         .expect("a catalog example is prepared");
@@ -595,12 +598,12 @@ fuzz_target!(|input: Input| {
                 case.check(&op, &[], params);
             }
         }
-        OpInput::Catalogued(index) => {
+        OpInput::Catalogued(index, sequence) => {
             let examples = testing::examples();
             let index = usize::from(index) % examples.len();
             let op = &examples[index];
             assert_eq!(op.action(), CATALOG[index].name);
-            case.check_envelope(op);
+            case.check_envelope(op, Sequence::new(sequence));
         }
         OpInput::Raw {
             action,
