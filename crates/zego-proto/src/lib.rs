@@ -60,7 +60,6 @@
 //! | [`retry`] | tuning | the retry policy's state machine and budget |
 //! | [`bulk`] | driver authors | batching and report assembly |
 //! | [`clock`] | tests | time, passed in: [`clock::Clock`], [`clock::ManualClock`] |
-//! | [`callback`] | receivers of ZEGO callbacks | verifying and parsing callbacks (stream created/closed, ...) |
 //! | `token` (feature `token`, on by default) | servers that let users log in | Token04 login tokens: making and inspecting them |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -69,7 +68,6 @@ pub mod admission;
 pub mod bulk;
 mod call;
 mod call_error;
-pub mod callback;
 mod client_builder;
 pub mod clock;
 mod codes;
