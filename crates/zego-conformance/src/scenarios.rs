@@ -21,7 +21,9 @@ use zego_proto::ops::{
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
 use zego_proto::{
-    BulkAction, BulkOptions, CallError, CallErrorKind, Credentials, Environment, RetryPolicy,
+    bulk::{BulkAction, BulkOptions},
+    retry::RetryPolicy,
+    CallError, CallErrorKind, Credentials, Environment,
 };
 use zego_sim::{Env, Fault, FaultPlan, RateGroup, SimHandle, Simulator};
 
@@ -751,7 +753,7 @@ pub fn retry_after_is_honoured<C: ClientUnderTest>(make: MakeClient<'_, C>) {
         .unwrap_err();
     assert_eq!(
         err.stop_reason(),
-        Some(zego_proto::StopReason::RetryAfterTooLate),
+        Some(zego_proto::retry::StopReason::RetryAfterTooLate),
         "{err}"
     );
     assert_eq!(err.attempts(), 1);

@@ -46,7 +46,7 @@ enum CoordinatorChoice {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::{ClientCore, Config, Credentials, Endpoint, Environment, Region};
+/// use zego_proto::{Config, Credentials, Endpoint, Environment, Region, driver::ClientCore};
 /// use zego_proto::driver::TransportOptions;
 /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
 ///     .environment(Environment::Test)

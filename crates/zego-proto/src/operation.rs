@@ -81,7 +81,7 @@ pub enum Sequencing<'a> {
 /// [`crate::wire::parse_response`] turns the answer into [`Operation::Output`].
 ///
 /// ```
-/// use zego_proto::{ops::DelForbidStreamRule, Operation, RateLimitGroup, Sequencing};
+/// use zego_proto::{Operation, ops::{DelForbidStreamRule, RateLimitGroup, Sequencing}};
 /// let op = DelForbidStreamRule::new("room1", "stream1")?;
 /// assert_eq!(op.action(), "DelForbidStreamRule");
 /// assert_eq!(op.rate_limit_group(), RateLimitGroup::Rules);

@@ -23,9 +23,10 @@ use zego_proto::wire::{
     HttpResponse, Nonce, ResponseError, BODY_SNIPPET_BYTES,
 };
 use zego_proto::{
-    AppId, Config, Credentials, Endpoint, Environment, ErrorClass, Operation, Problem,
-    RateLimitGroup, RetryPolicy, ReturnCode, Sequence, Sequencing, ServerSecret, StopReason,
-    ValidationError,
+    ops::{RateLimitGroup, Sequencing},
+    retry::{RetryPolicy, StopReason},
+    AppId, Config, Credentials, Endpoint, Environment, ErrorClass, Operation, Problem, ReturnCode,
+    Sequence, ServerSecret, ValidationError,
 };
 
 type Params = Vec<(String, String)>;

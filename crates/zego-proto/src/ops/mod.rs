@@ -5,6 +5,10 @@
 //! test-environment stream prefix is added (and the final length checked) by
 //! [`crate::wire::prepare`].
 
+// What every operation declares about itself (its quota group, whether it carries a
+// `Sequence`): named here, with the operations, not at the crate root.
+pub use crate::operation::{RateLimitGroup, Sequencing};
+
 mod cdn;
 pub(crate) mod checks;
 mod paging;
