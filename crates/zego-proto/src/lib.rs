@@ -147,8 +147,8 @@ pub use sequence::Sequence;
 /// }
 /// ```
 ///
-/// The requests and answers a transport exchanges are [`wire::HttpRequest`](crate::wire::HttpRequest)
-/// and [`wire::HttpResponse`](crate::wire::HttpResponse).
+/// The requests and answers a transport exchanges are [`wire::HttpRequest`]
+/// and [`wire::HttpResponse`].
 pub mod driver {
     pub use crate::call::{AttemptOutcome, Call, ClientCore, Finished, Step};
     pub use crate::call_error::DriverError;

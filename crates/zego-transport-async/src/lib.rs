@@ -106,8 +106,3 @@ pub use transport::{transport_fn, AsyncTransport, BoxedTransport, FnTransport, R
 pub use async_trait::async_trait;
 /// The core crate, re-exported for convenience.
 pub use zego_proto;
-
-/// The README's Rust examples, compiled as doctests so the front door never goes stale.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
