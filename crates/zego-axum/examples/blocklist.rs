@@ -152,12 +152,9 @@ impl Default for ServerLimits {
     }
 }
 
-/// Serves `router` on `listener` under `limits`, until the listener fails.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    limits: ServerLimits,
-) -> std::io::Result<()> {
+/// Serves `router` on `listener` under `limits`, for ever (a failed accept is logged and
+/// retried).
+pub async fn serve(listener: TcpListener, router: Router, limits: ServerLimits) {
     let router = router
         .layer(RequestBodyTimeoutLayer::new(limits.body_read_timeout))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
@@ -169,18 +166,19 @@ pub async fn serve(
     loop {
         // Wait for a free connection slot before accepting: excess clients queue in the
         // kernel's backlog instead of costing a task each.
+        // (The semaphore is never closed: acquiring only waits.)
         let Ok(slot) = connections.clone().acquire_owned().await else {
-            return Ok(());
+            return;
         };
         let (stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
-            // Out of file descriptors and the like: wait a moment, keep serving.
-            Err(error) if is_transient(&error) => {
+            // Out of file descriptors, a connection reset before it was accepted...: wait
+            // a moment and keep serving (as `axum::serve` does).
+            Err(error) => {
                 tracing::warn!(%error, "accept failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            Err(error) => return Err(error),
         };
         let service = TowerToHyperService::new(router.clone());
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -194,14 +192,6 @@ pub async fn serve(
             drop(slot);
         });
     }
-}
-
-fn is_transient(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted, WouldBlock};
-    matches!(
-        error.kind(),
-        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
-    ) || error.raw_os_error().is_some()
 }
 
 fn list(var: &str) -> HashSet<String> {
@@ -236,6 +226,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "listening on http://{}/zego/callback",
         listener.local_addr()?
     );
-    serve(listener, app(state), ServerLimits::default()).await?;
+    serve(listener, app(state), ServerLimits::default()).await;
     Ok(())
 }

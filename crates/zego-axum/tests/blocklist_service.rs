@@ -51,9 +51,7 @@ async fn start() -> Service {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/zego/callback", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        blocklist::serve(listener, app(state), blocklist::ServerLimits::default())
-            .await
-            .unwrap();
+        blocklist::serve(listener, app(state), blocklist::ServerLimits::default()).await;
     });
     Service {
         sim,

@@ -91,9 +91,7 @@ async fn a_blocklisted_stream_published_on_the_simulator_ends_up_forbidden() {
         }),
     };
     tokio::spawn(async move {
-        blocklist::serve(listener, app(state), blocklist::ServerLimits::default())
-            .await
-            .unwrap();
+        blocklist::serve(listener, app(state), blocklist::ServerLimits::default()).await;
     });
 
     let http = reqwest::Client::new();

@@ -42,7 +42,7 @@ async fn start(limits: ServerLimits) -> std::net::SocketAddr {
             post(|ZegoCallback(event): ZegoCallback| async move { event.header().event.clone() }),
         )
         .with_state(config);
-    tokio::spawn(async move { serve(listener, router, limits).await.unwrap() });
+    tokio::spawn(serve(listener, router, limits));
     addr
 }
 
