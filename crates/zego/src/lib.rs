@@ -90,5 +90,5 @@ pub use zego_sim as sim;
 /// The README's Rust examples, compiled and run as doctests of this crate: they depend on
 /// `zego` alone among the SDK's crates.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -3,7 +3,7 @@
 
 #[test]
 fn readme_rust_examples_name_no_other_sdk_crate() {
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../README.md");
     let mut in_rust = false;
     let mut blocks = 0;
     for (number, line) in readme.lines().enumerate() {
