@@ -11,8 +11,8 @@
 use std::time::Instant;
 
 use zego_benches::{fixtures, results};
+use zego_proto::bulk::{BulkAction, BulkOptions};
 use zego_proto::Endpoint;
-use zego_proto::{BulkAction, BulkOptions};
 use zego_sim::Env;
 use zego_transport_blocking::Client;
 

@@ -10,7 +10,10 @@
 use std::time::{Duration, Instant};
 
 use zego_benches::{fixtures, results};
-use zego_proto::{BulkAction, BulkOptions, Endpoint};
+use zego_proto::{
+    bulk::{BulkAction, BulkOptions},
+    Endpoint,
+};
 use zego_sim::{Env, Fault, FaultPlan};
 use zego_transport_blocking::Client;
 

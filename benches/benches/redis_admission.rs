@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use zego_benches::results;
 use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, Quotas, RateLimitKey};
-use zego_proto::{AppId, Environment, RateLimitGroup};
+use zego_proto::{ops::RateLimitGroup, AppId, Environment};
 
 fn request_key() -> RateLimitKey {
     RateLimitKey {

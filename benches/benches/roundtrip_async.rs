@@ -17,7 +17,7 @@ use tokio::runtime::Runtime;
 use zego_benches::fixtures;
 use zego_benches::loopback::{self, Paired, Side};
 use zego_proto::driver::TransportOptions;
-use zego_proto::{Endpoint, RetryPolicy};
+use zego_proto::{retry::RetryPolicy, Endpoint};
 use zego_transport_async::Client;
 
 fn client(base_url: &str) -> Client {

@@ -18,7 +18,7 @@ use std::io::Read;
 use criterion::Criterion;
 use zego_benches::fixtures;
 use zego_benches::loopback::{self, Paired, Side};
-use zego_proto::{Endpoint, RetryPolicy};
+use zego_proto::{retry::RetryPolicy, Endpoint};
 use zego_transport_blocking::Client;
 
 fn client(base_url: &str) -> Client {

@@ -10,7 +10,7 @@ use aes_gcm::Aes256Gcm;
 use criterion::Criterion;
 use rand::SeedableRng;
 use sha1::{Digest, Sha1};
-use zego_proto::callback::{callback_signature, CallbackSecret, CallbackVerifier};
+use zego_callback::{callback_signature, CallbackSecret, CallbackVerifier};
 use zego_proto::token::TokenRequest;
 use zego_proto::Credentials;
 
@@ -48,7 +48,7 @@ fn callback(c: &mut Criterion) {
     );
     // No replay cache: the same body is verified again and again.
     let verifier =
-        CallbackVerifier::new(CallbackSecret::new("cb-secret").unwrap()).replay_cache(None);
+        CallbackVerifier::new(CallbackSecret::new("cb-secret").unwrap()).without_replay_cache();
     let mut group = c.benchmark_group("callback_verify");
     group.bench_function("verify_stream_create_json", |b| {
         b.iter(|| {

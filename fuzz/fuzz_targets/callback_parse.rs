@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use zego_proto::callback::{callback_signature, CallbackError, CallbackSecret, CallbackVerifier};
+use zego_callback::{callback_signature, CallbackError, CallbackSecret, CallbackVerifier};
 
 const SECRET: &str = "fuzz-callback-secret";
 const NOW: u64 = 1_700_000_000;

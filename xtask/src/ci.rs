@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::util::{self, cargo, Arg, Args, Error, Result};
-use crate::{fuzz, msrv};
+use crate::{fuzz, msrv, tidy};
 
 /// The default length of each fuzz target's smoke run.
 const DEFAULT_FUZZ_SECONDS: u64 = 20;
@@ -78,6 +78,12 @@ fn steps() -> Vec<Step> {
         Step {
             name: "msrv",
             action: Action::Check(msrv::run),
+        },
+        // `cargo metadata` only: the layer rules (the simulator independent, the core
+        // sans-IO, the transports apart), naming the edge that breaks one.
+        Step {
+            name: "tidy",
+            action: Action::Check(tidy::run),
         },
         step(
             "clippy",

@@ -13,16 +13,31 @@
 //! `zego sim --callback-url http://127.0.0.1:8088/zego/callback`). Its tests run this service
 //! against the simulator over real HTTP: `tests/blocklist_service.rs` posts callbacks to it,
 //! `tests/loop_through_the_simulator.rs` lets the simulator send them.
+//!
+//! It is served with the limits a service on the open internet needs ([`ServerLimits`]):
+//! a client gets [`ServerLimits::header_read_timeout`] to send its request head, each piece
+//! of the body must come within [`ServerLimits::body_read_timeout`] and the whole request
+//! within [`ServerLimits::request_timeout`] (else 408), a body over the callback limit is
+//! refused with 413 as soon as its `Content-Length` says so, and at most
+//! [`ServerLimits::max_connections`] connections are served at once (the next ones wait in
+//! the listen backlog). `axum::serve` has none of those knobs, hence [`serve`].
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use zego_axum::{CallbackConfig, ZegoCallback};
-use zego_proto::callback::{CallbackEvent, CallbackSecret, StreamCreate};
+use zego_callback::{CallbackEvent, CallbackSecret, StreamCreate};
 use zego_proto::ops::ForbidRtcStream;
 use zego_proto::{Config, Endpoint};
 use zego_transport_async::Client;
@@ -95,10 +110,87 @@ async fn on_callback(
         }
         Err(error) => {
             // Let ZEGO's retry of this delivery through: answer 500, forget the delivery.
-            state.callbacks.verifier().forget(&created.header);
+            if let Err(forget) = state.callbacks.verifier().forget(&created.header) {
+                tracing::warn!(%forget, "ZEGO's retry of this delivery will be taken for a duplicate");
+            }
             tracing::error!(stream_id = %created.stream_id, %error, "forbid failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "forbid failed".into())
         }
+    }
+}
+
+/// The limits [`serve`] applies to every client.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Time to send the request line and headers, from the first byte (hyper closes the
+    /// connection after it; an idle keep-alive connection is closed after it too).
+    pub header_read_timeout: Duration,
+    /// The longest pause between two pieces of a body (408 after it).
+    pub body_read_timeout: Duration,
+    /// The longest a whole request may take, body and handler included (408 after it).
+    /// Longer than the handler's forbid takes: the client's own timeouts and retries.
+    pub request_timeout: Duration,
+    /// The largest body: ZEGO's callbacks are far smaller (413 above it, at once when the
+    /// `Content-Length` says so).
+    pub max_body_bytes: usize,
+    /// The largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: zego_callback::MAX_BODY_BYTES,
+            max_header_bytes: 16 * 1024,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Serves `router` on `listener` under `limits`, for ever (a failed accept is logged and
+/// retried).
+pub async fn serve(listener: TcpListener, router: Router, limits: ServerLimits) {
+    let router = router
+        .layer(RequestBodyTimeoutLayer::new(limits.body_read_timeout))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ));
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        // Wait for a free connection slot before accepting: excess clients queue in the
+        // kernel's backlog instead of costing a task each.
+        // (The semaphore is never closed: acquiring only waits.)
+        let Ok(slot) = connections.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, a connection reset before it was accepted...: wait
+            // a moment and keep serving (as `axum::serve` does).
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(8192));
+        tokio::spawn(async move {
+            if let Err(error) = http.serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(%error, "connection closed");
+            }
+            drop(slot);
+        });
     }
 }
 
@@ -129,11 +221,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     };
     let addr = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8088".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let listener = TcpListener::bind(&addr).await?;
     println!(
         "listening on http://{}/zego/callback",
         listener.local_addr()?
     );
-    axum::serve(listener, app(state)).await?;
+    serve(listener, app(state), ServerLimits::default()).await;
     Ok(())
 }

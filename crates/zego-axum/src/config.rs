@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use zego_proto::callback::{CallbackSecret, CallbackVerifier};
+use zego_callback::{CallbackSecret, CallbackVerifier};
 use zego_proto::clock::{Clock, SystemClock};
 
 /// The verifier (CallbackSecret and replay cache) and the clock the [`ZegoCallback`]
@@ -13,13 +13,13 @@ use zego_proto::clock::{Clock, SystemClock};
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use zego_axum::CallbackConfig;
-/// use zego_proto::callback::CallbackSecret;
+/// use zego_callback::CallbackSecret;
 /// use zego_proto::clock::ManualClock;
 ///
 /// let config = CallbackConfig::new(CallbackSecret::new("my-callback-secret")?)
 ///     .clock(Arc::new(ManualClock::new(Duration::from_secs(1_700_000_000))));
 /// assert!(!format!("{config:?}").contains("my-callback-secret"));
-/// # Ok::<(), zego_proto::ValidationError>(())
+/// # Ok::<(), zego_callback::CallbackSecretError>(())
 /// ```
 ///
 /// [`ZegoCallback`]: crate::ZegoCallback

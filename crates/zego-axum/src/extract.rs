@@ -5,7 +5,8 @@ use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use zego_proto::callback::{CallbackError, CallbackEvent, MAX_BODY_BYTES};
+use http_body_util::LengthLimitError;
+use zego_callback::{CallbackError, CallbackEvent, MAX_BODY_BYTES};
 
 use crate::config::CallbackConfig;
 
@@ -20,9 +21,9 @@ use crate::config::CallbackConfig;
 /// async fn handler(ZegoCallback(event): ZegoCallback) -> String {
 ///     event.header().event.clone()
 /// }
-/// let config = CallbackConfig::new(zego_proto::callback::CallbackSecret::new("cb-secret")?);
+/// let config = CallbackConfig::new(zego_callback::CallbackSecret::new("cb-secret")?);
 /// let app: Router = Router::new().route("/callback", post(handler)).with_state(config);
-/// # Ok::<(), zego_proto::ValidationError>(())
+/// # Ok::<(), zego_callback::CallbackSecretError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ZegoCallback(pub CallbackEvent);
@@ -44,7 +45,7 @@ where
         // One byte over the limit is enough to tell "too large" from "at the limit".
         let body = to_bytes(request.into_body(), MAX_BODY_BYTES + 1)
             .await
-            .map_err(|_| CallbackRejection::unreadable())?;
+            .map_err(CallbackRejection::unreadable)?;
         let now = config.now_unix_secs();
         match config
             .verifier()
@@ -65,14 +66,14 @@ where
 }
 
 /// Why a callback was refused, answered with [`CallbackError::http_status`]: 401 for a bad
-/// signature or a stale timestamp, 400 for a bad body (413 too large, 415 another content
-/// type), 200 for a repeated delivery. The body of the answer is the error's one-line
+/// signature or a stale timestamp, 400 for a bad body (413 too large, 408 not received in
+/// time, 415 another content type), 200 for a repeated delivery. The body of the answer is the error's one-line
 /// message, which never contains the signature, the secret or the callback's body.
 ///
 /// ```
 /// use axum::response::IntoResponse;
 /// use zego_axum::CallbackRejection;
-/// use zego_proto::callback::CallbackError;
+/// use zego_callback::CallbackError;
 ///
 /// let response = CallbackRejection::from(CallbackError::BadSignature).into_response();
 /// assert_eq!(response.status(), 401);
@@ -81,12 +82,18 @@ where
 pub struct CallbackRejection(pub CallbackError);
 
 impl CallbackRejection {
-    /// The body could not be read (or is larger than any callback).
-    fn unreadable() -> Self {
-        Self(CallbackError::BodyTooLarge {
-            max_bytes: MAX_BODY_BYTES,
-            actual: MAX_BODY_BYTES + 1,
-        })
+    /// The body could not be read: larger than any callback (413), or it did not arrive
+    /// (a body read timeout, the client went away: 408).
+    fn unreadable(error: axum::Error) -> Self {
+        let inner = error.into_inner();
+        if inner.downcast_ref::<LengthLimitError>().is_some() {
+            Self(CallbackError::BodyTooLarge {
+                max_bytes: MAX_BODY_BYTES,
+                actual: MAX_BODY_BYTES + 1,
+            })
+        } else {
+            Self(CallbackError::BodyNotReceived)
+        }
     }
 
     /// The status it answers with.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use blocklist::{app, AppState, Blocklist};
 use zego_axum::CallbackConfig;
-use zego_proto::callback::{callback_signature, CallbackSecret};
+use zego_callback::{callback_signature, CallbackSecret};
 use zego_proto::clock::ManualClock;
 use zego_proto::{Config, Credentials, Endpoint};
 use zego_sim::{Env, SimHandle, Simulator};
@@ -50,7 +50,9 @@ async fn start() -> Service {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/zego/callback", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    tokio::spawn(async move {
+        blocklist::serve(listener, app(state), blocklist::ServerLimits::default()).await;
+    });
     Service {
         sim,
         url,

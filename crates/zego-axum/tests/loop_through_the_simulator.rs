@@ -17,7 +17,7 @@ use axum::routing::post;
 use axum::Router;
 use blocklist::{app, AppState, Blocklist};
 use zego_axum::CallbackConfig;
-use zego_proto::callback::{CallbackEvent, CallbackSecret, CallbackVerifier, CloseReason};
+use zego_callback::{CallbackEvent, CallbackSecret, CallbackVerifier, CloseReason};
 use zego_proto::{Config, Credentials, Endpoint};
 use zego_sim::{CallbackAttempt, Env, SimClock, SimHandle, Simulator};
 
@@ -90,7 +90,9 @@ async fn a_blocklisted_stream_published_on_the_simulator_ends_up_forbidden() {
             users: ["troll-7".to_owned()].into(),
         }),
     };
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    tokio::spawn(async move {
+        blocklist::serve(listener, app(state), blocklist::ServerLimits::default()).await;
+    });
 
     let http = reqwest::Client::new();
     let started = Instant::now();

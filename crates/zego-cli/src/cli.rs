@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use zego_proto::admission::{QuotaSetting, Quotas};
-use zego_proto::{Environment, RateLimitGroup};
+use zego_proto::ops::RateLimitGroup;
+use zego_proto::Environment;
 
 use crate::exit::exit_codes_help;
 

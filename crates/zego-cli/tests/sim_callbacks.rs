@@ -81,11 +81,7 @@ fn a_stream_published_on_zego_sim_is_reported_to_the_callback_url_signed() {
     let field = |k: &str| body[k].as_str().unwrap().to_owned();
     assert_eq!(
         field("signature"),
-        zego_proto::callback::callback_signature(
-            CALLBACK_SECRET,
-            &field("timestamp"),
-            &field("nonce")
-        )
+        zego_callback::callback_signature(CALLBACK_SECRET, &field("timestamp"), &field("nonce"))
     );
     assert!(err.contains(&callback_url), "{err}");
     for text in [&first, &out, &err] {

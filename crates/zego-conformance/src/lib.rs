@@ -24,8 +24,10 @@ use std::time::Duration;
 use zego_proto::admission::{Coordinator, LocalCoordinator};
 use zego_proto::clock::Clock;
 use zego_proto::{
-    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Credentials,
-    Environment, Operation, RetryPolicy,
+    bulk::{BulkAction, BulkOptions, BulkReport},
+    driver::ClientCore,
+    retry::RetryPolicy,
+    ApiResponse, CallError, Credentials, Environment, Operation,
 };
 
 pub mod hostile;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use zego_proto::driver::{
-    HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
+use zego_proto::{
+    driver::{TransportError, TransportErrorKind, TransportOptions},
+    wire::{HttpRequest, HttpResponse},
 };
 
 /// The answer of the test server: a ZEGO envelope of success.

@@ -28,7 +28,7 @@
 //! # When a coordinator fails
 //!
 //! An [`AdmissionError`] means nothing was sent. The call treats it like a connection
-//! that could not be made: it is retried under the [`RetryPolicy`](crate::RetryPolicy)
+//! that could not be made: it is retried under the [`RetryPolicy`](crate::retry::RetryPolicy)
 //! (backoff, attempts, deadline), and reported as
 //! [`CallErrorKind::Admission`](crate::CallErrorKind::Admission) when retrying stops. A
 //! request is never sent without admission. A coordinator that should degrade instead
@@ -76,7 +76,7 @@ impl Booking {
 /// ```
 /// use std::time::Duration;
 /// use zego_proto::admission::{AdmissionRequest, RateLimitKey};
-/// use zego_proto::{AppId, Environment, RateLimitGroup};
+/// use zego_proto::{AppId, Environment, ops::RateLimitGroup};
 /// let key = RateLimitKey { app_id: AppId::new(1), environment: Environment::Production, group: RateLimitGroup::StreamForbid };
 /// let streams = ["s1".to_owned()];
 /// let request = AdmissionRequest::new(key, Duration::from_secs(1_700_000_000))
@@ -301,7 +301,7 @@ impl<T: Coordinator + ?Sized> Coordinator for Arc<T> {
 /// use std::time::Duration;
 /// use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, LocalCoordinator, RateLimitKey};
 /// use zego_proto::clock::ManualClock;
-/// use zego_proto::{AppId, Environment, RateLimitGroup};
+/// use zego_proto::{AppId, Environment, ops::RateLimitGroup};
 ///
 /// let clock = Arc::new(ManualClock::new(Duration::from_secs(1_700_000_000)));
 /// let coordinator = LocalCoordinator::new().with_clock(clock);
@@ -376,7 +376,7 @@ impl LocalCoordinator {
     /// ```
     /// use std::sync::Arc;
     /// use zego_proto::admission::{LocalCoordinator, Quotas};
-    /// use zego_proto::{Environment, RateLimitGroup};
+    /// use zego_proto::{ops::RateLimitGroup, Environment};
     /// let raised = Quotas::default().with(RateLimitGroup::StreamForbid, Environment::Production, 500);
     /// let a = LocalCoordinator::shared_with_quotas(raised);
     /// assert!(Arc::ptr_eq(&a, &LocalCoordinator::shared_with_quotas(raised)));

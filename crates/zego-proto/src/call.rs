@@ -51,7 +51,7 @@ use crate::transport_options::TransportOptions;
 /// Build one with [`ClientCore::builder`]; a transport's `Client::from_core` runs it.
 ///
 /// ```
-/// use zego_proto::{ClientCore, Credentials, RetryPolicy};
+/// use zego_proto::{Credentials, driver::ClientCore, retry::RetryPolicy};
 /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
 ///     .retry_policy(RetryPolicy::never())
 ///     .no_rate_limit()
@@ -131,7 +131,7 @@ impl ClientCore {
     /// it never goes backwards.
     ///
     /// ```
-    /// # let core = zego_proto::ClientCore::builder(zego_proto::Credentials::new(1u32, "s")?).build();
+    /// # let core = zego_proto::driver::ClientCore::builder(zego_proto::Credentials::new(1u32, "s")?).build();
     /// assert_eq!(core.clock_offset_millis(), None); // nothing answered yet
     /// # Ok::<(), zego_proto::ValidationError>(())
     /// ```
@@ -188,7 +188,7 @@ impl ClientCore {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::{CallOptions, RetryPolicy};
+/// use zego_proto::{CallOptions, retry::RetryPolicy};
 /// let urgent = CallOptions::new()
 ///     .with_retry_policy(RetryPolicy::never())
 ///     .with_deadline(Duration::from_secs(2));
@@ -336,7 +336,7 @@ enum State {
 /// use zego_proto::admission::{Admission, Coordinator};
 /// use zego_proto::clock::Now;
 /// use zego_proto::wire::HttpResponse;
-/// use zego_proto::{ops::ForbidRtcStream, ClientCore, Credentials};
+/// use zego_proto::{Credentials, ops::ForbidRtcStream, driver::ClientCore};
 ///
 /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).no_rate_limit().build();
 /// let op = ForbidRtcStream::new("stream")?;
@@ -1264,7 +1264,7 @@ mod tests {
                 key: RateLimitKey {
                     app_id: crate::AppId::new(9),
                     environment: crate::Environment::Production,
-                    group: crate::RateLimitGroup::StreamForbid
+                    group: crate::ops::RateLimitGroup::StreamForbid
                 },
                 code: 30002
             }]
@@ -1414,7 +1414,7 @@ mod tests {
         let key = RateLimitKey {
             app_id: crate::AppId::new(9),
             environment: crate::Environment::Production,
-            group: crate::RateLimitGroup::StreamForbid,
+            group: crate::ops::RateLimitGroup::StreamForbid,
         };
         let mut rng = SmallRng::seed_from_u64(1);
         let mut call = core.call(&op);

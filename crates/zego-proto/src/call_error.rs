@@ -182,7 +182,7 @@ impl CallError {
 
     /// How to handle the failure. The same classification the retry policy decides
     /// from: [`ErrorClass::is_retryable`] is true exactly for the failures the default
-    /// [`RetryPolicy`](crate::RetryPolicy) retries (rate limits, transient codes, 5xx
+    /// [`RetryPolicy`](crate::retry::RetryPolicy) retries (rate limits, transient codes, 5xx
     /// pages, connections that failed, timeouts, coordinator errors, clock errors), and
     /// false for oversized bodies, driver bugs and every permanent code.
     pub fn class(&self) -> ErrorClass {

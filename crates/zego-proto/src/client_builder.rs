@@ -48,7 +48,7 @@ enum CoordinatorChoice {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zego_proto::{ClientCore, Config, Credentials, Endpoint, Environment, Region};
+/// use zego_proto::{Config, Credentials, Endpoint, Environment, Region, driver::ClientCore};
 /// use zego_proto::driver::TransportOptions;
 /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
 ///     .environment(Environment::Test)
@@ -171,7 +171,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// `RedisCoordinatorBuilder::quotas`), whose fleet share then divides the raised quota.
     ///
     /// ```
-    /// use zego_proto::{ClientCore, Credentials, Environment, RateLimitGroup};
+    /// use zego_proto::{driver::ClientCore, ops::RateLimitGroup, Credentials, Environment};
     /// let core = ClientCore::builder(Credentials::new(1234567890u32, "0123456789abcdef0123456789abcdef")?)
     ///     .quota(RateLimitGroup::StreamForbid, 500)
     ///     .build_core();

@@ -46,22 +46,39 @@
 //!
 //! # The map of this crate
 //!
-//! The root holds what application code needs: credentials and configuration, the
-//! operation trait and [`Sequence`], responses and the one error tree ([`CallError`],
-//! classified by [`ErrorClass`]), [`RetryPolicy`] and [`CallOptions`], and the bulk
-//! types. Everything else lives in a module named for its audience:
+//! The root holds what application code needs (at most 30 names, each item at one path
+//! only): credentials and configuration, the operation trait and [`Sequence`], responses
+//! and the one error tree ([`CallError`], classified by [`ErrorClass`]), [`CallOptions`] and
+//! [`CancelToken`]. Everything else lives in a module named for its audience:
 //!
 //! | module | for | what |
 //! |---|---|---|
-//! | [`ops`] | everyone | one type per ZEGO action, plus `RawOperation` |
+//! | [`ops`] | everyone | one type per ZEGO action, plus `RawOperation`; what an operation declares ([`ops::RateLimitGroup`], [`ops::Sequencing`]) |
 //! | [`admission`] | fleets, coordinator authors | [`admission::Coordinator`] (rate-limit slots and `Sequence` stamping), the in-process [`admission::LocalCoordinator`] |
-//! | [`driver`] | transport authors, sans-IO embedders | the call state machine ([`driver::Call`], [`driver::Step`]), [`driver::BuildClient`], transport errors and options |
-//! | [`wire`] | sans-IO embedders, tests | signing, `prepare`, `parse_response`, query encoding |
-//! | [`retry`] | tuning | the retry policy's state machine and budget |
-//! | [`bulk`] | driver authors | batching and report assembly |
+//! | [`driver`] | transport authors, sans-IO embedders | [`driver::ClientCore`], the call state machine ([`driver::Call`], [`driver::Step`]), [`driver::BuildClient`], transport errors and options |
+//! | [`wire`] | transport authors, sans-IO embedders, tests | the request and answer a transport exchanges ([`wire::HttpRequest`], [`wire::HttpResponse`]), signing, `prepare`, `parse_response`, query encoding |
+//! | [`retry`] | tuning | [`retry::RetryPolicy`], why a call stopped ([`retry::StopReason`]), the policy's state machine and budget |
+//! | [`bulk`] | bulk runs | [`bulk::BulkOptions`], [`bulk::BulkReport`] and [`bulk::BulkFailure`], [`bulk::BulkAction`]; batching and report assembly for driver authors |
 //! | [`clock`] | tests | time, passed in: [`clock::Clock`], [`clock::ManualClock`] |
-//! | [`callback`] | receivers of ZEGO callbacks | verifying and parsing callbacks (stream created/closed, ...) |
 //! | `token` (feature `token`, on by default) | servers that let users log in | Token04 login tokens: making and inspecting them |
+//!
+//! # Metrics (feature `metrics`)
+//!
+//! Every call records these through the [`metrics`](https://docs.rs/metrics) facade, so any
+//! exporter (Prometheus, StatsD, ...) sees them: enable the feature and install a recorder.
+//! Without the feature nothing is recorded and nothing is linked.
+//!
+//! | name | kind | labels | what |
+//! |---|---|---|---|
+//! | `zego_requests_total` | counter | `action` | requests sent (every attempt) |
+//! | `zego_request_duration_seconds` | histogram | `action` | one request's round trip |
+//! | `zego_retries_total` | counter | `action`, `reason` | retries decided, by the failure's class (`rate_limited`, `transient`, `clock`) |
+//! | `zego_admission_wait_seconds` | histogram | `action` | the wait for a rate-limit slot before a request |
+//! | `zego_calls_total` | counter | `action`, `outcome` | finished calls: `success`, or the error's class (`rate_limited`, `transient`, `clock`, `auth_or_config`, `bad_request`, `not_found`, `other`) |
+//! | `zego_call_attempts` | histogram | `action` | requests per finished call |
+//!
+//! Labels are bounded: the action name, a class, nothing else. Stream IDs, room and user
+//! IDs, AppIds and secrets are never labels (unbounded cardinality, and privacy).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -69,7 +86,6 @@ pub mod admission;
 pub mod bulk;
 mod call;
 mod call_error;
-pub mod callback;
 mod client_builder;
 pub mod clock;
 mod codes;
@@ -79,7 +95,7 @@ mod encode;
 mod error;
 mod ids;
 mod lenient;
-pub mod metrics;
+mod metrics;
 mod operation;
 pub mod ops;
 mod rate_limit;
@@ -95,18 +111,18 @@ pub mod token;
 mod transport_error;
 mod transport_options;
 
-pub use call::{CallOptions, CancelToken, ClientCore};
+// The root tier: what application code names. At most 30 names (modules included) and
+// every item has exactly one public path; everything else lives in the module for its
+// audience below. Add a name here only for application code, and count.
+pub use call::{CallOptions, CancelToken};
 pub use call_error::{CallError, CallErrorKind};
 pub use codes::{ErrorClass, ReturnCode, UnknownCode};
 pub use config::{Config, Endpoint, Environment, Region};
 pub use credentials::{AppId, Credentials, ServerSecret};
 pub use error::{ConfigError, Problem, ValidationError};
-pub use operation::{Operation, RateLimitGroup, Sequencing};
+pub use operation::Operation;
 pub use response::{ApiError, ApiResponse};
-pub use retry::{RetryPolicy, StopReason};
 pub use sequence::Sequence;
-
-pub use bulk::{BulkAction, BulkFailure, BulkOptions, BulkReport};
 
 /// The seam between the sans-IO core and the drivers (transports) that do its I/O: the
 /// call state machine, the builder every client shares, and the types a transport
@@ -130,11 +146,13 @@ pub use bulk::{BulkAction, BulkFailure, BulkOptions, BulkReport};
 ///     }
 /// }
 /// ```
+///
+/// The requests and answers a transport exchanges are [`wire::HttpRequest`]
+/// and [`wire::HttpResponse`].
 pub mod driver {
-    pub use crate::call::{AttemptOutcome, Call, Finished, Step};
+    pub use crate::call::{AttemptOutcome, Call, ClientCore, Finished, Step};
     pub use crate::call_error::DriverError;
     pub use crate::client_builder::{BuildClient, ClientBuilder};
-    pub use crate::request::{HttpRequest, HttpResponse, Method};
     pub use crate::transport_error::{TransportError, TransportErrorKind};
     pub use crate::transport_options::{TransportOptions, DEFAULT_USER_AGENT};
 }

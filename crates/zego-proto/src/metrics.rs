@@ -2,17 +2,8 @@
 //! exporter (Prometheus, StatsD, ...) records them: enable the `metrics` feature and install
 //! a recorder. Without the feature these functions compile to nothing.
 //!
-//! | name | kind | labels | what |
-//! |---|---|---|---|
-//! | `zego_requests_total` | counter | `action` | requests sent (every attempt) |
-//! | `zego_request_duration_seconds` | histogram | `action` | one request's round trip |
-//! | `zego_retries_total` | counter | `action`, `reason` | retries decided, by the failure's class (`rate_limited`, `transient`, `clock`) |
-//! | `zego_admission_wait_seconds` | histogram | `action` | the wait for a rate-limit slot before a request |
-//! | `zego_calls_total` | counter | `action`, `outcome` | finished calls: `success`, or the error's class (`rate_limited`, `transient`, `clock`, `auth_or_config`, `bad_request`, `not_found`, `other`) |
-//! | `zego_call_attempts` | histogram | `action` | requests per finished call |
-//!
-//! Labels are bounded: the action name, a class, nothing else. Stream IDs, room and user
-//! IDs, AppIds and secrets are never labels (unbounded cardinality, and privacy).
+//! The names, kinds and labels are documented once, in the crate root's "Metrics" section
+//! (`lib.rs`).
 
 #[cfg(feature = "metrics")]
 mod imp {

@@ -31,7 +31,7 @@ pub enum Sequencing<'a> {
 /// [`crate::wire::parse_response`] turns the answer into [`Operation::Output`].
 ///
 /// ```
-/// use zego_proto::{ops::DelForbidStreamRule, Operation, RateLimitGroup, Sequencing};
+/// use zego_proto::{Operation, ops::{DelForbidStreamRule, RateLimitGroup, Sequencing}};
 /// let op = DelForbidStreamRule::new("room1", "stream1")?;
 /// assert_eq!(op.action(), "DelForbidStreamRule");
 /// assert_eq!(op.rate_limit_group(), RateLimitGroup::Rules);
@@ -82,7 +82,7 @@ pub trait Operation {
 ///
 /// ```
 /// use zego_proto::ops::{Action, ForbidRtcStreams, KickoutUser};
-/// use zego_proto::RateLimitGroup;
+/// use zego_proto::ops::RateLimitGroup;
 /// assert_eq!(<ForbidRtcStreams as Action>::ACTION, "ForbidRTCStreams");
 /// assert_eq!(<KickoutUser as Action>::GROUP, RateLimitGroup::RoomKick);
 /// assert!(<ForbidRtcStreams as Action>::SEQUENCED && !<KickoutUser as Action>::SEQUENCED);
@@ -101,7 +101,7 @@ pub trait Action {
 /// the `Operation` method of the same name.
 ///
 /// ```
-/// use zego_proto::{ops::DelForbidStreamRule, Operation, RateLimitGroup};
+/// use zego_proto::{ops::{DelForbidStreamRule, RateLimitGroup}, Operation};
 /// // A `TypedOperation` is an `Operation` (blanket implementation).
 /// let op = DelForbidStreamRule::new("room1", "stream1")?;
 /// assert_eq!((op.action(), op.rate_limit_group()), ("DelForbidStreamRule", RateLimitGroup::Rules));

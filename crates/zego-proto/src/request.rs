@@ -58,7 +58,7 @@ impl HttpRequest {
     /// wants a tighter bound than the transport's own request timeout: a few seconds for
     /// a sequenced action, so that a hung attempt still leaves time for a retry inside
     /// ZEGO's 10-second ordering window (see
-    /// [`RetryPolicy::sequenced_attempt_timeout`](crate::RetryPolicy::sequenced_attempt_timeout)),
+    /// [`RetryPolicy::sequenced_attempt_timeout`](crate::retry::RetryPolicy::sequenced_attempt_timeout)),
     /// and never past the call's deadline. `None`: the transport's own timeout applies.
     /// A transport applies it to this request alone and reports running out of it as
     /// [`TransportErrorKind::Timeout`](crate::driver::TransportErrorKind::Timeout).

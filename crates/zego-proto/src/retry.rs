@@ -278,7 +278,7 @@ impl RetryState {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use zego_proto::RetryPolicy;
+    /// use zego_proto::retry::RetryPolicy;
     /// let state = RetryPolicy::default().begin(Duration::ZERO, true);
     /// assert_eq!(state.attempt_timeout(Duration::ZERO), Some(Duration::from_secs(3)));
     /// // At 6 s no retry could start after a 3 s attempt (retries stop at 8 s): the

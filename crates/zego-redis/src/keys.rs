@@ -52,7 +52,7 @@ pub(crate) fn sequences(prefix: &str, key: RateLimitKey, streams: &[String]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zego_proto::{AppId, Environment, RateLimitGroup};
+    use zego_proto::{ops::RateLimitGroup, AppId, Environment};
 
     #[test]
     fn keys_are_hash_tagged_by_app() {

@@ -20,7 +20,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::RedisServer;
-use zego_proto::{BulkAction, BulkOptions, Credentials, Endpoint};
+use zego_proto::{
+    bulk::{BulkAction, BulkOptions},
+    Credentials, Endpoint,
+};
 use zego_sim::{LoggedRequest, SimHandle, Simulator};
 
 const APP_ID: u32 = 1234567890;

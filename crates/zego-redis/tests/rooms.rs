@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use common::RedisServer;
 use zego_proto::ops::DescribeUserList;
-use zego_proto::{BulkAction, BulkOptions, Credentials, Endpoint};
+use zego_proto::{
+    bulk::{BulkAction, BulkOptions},
+    Credentials, Endpoint,
+};
 use zego_redis::RedisCoordinator;
 use zego_sim::{Env, Simulator};
 use zego_transport_blocking::Client;

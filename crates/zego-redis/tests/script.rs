@@ -12,7 +12,7 @@ use redis::Commands;
 use zego_proto::admission::{
     Admission, AdmissionRequest, Booking, Coordinator, Feedback, RateLimitKey,
 };
-use zego_proto::{AppId, Environment, RateLimitGroup, Sequence};
+use zego_proto::{ops::RateLimitGroup, AppId, Environment, Sequence};
 use zego_redis::{FailurePolicy, RedisCoordinator};
 
 const APP: u32 = 7;

@@ -389,3 +389,34 @@ fn kick_delete_stream_close_room_and_logout_deliver_stream_close_with_zego_s_typ
     let states = sim.state(APP, prod).stream_states;
     assert!(want.iter().all(|(s, _)| states[*s].close_time.is_some()));
 }
+
+/// Issue 20 item 14: ZEGO's pages say callback data "needs UrlDecode", which is the form
+/// encoding's percent-decoding; a JSON body carries its values as they are. The simulator
+/// sends JSON with plain values, and the SDK's verifier (zego-callback) reads them back
+/// unchanged: a user name with a literal `%` and `+` survives the trip.
+#[test]
+fn json_callback_values_are_sent_plain_and_verified_unchanged() {
+    use zego_callback::{CallbackEvent, CallbackSecret, CallbackVerifier};
+    let receiver = Receiver::start(&[]);
+    let sim = sim_for(&receiver);
+    let user_name = "100% spam+eggs %41";
+    sim.login_user(APP, Env::Production, "room-1", "alice", user_name);
+    assert!(sim.publish_stream(APP, Env::Production, "room-1", "alice", "stream-9"));
+    wait_for_attempts(&sim, 1);
+    let got = receiver.received();
+    assert!(got[0].body.contains(user_name), "{}", got[0].body);
+    let verifier = CallbackVerifier::new(CallbackSecret::new(CALLBACK_SECRET).unwrap());
+    let event = verifier
+        .verify(
+            got[0].body.as_bytes(),
+            Some(&got[0].content_type),
+            u64::try_from(T0_MS / 1000).unwrap(),
+        )
+        .unwrap();
+    let CallbackEvent::StreamCreate(created) = event else {
+        panic!("not a stream_create: {event:?}")
+    };
+    assert_eq!(created.user_name, user_name);
+    assert_eq!(created.publish_name, user_name);
+    assert_eq!(created.stream_id, "stream-9");
+}

@@ -5,7 +5,10 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tracing::Instrument;
 
 use zego_proto::bulk::{BatchItem, BulkControl, StreamBatches};
-use zego_proto::{BulkAction, BulkOptions, BulkReport, CallError};
+use zego_proto::{
+    bulk::{BulkAction, BulkOptions, BulkReport},
+    CallError,
+};
 
 use crate::client::Client;
 
@@ -22,7 +25,7 @@ impl Client {
     ///
     /// ```
     /// use zego_proto::{Credentials, Endpoint};
-    /// use zego_proto::{BulkAction, BulkOptions};
+    /// use zego_proto::bulk::{BulkAction, BulkOptions};
     /// use zego_transport_async::Client;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 use zego_proto::driver::{BuildClient, Finished, Step};
 use zego_proto::{
-    ApiResponse, CallError, CallOptions, ClientCore, ConfigError, Credentials, Operation,
+    driver::ClientCore, ApiResponse, CallError, CallOptions, ConfigError, Credentials, Operation,
 };
 
 use crate::transport::{AsyncTransport, BoxedTransport, ReqwestTransport};
@@ -36,7 +36,7 @@ pub type ClientBuilder = zego_proto::driver::ClientBuilder<Client>;
 /// every task. [`Client::execute`] runs any operation of [`zego_proto::ops`] through the
 /// core's call loop: admission (a rate-limit slot and, for sequenced actions, a fresh
 /// `Sequence`, through the coordinator's `admit_async`), signing, sending, parsing, and
-/// retries per the [`RetryPolicy`](zego_proto::RetryPolicy).
+/// retries per the [`RetryPolicy`](zego_proto::retry::RetryPolicy).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -114,7 +114,7 @@ impl Client {
     /// [`transport_fn`](crate::transport_fn).
     ///
     /// ```
-    /// use zego_proto::{ClientCore, Credentials};
+    /// use zego_proto::{Credentials, driver::ClientCore};
     /// use zego_transport_async::{Client, ReqwestTransport};
     /// let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).build();
@@ -218,9 +218,12 @@ impl Client {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
-    use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
     use zego_proto::ops::{DescribeForbidStreamRules, ForbidRtcStreams, RawOperation};
-    use zego_proto::RetryPolicy;
+    use zego_proto::retry::RetryPolicy;
+    use zego_proto::{
+        driver::{TransportError, TransportErrorKind},
+        wire::{HttpRequest, HttpResponse},
+    };
 
     use crate::transport_fn;
 

@@ -42,7 +42,7 @@
 //! use std::collections::VecDeque;
 //! use std::sync::Mutex;
 //! use async_trait::async_trait;
-//! use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+//! use zego_proto::{wire::{HttpRequest, HttpResponse}, driver::{TransportError, TransportErrorKind}};
 //! use zego_proto::{ops::ForbidRtcStreams, Credentials};
 //! use zego_transport_async::{AsyncTransport, Client};
 //!
@@ -89,8 +89,8 @@
 //! `transport_error`, and `latency_ms`); a bulk run is a `zego_bulk` span. URLs, signatures
 //! and secrets are never logged, except the URL with its signature redacted at trace level.
 //!
-//! [`HttpRequest`]: zego_proto::driver::HttpRequest
-//! [`HttpResponse`]: zego_proto::driver::HttpResponse
+//! [`HttpRequest`]: zego_proto::wire::HttpRequest
+//! [`HttpResponse`]: zego_proto::wire::HttpResponse
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -106,8 +106,3 @@ pub use transport::{transport_fn, AsyncTransport, BoxedTransport, FnTransport, R
 pub use async_trait::async_trait;
 /// The core crate, re-exported for convenience.
 pub use zego_proto;
-
-/// The README's Rust examples, compiled as doctests so the front door never goes stale.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

@@ -7,8 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use zego_proto::driver::{
-    HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
+use zego_proto::{
+    driver::{TransportError, TransportErrorKind, TransportOptions},
+    wire::{HttpRequest, HttpResponse},
 };
 
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
@@ -24,7 +25,7 @@ use zego_proto::driver::{
 ///
 /// ```
 /// use zego_proto::{ops::ForbidRtcStream, Credentials};
-/// use zego_proto::driver::{HttpRequest, HttpResponse};
+/// use zego_proto::wire::{HttpRequest, HttpResponse};
 /// use zego_transport_async::{transport_fn, Client};
 ///
 /// # #[tokio::main(flavor = "current_thread")]

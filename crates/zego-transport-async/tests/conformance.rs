@@ -4,7 +4,9 @@
 use zego_conformance::{ClientSetup, ClientUnderTest};
 use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
-    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
+    bulk::{BulkAction, BulkOptions, BulkReport},
+    driver::ClientCore,
+    ApiResponse, CallError, Operation,
 };
 use zego_transport_async::Client;
 

@@ -4,7 +4,10 @@
 //! `zego_conformance::tls`.
 
 use zego_conformance::tls;
-use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportOptions};
+use zego_proto::{
+    driver::{TransportError, TransportOptions},
+    wire::{HttpRequest, HttpResponse},
+};
 use zego_transport_async::{AsyncTransport, ReqwestTransport};
 
 /// One request on a runtime of its own (the scenarios are synchronous).

@@ -4,7 +4,7 @@
 use std::sync::{mpsc, Mutex};
 
 use zego_proto::bulk::{BatchItem, BulkControl, StreamBatches};
-use zego_proto::{BulkAction, BulkOptions, BulkReport};
+use zego_proto::bulk::{BulkAction, BulkOptions, BulkReport};
 
 use crate::client::Client;
 
@@ -24,7 +24,7 @@ impl Client {
     ///
     /// ```
     /// use zego_proto::{Credentials, Endpoint};
-    /// use zego_proto::{BulkAction, BulkOptions};
+    /// use zego_proto::bulk::{BulkAction, BulkOptions};
     /// use zego_transport_blocking::Client;
     /// let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
     /// let client = Client::builder(Credentials::new(7u32, "secret")?)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use zego_proto::driver::{BuildClient, Finished, Step};
 use zego_proto::{
-    ApiResponse, CallError, CallOptions, ClientCore, ConfigError, Credentials, Operation,
+    driver::ClientCore, ApiResponse, CallError, CallOptions, ConfigError, Credentials, Operation,
 };
 
 use crate::transport::{BlockingTransport, BoxedTransport, UreqTransport};
@@ -17,7 +17,7 @@ use crate::transport::{BlockingTransport, BoxedTransport, UreqTransport};
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use zego_proto::{Credentials, Endpoint, Environment, Region, RetryPolicy};
+/// use zego_proto::{Credentials, Endpoint, Environment, Region, retry::RetryPolicy};
 /// use zego_proto::clock::SystemClock;
 /// use zego_proto::driver::TransportOptions;
 /// use zego_transport_blocking::Client;
@@ -40,7 +40,7 @@ pub type ClientBuilder = zego_proto::driver::ClientBuilder<Client>;
 /// core), so one client can serve many threads. [`Client::execute`] runs any operation of
 /// [`zego_proto::ops`] through the core's call loop ([`zego_proto::driver::Call`]): admission
 /// (a rate-limit slot and, for sequenced actions, a fresh `Sequence`), signing, sending,
-/// parsing, and retries per the [`RetryPolicy`](zego_proto::RetryPolicy).
+/// parsing, and retries per the [`RetryPolicy`](zego_proto::retry::RetryPolicy).
 ///
 /// ```
 /// use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStream};
@@ -117,7 +117,7 @@ impl Client {
     /// A client running `core` through the default [`UreqTransport`].
     ///
     /// ```
-    /// use zego_proto::{ClientCore, Credentials};
+    /// use zego_proto::{Credentials, driver::ClientCore};
     /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).build();
     /// let client = zego_transport_blocking::Client::from_core(core);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -131,7 +131,7 @@ impl Client {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use zego_proto::{ClientCore, Credentials};
+    /// use zego_proto::{Credentials, driver::ClientCore};
     /// use zego_transport_blocking::{Client, UreqTransport};
     /// let shared = Arc::new(UreqTransport::default());
     /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?).build();
@@ -177,7 +177,7 @@ impl Client {
     /// without building a second client.
     ///
     /// ```
-    /// use zego_proto::{ops::ForbidRtcStream, CallOptions, Credentials, Endpoint, RetryPolicy};
+    /// use zego_proto::{CallOptions, Credentials, Endpoint, ops::ForbidRtcStream, retry::RetryPolicy};
     /// use zego_transport_blocking::Client;
     /// let sim = zego_sim::Simulator::builder().app(7, "secret").start()?;
     /// let client = Client::builder(Credentials::new(7u32, "secret")?)
@@ -238,10 +238,13 @@ mod tests {
     use std::time::Duration;
 
     use zego_proto::clock::ManualClock;
-    use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
     use zego_proto::ops::{DelForbidStreamRule, ForbidRtcStream, ForbidRtcStreams};
     use zego_proto::wire::decode_query;
-    use zego_proto::{CallErrorKind, Config, Endpoint, Environment, RetryPolicy};
+    use zego_proto::{
+        driver::{TransportError, TransportErrorKind},
+        wire::{HttpRequest, HttpResponse},
+    };
+    use zego_proto::{retry::RetryPolicy, CallErrorKind, Config, Endpoint, Environment};
 
     use crate::transport_fn;
 

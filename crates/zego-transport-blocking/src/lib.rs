@@ -29,15 +29,15 @@
 //!
 //! # Bring your own transport
 //!
-//! Anything that turns an [`HttpRequest`](zego_proto::driver::HttpRequest) into an
-//! [`HttpResponse`](zego_proto::driver::HttpResponse) can carry the calls: a closure
+//! Anything that turns an [`HttpRequest`](zego_proto::wire::HttpRequest) into an
+//! [`HttpResponse`](zego_proto::wire::HttpResponse) can carry the calls: a closure
 //! ([`transport_fn`]), a test double, or another HTTP stack. Here a tiny HTTP/1.1 transport over
 //! `std::net::TcpStream`:
 //!
 //! ```
 //! use std::io::{Read, Write};
 //! use std::net::TcpStream;
-//! use zego_proto::driver::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+//! use zego_proto::{wire::{HttpRequest, HttpResponse}, driver::{TransportError, TransportErrorKind}};
 //! use zego_proto::{ops::ForbidRtcStreams, Credentials, Endpoint};
 //! use zego_transport_blocking::{transport_fn, Client};
 //!

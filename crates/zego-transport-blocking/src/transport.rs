@@ -6,8 +6,9 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
-use zego_proto::driver::{
-    HttpRequest, HttpResponse, TransportError, TransportErrorKind, TransportOptions,
+use zego_proto::{
+    driver::{TransportError, TransportErrorKind, TransportOptions},
+    wire::{HttpRequest, HttpResponse},
 };
 
 /// Sends one prepared request and returns the HTTP answer, whatever its status.
@@ -25,7 +26,7 @@ use zego_proto::driver::{
 ///
 /// ```
 /// use zego_proto::{ops::ForbidRtcStream, Credentials};
-/// use zego_proto::driver::HttpResponse;
+/// use zego_proto::wire::HttpResponse;
 /// use zego_transport_blocking::{transport_fn, Client};
 ///
 /// let client = Client::builder(Credentials::new(1u32, "secret")?)

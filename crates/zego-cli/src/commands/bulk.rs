@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 use zego_proto::bulk::journal::JournalHeader;
 use zego_proto::bulk::{BatchItem, BatchOutcome, BulkStop, FailFast, StreamBatches};
 use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStreams};
-use zego_proto::{BulkAction, BulkOptions, BulkReport, CancelToken};
+use zego_proto::{
+    bulk::{BulkAction, BulkOptions, BulkReport},
+    CancelToken,
+};
 
 use super::Ctx;
 use crate::cli::BulkArgs;

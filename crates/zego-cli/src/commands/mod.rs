@@ -22,7 +22,9 @@ use serde_json::json;
 use zego_proto::admission::SequenceGenerator;
 use zego_proto::driver::TransportOptions;
 use zego_proto::wire::{prepare_stamped, Nonce};
-use zego_proto::{ApiResponse, Credentials, Operation, RetryPolicy, Sequence, Sequencing};
+use zego_proto::{
+    ops::Sequencing, retry::RetryPolicy, ApiResponse, Credentials, Operation, Sequence,
+};
 use zego_transport_blocking::Client;
 
 use crate::cli::GlobalArgs;

@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use zego_proto::{BulkAction, BulkOptions, Credentials};
+use zego_proto::bulk::{BulkAction, BulkOptions};
+use zego_proto::Credentials;
 use zego_sim::Simulator;
 
 use super::{forbidden, rate_limit_answers, setup, sim, MakeClient, Scenario, APP_ID, SECRET};

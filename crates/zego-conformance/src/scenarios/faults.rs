@@ -8,7 +8,8 @@ use zego_proto::driver::TransportErrorKind;
 use zego_proto::ops::{
     DelForbidStreamRule, ForbidRtcStream, ForbidRtcStreams, ResumeRtcStream, ResumeRtcStreams,
 };
-use zego_proto::{CallErrorKind, RetryPolicy};
+use zego_proto::retry::RetryPolicy;
+use zego_proto::CallErrorKind;
 use zego_sim::{Fault, FaultPlan, Simulator};
 
 use super::{credentials, forbidden, ids, setup, sim, MakeClient, Scenario, APP_ID, SECRET};
@@ -177,7 +178,7 @@ pub fn retry_after_is_honoured<C: ClientUnderTest>(make: MakeClient<'_, C>) {
         .unwrap_err();
     assert_eq!(
         err.stop_reason(),
-        Some(zego_proto::StopReason::RetryAfterTooLate),
+        Some(zego_proto::retry::StopReason::RetryAfterTooLate),
         "{err}"
     );
     assert_eq!(err.attempts(), 1);

@@ -112,7 +112,7 @@ mod tests {
     struct Listed;
 
     impl ClientUnderTest for Listed {
-        fn core(&self) -> &zego_proto::ClientCore {
+        fn core(&self) -> &zego_proto::driver::ClientCore {
             unreachable!("only listed")
         }
         fn execute<O>(&self, _: &O) -> Result<zego_proto::ApiResponse<O::Output>, CallError>
@@ -130,10 +130,10 @@ mod tests {
         }
         fn bulk(
             &self,
-            _: zego_proto::BulkAction,
+            _: zego_proto::bulk::BulkAction,
             _: Box<dyn Iterator<Item = String> + Send>,
-            _: &zego_proto::BulkOptions,
-        ) -> zego_proto::BulkReport {
+            _: &zego_proto::bulk::BulkOptions,
+        ) -> zego_proto::bulk::BulkReport {
             unreachable!("only listed")
         }
     }
@@ -168,8 +168,8 @@ mod tests {
     /// same name (strings compared).
     #[test]
     fn the_simulator_knows_every_quota_group_by_name() {
-        for group in zego_proto::RateLimitGroup::ALL {
-            if *group == zego_proto::RateLimitGroup::Unmetered {
+        for group in zego_proto::ops::RateLimitGroup::ALL {
+            if *group == zego_proto::ops::RateLimitGroup::Unmetered {
                 continue;
             }
             assert!(

@@ -9,7 +9,10 @@ use zego_proto::ops::{
     DelForbidStreamRule, DescribeSimpleStreamList, DescribeUserList, ForbidRtcStream,
     ResumeRtcStream,
 };
-use zego_proto::{BulkAction, BulkOptions, Environment, RateLimitGroup, RetryPolicy};
+use zego_proto::bulk::{BulkAction, BulkOptions};
+use zego_proto::ops::RateLimitGroup;
+use zego_proto::retry::RetryPolicy;
+use zego_proto::Environment;
 use zego_sim::{Env, RateGroup, Simulator};
 
 use super::{

@@ -48,7 +48,7 @@ struct State {
 /// ```
 /// use std::time::Duration;
 /// use zego_proto::bulk::{BatchOutcome, BulkControl};
-/// use zego_proto::{BulkAction, BulkOptions, Environment};
+/// use zego_proto::{Environment, bulk::{BulkAction, BulkOptions}};
 /// let options = BulkOptions::default();
 /// let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
 /// assert!(control.try_begin(Duration::ZERO));

@@ -60,7 +60,7 @@ impl JournalHeader {
     ///
     /// ```
     /// use zego_proto::bulk::journal::JournalHeader;
-    /// use zego_proto::{AppId, BulkAction, Environment};
+    /// use zego_proto::{AppId, Environment, bulk::BulkAction};
     /// let header = JournalHeader::new(BulkAction::Forbid, AppId::new(7), Environment::Production, "sha256:ab", 20);
     /// assert_eq!(header.to_line(), r#"{"zego_journal":1,"action":"ForbidRTCStreams","app_id":7,"environment":"production","input":"sha256:ab","batch_size":20}"#);
     /// ```
@@ -202,7 +202,7 @@ impl Journal {
     ///
     /// ```
     /// use zego_proto::bulk::journal::{Journal, JournalHeader};
-    /// use zego_proto::{AppId, BulkAction, Environment};
+    /// use zego_proto::{AppId, Environment, bulk::BulkAction};
     /// let header = JournalHeader::new(BulkAction::Forbid, AppId::new(7), Environment::Production, "sha256:ab", 20);
     /// let text = format!("{}\n{}\n{}\n{{\"batch\":2,\"o", header.to_line(),
     ///     r#"{"batch":0,"ok":true,"streams":20}"#, r#"{"batch":1,"ok":false,"streams":20,"code":1}"#);

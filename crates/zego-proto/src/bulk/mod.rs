@@ -166,7 +166,7 @@ impl BulkAction {
     /// The operation for one batch (its `Sequence` is stamped when it is admitted).
     ///
     /// ```
-    /// use zego_proto::{BulkAction, Operation};
+    /// use zego_proto::{Operation, bulk::BulkAction};
     /// let op = BulkAction::Resume.batch(vec!["a".into(), "b".into()])?;
     /// assert_eq!(op.action(), "ResumeRTCStreams");
     /// # Ok::<(), zego_proto::ValidationError>(())

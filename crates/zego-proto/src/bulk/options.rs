@@ -115,7 +115,7 @@ impl FailFast {
 /// use std::ops::ControlFlow;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;
-/// use zego_proto::BulkOptions;
+/// use zego_proto::bulk::BulkOptions;
 /// let done = Arc::new(AtomicUsize::new(0));
 /// let seen = Arc::clone(&done);
 /// let options = BulkOptions::default()

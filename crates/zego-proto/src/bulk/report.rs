@@ -60,12 +60,12 @@ pub struct BulkReport {
     pub failures: Vec<BulkFailure>,
     /// Streams not attempted because the run stopped.
     pub not_attempted: usize,
-    /// Streams skipped ([`BulkOptions::skip`](crate::BulkOptions::skip)).
+    /// Streams skipped ([`BulkOptions::skip`](crate::bulk::BulkOptions::skip)).
     pub skipped: usize,
     /// Why the run stopped early, if it did.
     pub stopped: Option<BulkStop>,
     /// The succeeded stream IDs, in completion order, when
-    /// [`BulkOptions::keep_succeeded`](crate::BulkOptions::keep_succeeded) asked for them.
+    /// [`BulkOptions::keep_succeeded`](crate::bulk::BulkOptions::keep_succeeded) asked for them.
     pub succeeded_ids: Vec<String>,
 }
 
@@ -82,7 +82,7 @@ impl BulkReport {
     }
 
     /// Counts a batch's outcome (e.g. to keep a running tally from
-    /// [`BulkOptions::on_batch`](crate::BulkOptions::on_batch)).
+    /// [`BulkOptions::on_batch`](crate::bulk::BulkOptions::on_batch)).
     pub fn record(&mut self, outcome: &super::BatchOutcome) {
         self.requests += u64::from(outcome.attempts);
         match &outcome.result {

@@ -12,6 +12,10 @@
 //! `testing`), which the property tests, the fuzz targets and the conformance suite
 //! iterate: an action cannot be added without being covered.
 
+// What every operation declares about itself (its quota group, whether it carries a
+// `Sequence`): named here, with the operations, not at the crate root.
+pub use crate::operation::{RateLimitGroup, Sequencing};
+
 mod cdn;
 pub(crate) mod checks;
 mod paging;
@@ -40,7 +44,6 @@ pub use user_rule::{
     DisabledPrivilege, UserRule, UserRuleExpiry, UserRuleTarget, UserRuleType, UserRules,
 };
 
-use crate::operation::RateLimitGroup;
 pub use crate::operation::{Action, TypedOperation};
 
 #[cfg(test)]
@@ -94,7 +97,7 @@ macro_rules! ops {
         /// ```
         /// use zego_proto::ops::CATALOG;
         /// let kick = CATALOG.iter().find(|a| a.name == "KickoutUser").unwrap();
-        /// assert_eq!(kick.group, zego_proto::RateLimitGroup::RoomKick);
+        /// assert_eq!(kick.group, zego_proto::ops::RateLimitGroup::RoomKick);
         /// assert!(CATALOG.iter().any(|a| a.name == "ForbidRTCStreams" && a.sequenced));
         /// ```
         pub const CATALOG: &[CatalogEntry] = &[

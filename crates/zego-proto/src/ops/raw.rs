@@ -26,7 +26,7 @@ const RESERVED: [&str; 7] = [
 /// check of the typed operations (a raw operation sends what it is given).
 ///
 /// ```
-/// use zego_proto::{ops::RawOperation, Operation, RateLimitGroup};
+/// use zego_proto::{Operation, ops::{RawOperation, RateLimitGroup}};
 /// let op = RawOperation::new("DescribeUserNum")?
 ///     .param("RoomId[]", "room1")?
 ///     .param("RoomId[]", "room2")?

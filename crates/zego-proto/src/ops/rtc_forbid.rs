@@ -148,7 +148,7 @@ batch_operation!(
     /// players are notified (ZegoExpress 1003025 / 1004025, LiveRoom 12301011).
     ///
     /// ```
-    /// use zego_proto::{ops::ForbidRtcStreams, Operation, Sequence, Sequencing};
+    /// use zego_proto::{Operation, Sequence, ops::{ForbidRtcStreams, Sequencing}};
     /// let op = ForbidRtcStreams::new(["rtc01", "rtc02"])?;
     /// assert_eq!(op.action(), "ForbidRTCStreams");
     /// assert!(matches!(op.sequencing(), Sequencing::Stamped(streams) if streams.len() == 2));

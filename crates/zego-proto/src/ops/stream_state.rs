@@ -14,7 +14,7 @@ use crate::sequence::Sequence;
 /// `DescribeRTCStreamState`: when a stream was created and closed.
 ///
 /// ```
-/// use zego_proto::{ops::DescribeRtcStreamState, Operation, Sequence, Sequencing};
+/// use zego_proto::{Operation, Sequence, ops::{DescribeRtcStreamState, Sequencing}};
 /// let op = DescribeRtcStreamState::new("rtc01")?.with_sequence(Sequence::new(5));
 /// assert_eq!(op.sequencing(), Sequencing::Explicit(Sequence::new(5)));
 /// # Ok::<(), zego_proto::ValidationError>(())

@@ -21,7 +21,7 @@ macro_rules! quota_groups {
         /// costs throughput, never a rate-limit answer.
         ///
         /// ```
-        /// use zego_proto::RateLimitGroup;
+        /// use zego_proto::ops::RateLimitGroup;
         /// assert_eq!(RateLimitGroup::StreamForbid.as_str(), "stream_forbid");
         /// assert_eq!(RateLimitGroup::from_name("room_kick"), Some(RateLimitGroup::RoomKick));
         /// assert!(RateLimitGroup::ALL.contains(&RateLimitGroup::Cdn));
@@ -98,7 +98,7 @@ const GROUPS: usize = RateLimitGroup::ALL.len();
 /// per-room interval; the default is ZEGO's documented quotas. Indexed by group:
 ///
 /// ```
-/// use zego_proto::{admission::Quotas, Environment, RateLimitGroup};
+/// use zego_proto::{admission::Quotas, ops::RateLimitGroup, Environment};
 /// let mut quotas = Quotas::default();
 /// assert_eq!(quotas.per_second(RateLimitGroup::StreamForbid, Environment::Production), Some(20));
 /// assert_eq!(quotas.per_second(RateLimitGroup::StreamForbid, Environment::Test), Some(5));
@@ -206,7 +206,7 @@ impl Quotas {
 ///
 /// ```
 /// use zego_proto::admission::QuotaSetting;
-/// use zego_proto::RateLimitGroup;
+/// use zego_proto::ops::RateLimitGroup;
 /// let raised: QuotaSetting = "stream_forbid=500/s".parse()?;
 /// assert_eq!((raised.group, raised.per_second), (RateLimitGroup::StreamForbid, 500));
 /// let err = "stream_forbid=0/s".parse::<QuotaSetting>().unwrap_err();

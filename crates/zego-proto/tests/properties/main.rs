@@ -27,10 +27,11 @@ use zego_proto::wire::{
     decode_query, parse_response, prepare, prepare_with_nonce, sign, test_stream_prefix,
     HttpResponse, Nonce, ResponseError, BODY_SNIPPET_BYTES,
 };
+use zego_proto::ops::{RateLimitGroup, Sequencing};
+use zego_proto::retry::{RetryPolicy, StopReason};
 use zego_proto::{
-    AppId, Config, Credentials, Endpoint, Environment, ErrorClass, Operation, Problem,
-    RateLimitGroup, RetryPolicy, ReturnCode, Sequence, Sequencing, ServerSecret, StopReason,
-    ValidationError,
+    AppId, Config, Credentials, Endpoint, Environment, ErrorClass, Operation, Problem, ReturnCode,
+    Sequence, ServerSecret, ValidationError,
 };
 
 type Params = Vec<(String, String)>;

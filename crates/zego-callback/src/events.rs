@@ -118,7 +118,7 @@ pub struct StreamClose {
 /// Why a stream stopped: `type` of `stream_close`.
 ///
 /// ```
-/// use zego_proto::callback::CloseReason;
+/// use zego_callback::CloseReason;
 /// assert_eq!(CloseReason::from_type("3"), CloseReason::KickedOut);
 /// assert_eq!(CloseReason::from_type("7"), CloseReason::Unknown("7".into()));
 /// ```

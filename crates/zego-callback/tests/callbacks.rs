@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use zego_proto::callback::{
+use zego_callback::{
     callback_signature, CallbackError, CallbackEvent, CallbackSecret, CallbackVerifier, CloseReason,
 };
 
@@ -296,7 +296,7 @@ fn a_repeated_delivery_is_a_duplicate_until_forgotten_or_without_a_cache() {
         verifier.verify(form_of(&body).as_bytes(), None, NOW + 4),
         Err(CallbackError::Duplicate)
     );
-    verifier.forget(event.header());
+    verifier.forget(event.header()).unwrap();
     assert!(verifier.verify(bytes.as_bytes(), None, NOW + 8).is_ok());
     // Another nonce is another delivery.
     let other = signed(
@@ -310,7 +310,7 @@ fn a_repeated_delivery_is_a_duplicate_until_forgotten_or_without_a_cache() {
         .verify(other.to_string().as_bytes(), None, NOW)
         .is_ok());
 
-    let no_cache = self::verifier().replay_cache(None);
+    let no_cache = self::verifier().without_replay_cache();
     assert!(no_cache.verify(bytes.as_bytes(), None, NOW).is_ok());
     assert!(no_cache.verify(bytes.as_bytes(), None, NOW).is_ok());
 }
@@ -384,4 +384,96 @@ proptest! {
             }
         }
     }
+}
+
+/// Issue 20 item 14: ZEGO's pages say the callback data "needs UrlDecode"; its older page
+/// says the form values need it. A JSON string is used as received (a literal `%` or `+`
+/// in a user name stays), a form value is decoded exactly once.
+#[test]
+fn json_values_are_not_url_decoded_and_form_values_are_decoded_once() {
+    let fields = json!({
+        "stream_id": "s-1", "user_id": "u%41", "user_name": "100% spam+eggs",
+        "title": "a%2Bb", "extra_info": "x=1&y=%20",
+    });
+    let body = signed(SECRET, "stream_create", "1700000000", "31", &fields);
+    let CallbackEvent::StreamCreate(from_json) = verifier()
+        .verify(body.to_string().as_bytes(), Some("application/json"), NOW)
+        .unwrap()
+    else {
+        panic!("not a stream_create")
+    };
+    assert_eq!(from_json.user_id, "u%41");
+    assert_eq!(from_json.user_name, "100% spam+eggs");
+    assert_eq!(from_json.title, "a%2Bb");
+    assert_eq!(from_json.extra_info, "x=1&y=%20");
+    // The same values form-encoded (once) come back the same: decoded once, not twice.
+    let CallbackEvent::StreamCreate(from_form) = verifier()
+        .verify(
+            form_of(&body).as_bytes(),
+            Some("application/x-www-form-urlencoded"),
+            NOW,
+        )
+        .unwrap()
+    else {
+        panic!("not a stream_create")
+    };
+    assert_eq!(from_form, from_json);
+}
+
+/// Two verifiers (two instances of a fleet) sharing one replay cache: a delivery is
+/// processed by one of them only.
+#[test]
+fn a_shared_replay_cache_spans_verifiers() {
+    use std::sync::Arc;
+    use zego_callback::MemoryReplayCache;
+    let shared = Arc::new(MemoryReplayCache::new(16));
+    let first = verifier().replay_cache(shared.clone());
+    let second = verifier().replay_cache(shared.clone());
+    let body = signed(
+        SECRET,
+        "stream_create",
+        "1700000000",
+        "77",
+        &json!({"stream_id": "s"}),
+    );
+    let bytes = body.to_string();
+    assert!(first.verify(bytes.as_bytes(), None, NOW).is_ok());
+    assert_eq!(
+        second.verify(bytes.as_bytes(), None, NOW + 1),
+        Err(CallbackError::Duplicate)
+    );
+    assert_eq!(shared.len(), 1);
+}
+
+/// A replay cache that cannot answer: the callback is refused with 503 (ZEGO retries), not
+/// processed unchecked.
+#[test]
+fn an_unavailable_replay_cache_is_a_503() {
+    use std::sync::Arc;
+    use zego_callback::{Delivery, ReplayCache, ReplayCacheError};
+    #[derive(Debug)]
+    struct Down;
+    impl ReplayCache for Down {
+        fn first_delivery(&self, _: &Delivery<'_>, _: i64) -> Result<bool, ReplayCacheError> {
+            Err(ReplayCacheError::new("connection refused"))
+        }
+        fn forget(&self, _: &Delivery<'_>) -> Result<(), ReplayCacheError> {
+            Err(ReplayCacheError::new("connection refused"))
+        }
+    }
+    let v = verifier().replay_cache(Arc::new(Down));
+    let body = signed(
+        SECRET,
+        "stream_create",
+        "1700000000",
+        "78",
+        &json!({"stream_id": "s"}),
+    );
+    let err = v
+        .verify(body.to_string().as_bytes(), None, NOW)
+        .unwrap_err();
+    assert_eq!(err.http_status(), 503);
+    assert!(
+        matches!(err, CallbackError::ReplayCacheUnavailable { ref reason } if reason.contains("connection refused"))
+    );
 }

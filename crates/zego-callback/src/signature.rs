@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 /// CallbackSecret of ZEGO's console (not the ServerSecret).
 ///
 /// ```
-/// let sig = zego_proto::callback::callback_signature("secret", "1470820198", "123412");
+/// let sig = zego_callback::callback_signature("secret", "1470820198", "123412");
 /// assert_eq!(sig, "5bd59fd62953a8059fb7eaba95720f66d19e4517");
 /// ```
 pub fn callback_signature(callback_secret: &str, timestamp: &str, nonce: &str) -> String {
@@ -26,7 +26,7 @@ pub fn callback_signature(callback_secret: &str, timestamp: &str, nonce: &str) -
 /// Compares in constant time; upper-case hex is accepted (HTTP frameworks differ).
 ///
 /// ```
-/// use zego_proto::callback::verify_callback_signature;
+/// use zego_callback::verify_callback_signature;
 /// assert!(verify_callback_signature("secret", "1470820198", "123412", "5bd59fd62953a8059fb7eaba95720f66d19e4517"));
 /// assert!(!verify_callback_signature("other", "1470820198", "123412", "5bd59fd62953a8059fb7eaba95720f66d19e4517"));
 /// ```

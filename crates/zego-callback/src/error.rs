@@ -13,6 +13,10 @@ pub enum CallbackError {
         /// The body's length.
         actual: usize,
     },
+    /// The body did not arrive whole: the client stalled past the receiver's read timeout
+    /// or went away. (Reading is the receiver's I/O; it reports this with the status.)
+    #[error("the callback body was not received in time")]
+    BodyNotReceived,
     /// The `Content-Type` is one ZEGO does not send (JSON and form bodies are read).
     #[error("unsupported callback content type {content_type:?}: JSON or a form body expected")]
     UnsupportedContentType {
@@ -56,15 +60,24 @@ pub enum CallbackError {
     /// ZEGO, not a new event.
     #[error("repeated delivery of a callback already received")]
     Duplicate,
+    /// The replay cache could not say whether the delivery was seen before (its store is
+    /// unreachable): the callback is neither processed nor dropped; ZEGO retries it.
+    #[error("{reason}")]
+    ReplayCacheUnavailable {
+        /// The store's error, as text (never a password: see
+        /// [`ReplayCacheError::new`](super::ReplayCacheError::new)).
+        reason: String,
+    },
 }
 
 impl CallbackError {
     /// The HTTP status to answer ZEGO with: 401 for a bad signature or a stale timestamp,
     /// 200 for a duplicate (it was received before; any 2xx stops ZEGO's retries), 413 for
-    /// a body too large, 415 for a content type ZEGO does not send, 400 for anything else.
+    /// a body too large, 408 for a body not received in time, 415 for a content type ZEGO does not send, 503 when the replay
+    /// cache is unavailable (ZEGO retries), 400 for anything else.
     ///
     /// ```
-    /// use zego_proto::callback::CallbackError;
+    /// use zego_callback::CallbackError;
     /// assert_eq!(CallbackError::BadSignature.http_status(), 401);
     /// assert_eq!(CallbackError::Duplicate.http_status(), 200);
     /// assert_eq!(CallbackError::MissingField { field: "event" }.http_status(), 400);
@@ -74,7 +87,9 @@ impl CallbackError {
             Self::BadSignature | Self::Stale { .. } => 401,
             Self::Duplicate => 200,
             Self::BodyTooLarge { .. } => 413,
+            Self::BodyNotReceived => 408,
             Self::UnsupportedContentType { .. } => 415,
+            Self::ReplayCacheUnavailable { .. } => 503,
             Self::Malformed { .. } | Self::MissingField { .. } | Self::InvalidField { .. } => 400,
         }
     }

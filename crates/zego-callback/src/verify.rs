@@ -1,11 +1,12 @@
 //! Verifying and parsing a callback in one call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::body::{self, Fields};
 use super::error::CallbackError;
 use super::events::{self, CallbackEvent, CallbackHeader};
-use super::replay::ReplayCache;
+use super::replay::{Delivery, MemoryReplayCache, ReplayCache, ReplayCacheError};
 use super::secret::CallbackSecret;
 use super::signature::verify_callback_signature;
 
@@ -20,40 +21,50 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// ServerSecret). Share one per receiver: its [`ReplayCache`] spots ZEGO's retries.
 ///
 /// ```
-/// use zego_proto::callback::{CallbackSecret, CallbackVerifier, ReplayCache};
+/// use std::sync::Arc;
+/// use zego_callback::{CallbackSecret, CallbackVerifier, MemoryReplayCache};
 /// let verifier = CallbackVerifier::new(CallbackSecret::new("my-callback-secret")?)
-///     .replay_cache(Some(ReplayCache::new(10_000)));
+///     .replay_cache(Arc::new(MemoryReplayCache::new(10_000)));
 /// assert!(!format!("{verifier:?}").contains("my-callback-secret"));
-/// # Ok::<(), zego_proto::ValidationError>(())
+/// # Ok::<(), zego_callback::CallbackSecretError>(())
 /// ```
 #[derive(Debug)]
 pub struct CallbackVerifier {
     secret: CallbackSecret,
-    replay: Option<ReplayCache>,
+    replay: Option<Arc<dyn ReplayCache>>,
 }
 
 impl CallbackVerifier {
-    /// A verifier with a [`ReplayCache`] of [`ReplayCache::DEFAULT_CAPACITY`] deliveries.
+    /// A verifier with an in-process [`MemoryReplayCache`] of
+    /// [`MemoryReplayCache::DEFAULT_CAPACITY`] deliveries.
     pub fn new(secret: CallbackSecret) -> Self {
         Self {
             secret,
-            replay: Some(ReplayCache::new(ReplayCache::DEFAULT_CAPACITY)),
+            replay: Some(Arc::new(MemoryReplayCache::default())),
         }
     }
 
-    /// Replaces the replay cache; `None` turns duplicate detection off (then every
-    /// delivery, retries included, is returned as an event).
+    /// Replaces the replay cache: e.g. one shared by every instance of a fleet.
     #[must_use]
-    pub fn replay_cache(mut self, cache: Option<ReplayCache>) -> Self {
-        self.replay = cache;
+    pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
+        self.replay = Some(cache);
+        self
+    }
+
+    /// Turns duplicate detection off: every delivery, ZEGO's retries included, is returned
+    /// as an event.
+    #[must_use]
+    pub fn without_replay_cache(mut self) -> Self {
+        self.replay = None;
         self
     }
 
     /// Forgets a delivery, so that ZEGO's retry of it is verified again: call it when
     /// handling the event failed and you answer ZEGO with an error.
-    pub fn forget(&self, header: &CallbackHeader) {
-        if let Some(cache) = &self.replay {
-            cache.forget(&header.nonce, header.timestamp);
+    pub fn forget(&self, header: &CallbackHeader) -> Result<(), ReplayCacheError> {
+        match &self.replay {
+            Some(cache) => cache.forget(&Delivery::new(&header.nonce, header.timestamp)),
+            None => Ok(()),
         }
     }
 
@@ -65,10 +76,12 @@ impl CallbackVerifier {
     /// (400/413/415), a missing or wrong `signature` (401), a missing `timestamp` or `nonce`
     /// (400), a `timestamp` more than [`MAX_CLOCK_SKEW`] from `now_unix_secs` (401), a
     /// `stream_create`/`stream_close` without `stream_id` (400), and a delivery already
-    /// verified ([`CallbackError::Duplicate`], answer 200).
+    /// verified ([`CallbackError::Duplicate`], answer 200). When the replay cache cannot
+    /// answer, it refuses with [`CallbackError::ReplayCacheUnavailable`] (answer 503: ZEGO
+    /// retries later).
     ///
     /// ```
-    /// use zego_proto::callback::{callback_signature, CallbackError, CallbackEvent, CallbackSecret, CallbackVerifier, CloseReason};
+    /// use zego_callback::{callback_signature, CallbackError, CallbackEvent, CallbackSecret, CallbackVerifier, CloseReason};
     ///
     /// let verifier = CallbackVerifier::new(CallbackSecret::new("cb-secret")?);
     /// let sig = callback_signature("cb-secret", "1700000000", "42");
@@ -132,7 +145,13 @@ impl CallbackVerifier {
         };
         let event = events::event(header, fields)?;
         if let Some(cache) = &self.replay {
-            if !cache.first_delivery(&event.header().nonce, timestamp, now) {
+            let delivery = Delivery::new(&event.header().nonce, timestamp);
+            let first = cache.first_delivery(&delivery, now).map_err(|e| {
+                CallbackError::ReplayCacheUnavailable {
+                    reason: e.to_string(),
+                }
+            })?;
+            if !first {
                 return Err(CallbackError::Duplicate);
             }
         }
