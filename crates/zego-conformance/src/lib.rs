@@ -22,8 +22,8 @@ use std::time::Duration;
 use zego_proto::admission::{Coordinator, LocalCoordinator};
 use zego_proto::clock::Clock;
 use zego_proto::{
-    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Credentials,
-    Environment, Operation, RetryPolicy,
+    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, CallOptions, ClientCore,
+    Credentials, Environment, Operation, RetryPolicy,
 };
 
 pub mod hostile;
@@ -67,6 +67,8 @@ pub struct ClientSetup {
     pub request_timeout: Duration,
     /// The transport's body cap.
     pub max_body_bytes: usize,
+    /// The client's longest wait for a rate-limit slot (default: none).
+    pub max_wait: Option<Duration>,
 }
 
 impl std::fmt::Debug for ClientSetup {
@@ -79,6 +81,7 @@ impl std::fmt::Debug for ClientSetup {
             .field("coordinator", &self.coordinator)
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_wait", &self.max_wait)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +100,7 @@ impl ClientSetup {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
+            max_wait: None,
         }
     }
 
@@ -121,6 +125,9 @@ impl ClientSetup {
         if let Some(clock) = self.clock {
             builder = builder.clock(clock);
         }
+        if let Some(max_wait) = self.max_wait {
+            builder = builder.max_wait(max_wait);
+        }
         if let Some(policy) = self.retry_policy {
             builder = builder.retry_policy(policy);
         }
@@ -141,6 +148,15 @@ pub trait ClientUnderTest: Send + Sync {
     fn core(&self) -> &ClientCore;
     /// `Client::execute`.
     fn execute<O>(&self, op: &O) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send;
+    /// `Client::execute_with`.
+    fn execute_with<O>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError>
     where
         O: Operation + Sync,
         O::Output: Send;
@@ -190,6 +206,7 @@ macro_rules! conformance_tests {
             room_stream_actions_use_the_test_prefix,
             user_list_pages_follow_the_marker,
             listings_and_a_bulk_run_at_once_get_no_rate_limit_answers,
+            a_call_without_a_slot_in_time_fails_at_once,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use zego_proto::admission::LocalCoordinator;
+use zego_proto::admission::{LocalCoordinator, WaitLimit};
 use zego_proto::clock::{Clock, ManualClock, SystemClock};
 use zego_proto::driver::TransportErrorKind;
 use zego_proto::ops::{
@@ -21,7 +21,8 @@ use zego_proto::ops::{
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
 use zego_proto::{
-    BulkAction, BulkOptions, CallError, CallErrorKind, Credentials, Environment, RetryPolicy,
+    BulkAction, BulkOptions, CallError, CallErrorKind, CallOptions, Credentials, Environment,
+    RetryPolicy,
 };
 use zego_sim::{Env, Fault, FaultPlan, RateGroup, SimHandle, Simulator};
 
@@ -1074,6 +1075,52 @@ pub fn listings_and_a_bulk_run_at_once_get_no_rate_limit_answers<C: ClientUnderT
     );
     // Every request reached the simulator once: nothing was retried.
     assert_eq!(sim.request_log().len(), 10 + 3 + 2 + 3);
+}
+
+/// A call whose rate-limit slot is beyond its deadline, or beyond the client's `max_wait`,
+/// fails at once with the typed error saying when it could have been sent, and sends
+/// nothing: a second listing of one room inside its 10-second quota. The client's clock
+/// (and its coordinator's) is a frozen manual clock, so the slot is exactly one quota
+/// interval away whatever the machine's speed.
+pub fn a_call_without_a_slot_in_time_fails_at_once<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let sim = sim();
+    let frozen = Arc::new(ManualClock::new(SystemClock.unix_time()));
+    let coordinator = Arc::new(LocalCoordinator::new().with_clock(frozen.clone()));
+    let mut s = setup(&sim);
+    s.clock = Some(frozen.clone());
+    s.coordinator = CoordinatorSetup::Custom(coordinator.clone());
+    let client = make(s);
+    let room = DescribeSimpleStreamList::new("quiet").unwrap();
+    client
+        .execute(&room)
+        .expect("the first listing is admitted at once");
+    let started = Instant::now();
+    let deadline = CallOptions::new().with_deadline(Duration::from_secs(2));
+    let err = client.execute_with(&room, &deadline).unwrap_err();
+    let CallErrorKind::NotAdmittedInTime(late) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(late.limited_by, WaitLimit::Deadline);
+    assert_eq!(late.room.as_deref(), Some("quiet"));
+    assert!(late.earliest >= Duration::from_secs(10), "{late:?}");
+    assert_eq!(err.attempts(), 0);
+    // The same through the client's max_wait.
+    let mut s = setup(&sim);
+    s.clock = Some(frozen);
+    s.coordinator = CoordinatorSetup::Custom(coordinator);
+    s.max_wait = Some(Duration::from_secs(1));
+    let err = make(s).execute(&room).unwrap_err();
+    let CallErrorKind::NotAdmittedInTime(late) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(late.limited_by, WaitLimit::MaxWait);
+    // Neither waited for the slot 10 s away (a generous bound), nor sent anything.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sim.request_log().len(), 1);
 }
 
 fn ids_numbered(prefix: &str, n: usize) -> Vec<String> {

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::admission::{Coordinator, LocalCoordinator};
 use crate::call::ClientCore;
@@ -70,6 +71,7 @@ pub struct ClientBuilder<C: BuildClient> {
     coordinator: CoordinatorChoice,
     clock: Arc<dyn Clock>,
     transport_options: TransportOptions,
+    max_wait: Option<Duration>,
     transport: Option<C::Transport>,
 }
 
@@ -83,6 +85,7 @@ impl<C: BuildClient> fmt::Debug for ClientBuilder<C> {
             .field("retry_policy", &self.retry_policy)
             .field("coordinator", &self.coordinator)
             .field("transport_options", &self.transport_options)
+            .field("max_wait", &self.max_wait)
             .field("custom_transport", &self.transport.is_some())
             .finish_non_exhaustive()
     }
@@ -110,6 +113,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             coordinator: CoordinatorChoice::Shared,
             clock: Arc::new(SystemClock),
             transport_options: TransportOptions::default(),
+            max_wait: None,
             transport: None,
         }
     }
@@ -182,6 +186,26 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// The longest any call of this client waits for a rate-limit slot (default: no
+    /// bound but the call's deadline); a call whose slot is further away fails at once
+    /// with [`CallErrorKind::NotAdmittedInTime`](crate::CallErrorKind::NotAdmittedInTime).
+    /// [`CallOptions::with_max_wait`](crate::CallOptions::with_max_wait) overrides it per call.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::{ClientCore, Credentials};
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+    ///     .max_wait(Duration::from_secs(1))
+    ///     .build();
+    /// assert_eq!(core.max_wait(), Some(Duration::from_secs(1)));
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = Some(max_wait);
+        self
+    }
+
     /// Sends through another transport.
     #[must_use]
     pub fn transport(mut self, transport: impl Into<C::Transport>) -> Self {
@@ -215,6 +239,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             coordinator,
             clock: self.clock,
             transport_options: self.transport_options,
+            max_wait: self.max_wait,
             clock_offset: Arc::default(),
         };
         (core, self.transport)

@@ -4,7 +4,7 @@
 use zego_conformance::{ClientSetup, ClientUnderTest};
 use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
-    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
+    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, CallOptions, ClientCore, Operation,
 };
 use zego_transport_async::Client;
 
@@ -33,6 +33,17 @@ impl ClientUnderTest for Async {
         O::Output: Send,
     {
         self.runtime.block_on(self.client.execute(op))
+    }
+    fn execute_with<O>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.runtime.block_on(self.client.execute_with(op, options))
     }
     fn user_pages(&self, first: DescribeUserList) -> Vec<Result<ApiResponse<UserPage>, CallError>> {
         use futures::StreamExt;

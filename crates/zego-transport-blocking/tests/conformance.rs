@@ -3,7 +3,7 @@
 use zego_conformance::{ClientSetup, ClientUnderTest};
 use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
-    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, ClientCore, Operation,
+    ApiResponse, BulkAction, BulkOptions, BulkReport, CallError, CallOptions, ClientCore, Operation,
 };
 use zego_transport_blocking::Client;
 
@@ -23,6 +23,17 @@ impl ClientUnderTest for Blocking {
         O::Output: Send,
     {
         self.0.execute(op)
+    }
+    fn execute_with<O>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.0.execute_with(op, options)
     }
     fn user_pages(&self, first: DescribeUserList) -> Vec<Result<ApiResponse<UserPage>, CallError>> {
         self.0.pages(first).collect()

@@ -1,6 +1,7 @@
 //! `ClientCore`: everything a client needs besides I/O, and where calls start.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::admission::Coordinator;
 use crate::clock::{Clock, Now};
@@ -37,6 +38,8 @@ pub struct ClientCore {
     pub(crate) coordinator: Arc<dyn Coordinator>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) transport_options: TransportOptions,
+    /// The longest a call waits for a rate-limit slot, unless its options say otherwise.
+    pub(crate) max_wait: Option<Duration>,
     /// The local clock's measured offset from ZEGO's, shared by clones.
     pub(crate) clock_offset: Arc<ClockOffset>,
 }
@@ -108,6 +111,13 @@ impl ClientCore {
         self.clock_offset.measured_millis()
     }
 
+    /// The longest a call waits for a rate-limit slot, unless its
+    /// [`CallOptions::max_wait`] says otherwise (`None`: as long as the slot needs, within
+    /// the deadline).
+    pub fn max_wait(&self) -> Option<Duration> {
+        self.max_wait
+    }
+
     /// A reading of [`ClientCore::clock`], for drivers.
     pub fn now(&self) -> Now {
         self.clock.now()
@@ -132,6 +142,7 @@ impl ClientCore {
         if let Some(deadline) = options.deadline {
             policy.deadline = Some(deadline);
         }
-        Call::new(self, op, options.cancel.clone(), policy)
+        let max_wait = options.max_wait.or(self.max_wait);
+        Call::new(self, op, options.cancel.clone(), policy, max_wait)
     }
 }

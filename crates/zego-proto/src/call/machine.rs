@@ -21,7 +21,7 @@ use crate::server_time;
 use crate::signature::{Nonce, Signature};
 use crate::transport_error::{TransportError, TransportErrorKind};
 
-use super::{CancelToken, ClientCore};
+use super::{CancelToken, ClientCore, NotAdmittedInTime, WaitLimit};
 
 /// What the latest attempt got, as the core read it.
 #[non_exhaustive]
@@ -116,6 +116,12 @@ pub struct Call<'a, O: Operation + ?Sized> {
     op: &'a O,
     cancel: Option<CancelToken>,
     policy: RetryPolicy,
+    /// The longest wait for a slot the call allows each time it asks.
+    max_wait: Option<Duration>,
+    /// When the call started (its first [`Call::step`]): the deadline counts from here.
+    started: Option<Duration>,
+    /// The call's own bound on the admission request out, and which limit set it.
+    wait_limit: Option<(Duration, WaitLimit)>,
     state: State,
     retry: Option<RetryState>,
     attempts: u32,
@@ -159,12 +165,16 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         op: &'a O,
         cancel: Option<CancelToken>,
         policy: RetryPolicy,
+        max_wait: Option<Duration>,
     ) -> Self {
         Call {
             core,
             op,
             cancel,
             policy,
+            max_wait,
+            started: None,
+            wait_limit: None,
             state: State::Start,
             retry: None,
             attempts: 0,
@@ -242,7 +252,10 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
     /// after every [`Step::Feedback`].
     pub fn step<R: RngCore + ?Sized>(&mut self, now: Now, rng: &mut R) -> Step<'a, O::Output> {
         match self.state {
-            State::Start | State::Backoff => self.admit(now, None),
+            State::Start | State::Backoff => {
+                self.started.get_or_insert(now.monotonic);
+                self.admit(now, None)
+            }
             State::SleepingForSlot(booking) => {
                 if self.needs_sequence().is_some() {
                     self.admit(now, Some(booking))
@@ -288,10 +301,24 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         request.room = self.op.quota_room();
         self.holds_booking = booking.is_some();
         request.booking = booking;
-        request.max_wait = self
+        // The call's own limits (what is left of its deadline, its max_wait), then the
+        // retry's (the ordering window): the coordinator refuses a slot beyond them.
+        self.wait_limit = [
+            self.deadline_left(now)
+                .map(|left| (left, WaitLimit::Deadline)),
+            self.max_wait.map(|max| (max, WaitLimit::MaxWait)),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(limit, _)| *limit);
+        let retry_left = self
             .retry
             .as_ref()
             .and_then(|retry| retry.time_left(now.monotonic));
+        request.max_wait = match (retry_left, self.wait_limit) {
+            (Some(a), Some((b, _))) => Some(a.min(b)),
+            (a, b) => a.or(b.map(|(limit, _)| limit)),
+        };
         self.state = State::AwaitingAdmission;
         Step::Admit(request)
     }
@@ -338,6 +365,26 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                     .retry
                     .as_ref()
                     .map_or(StopReason::DeadlineExceeded, RetryState::out_of_time);
+                if let (None, Some((limit, limited_by))) = (&self.last_failure, self.wait_limit) {
+                    // The first attempt: say when it could have been sent.
+                    let kind = CallErrorKind::NotAdmittedInTime(NotAdmittedInTime::new(
+                        self.op.rate_limit_group(),
+                        self.op.quota_room().map(str::to_owned),
+                        earliest,
+                        limit,
+                        limited_by,
+                    ));
+                    let reason = match limited_by {
+                        WaitLimit::Deadline => StopReason::DeadlineExceeded,
+                        _ => StopReason::NotRetryable,
+                    };
+                    return self.finish(Err(CallError::new(
+                        self.op.action(),
+                        kind,
+                        self.attempts,
+                        reason,
+                    )));
+                }
                 let kind = self.last_failure.take().unwrap_or_else(|| {
                     CallErrorKind::Admission(AdmissionError::new(
                         "the coordinator has no slot within the call's time limit",
@@ -363,21 +410,29 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         }
         // A retry whose admission took too long (a slow coordinator) must not leave after
         // the ordering window or the deadline, whatever the coordinator answered.
-        if let Some(retry) = self.retry.as_ref().filter(|_| self.attempts > 0) {
-            if retry.time_left(now.monotonic) == Some(Duration::ZERO) {
-                let reason = retry.out_of_time();
-                let kind = self.last_failure.take().unwrap_or_else(|| {
-                    CallErrorKind::Admission(AdmissionError::new(
-                        "admission took longer than the call's time limit",
-                    ))
-                });
-                return self.finish(Err(CallError::new(
-                    self.op.action(),
-                    kind,
-                    self.attempts,
-                    reason,
-                )));
-            }
+        let first_too_late = self.attempts == 0 && self.deadline_left(now) == Some(Duration::ZERO);
+        let retry_too_late = self
+            .retry
+            .as_ref()
+            .filter(|_| self.attempts > 0)
+            .is_some_and(|retry| retry.time_left(now.monotonic) == Some(Duration::ZERO));
+        if first_too_late || retry_too_late {
+            let reason = self
+                .retry
+                .as_ref()
+                .filter(|_| self.attempts > 0)
+                .map_or(StopReason::DeadlineExceeded, RetryState::out_of_time);
+            let kind = self.last_failure.take().unwrap_or_else(|| {
+                CallErrorKind::Admission(AdmissionError::new(
+                    "admission took longer than the call's time limit",
+                ))
+            });
+            return self.finish(Err(CallError::new(
+                self.op.action(),
+                kind,
+                self.attempts,
+                reason,
+            )));
         }
         let core = self.core;
         let signed_at = core.clock_offset.corrected(now.unix).as_secs();
@@ -418,11 +473,24 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
             .filter(|bound| *bound < self.core.transport_options.request_timeout)
     }
 
+    /// The retries start at the first send; the deadline counts from the call's start,
+    /// so the time spent waiting for the first slot comes off it.
     fn begin_retries(&self, now: Now) -> RetryState {
         let sequenced = !matches!(self.op.sequencing(), Sequencing::None);
-        self.policy
+        let mut policy = self.policy.clone();
+        policy.deadline = self.deadline_left(now);
+        policy
             .begin(now.monotonic, sequenced)
             .with_budget(Arc::clone(&self.core.budget))
+    }
+
+    /// What is left at `now` of the call's deadline, counted from its start.
+    fn deadline_left(&self, now: Now) -> Option<Duration> {
+        let started = self.started.unwrap_or(now.monotonic);
+        let elapsed = now.monotonic.saturating_sub(started);
+        self.policy
+            .deadline
+            .map(|deadline| deadline.saturating_sub(elapsed))
     }
 
     /// Reports the outcome of the request from the last [`Step::Send`].

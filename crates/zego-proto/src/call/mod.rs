@@ -20,10 +20,12 @@
 
 mod client_core;
 mod machine;
+mod not_admitted;
 mod options;
 #[cfg(test)]
 mod tests;
 
 pub use client_core::ClientCore;
 pub use machine::{AttemptOutcome, Call, Finished, Step};
+pub use not_admitted::{NotAdmittedInTime, WaitLimit};
 pub use options::{CallOptions, CancelToken};

@@ -20,8 +20,15 @@ use crate::retry::RetryPolicy;
 pub struct CallOptions {
     /// Another retry policy for this call.
     pub retry_policy: Option<RetryPolicy>,
-    /// Another total deadline for this call's attempts (from the first send).
+    /// Another total deadline for this call, from its start: waits for a rate-limit slot,
+    /// backoffs and every attempt included. A call whose next slot is beyond it fails at
+    /// once with [`CallErrorKind::NotAdmittedInTime`](crate::CallErrorKind::NotAdmittedInTime).
     pub deadline: Option<Duration>,
+    /// The longest this call may wait for a rate-limit slot, each time it asks (default:
+    /// the client's [`ClientBuilder::max_wait`](crate::driver::ClientBuilder::max_wait)).
+    /// A slot further away fails the call at once with
+    /// [`CallErrorKind::NotAdmittedInTime`](crate::CallErrorKind::NotAdmittedInTime).
+    pub max_wait: Option<Duration>,
     /// Stops the call before its next request is sent (it ends with
     /// [`CallErrorKind::Cancelled`]); a request already out is answered first.
     pub cancel: Option<CancelToken>,
@@ -66,6 +73,7 @@ impl CallOptions {
     pub(super) const DEFAULT: Self = Self {
         retry_policy: None,
         deadline: None,
+        max_wait: None,
         cancel: None,
     };
 
@@ -85,6 +93,20 @@ impl CallOptions {
     #[must_use]
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// Waits at most `max_wait` for a rate-limit slot.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::CallOptions;
+    /// let impatient = CallOptions::new().with_max_wait(Duration::from_millis(500));
+    /// assert_eq!(impatient.max_wait, Some(Duration::from_millis(500)));
+    /// ```
+    #[must_use]
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = Some(max_wait);
         self
     }
 

@@ -15,7 +15,8 @@ use crate::codes::{ErrorClass, ReturnCode};
 use crate::credentials::Credentials;
 use crate::encode::decode_query;
 use crate::operation::Operation;
-use crate::ops::{ForbidRtcStreams, SetForbidStreamRule};
+use crate::operation::RateLimitGroup;
+use crate::ops::{DescribeSimpleStreamList, ForbidRtcStreams, SetForbidStreamRule};
 use crate::rate_limit::RateLimitKey;
 use crate::request::HttpResponse;
 use crate::response::ApiResponse;
@@ -24,6 +25,7 @@ use crate::sequence::Sequence;
 use crate::transport_error::{TransportError, TransportErrorKind};
 
 use super::*;
+use crate::admission::WaitLimit;
 
 type Outcome = Result<HttpResponse, TransportError>;
 
@@ -73,13 +75,24 @@ fn drive<O: Operation>(
     core: &ClientCore,
     clock: &ManualClock,
     op: &O,
+    outcomes: Vec<Outcome>,
+) -> Run<O::Output> {
+    drive_with(core, clock, op, &CallOptions::new(), outcomes)
+}
+
+/// [`drive`] with per-call options.
+fn drive_with<O: Operation>(
+    core: &ClientCore,
+    clock: &ManualClock,
+    op: &O,
+    options: &CallOptions,
     mut outcomes: Vec<Outcome>,
 ) -> Run<O::Output> {
     let mut rng = SmallRng::seed_from_u64(1);
     outcomes.reverse();
     let (mut sent, mut slept, mut feedback) = (Vec::new(), Duration::ZERO, Vec::new());
     let mut timeouts = Vec::new();
-    let mut call = core.call(op);
+    let mut call = core.call_with(op, options);
     let mut step = call.step(clock.now(), &mut rng);
     loop {
         step = match step {
@@ -836,4 +849,98 @@ fn driver_misuse_is_a_driver_error_not_a_panic() {
         call.on_response(ok(), clock.now(), &mut rng),
         Step::Done(Err(_))
     ));
+}
+
+/// The second listing of one room inside its 10-second quota, after a first one now.
+fn a_room_listed_just_now(core: &ClientCore, clock: &ManualClock) -> DescribeSimpleStreamList {
+    let op = DescribeSimpleStreamList::new("room-1").unwrap();
+    let first = drive(core, clock, &op, vec![streams_ok()]);
+    assert!(first.result.is_ok(), "{:?}", first.result);
+    op
+}
+
+#[allow(clippy::unnecessary_wraps)]
+fn streams_ok() -> Outcome {
+    Ok(HttpResponse::new(
+        200,
+        r#"{"Code":0,"Message":"ok","RequestId":"r","Data":{"StreamList":[]}}"#,
+    ))
+}
+
+#[test]
+fn the_deadline_bounds_the_wait_for_a_slot_and_the_call_fails_at_once_saying_when() {
+    let (clock, core) = setup(true);
+    let op = a_room_listed_just_now(&core, &clock);
+    let options = CallOptions::new().with_deadline(Duration::from_secs(2));
+    let run = drive_with(&core, &clock, &op, &options, vec![]);
+    assert!(run.sent.is_empty());
+    assert_eq!(
+        run.slept,
+        Duration::ZERO,
+        "it must not wait for a slot it cannot use"
+    );
+    let err = run.result.unwrap_err();
+    assert_eq!(err.stop_reason(), Some(StopReason::DeadlineExceeded));
+    assert_eq!(err.class(), ErrorClass::RateLimited);
+    let CallErrorKind::NotAdmittedInTime(late) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(late.limited_by, WaitLimit::Deadline);
+    assert_eq!(late.limit, Duration::from_secs(2));
+    assert_eq!(late.group, RateLimitGroup::RoomStreamList);
+    assert_eq!(late.room.as_deref(), Some("room-1"));
+    // The room's next slot: 10 s after the first listing (20 ms ago), plus the SDK's margin.
+    assert!(late.earliest > Duration::from_secs(9), "{late:?}");
+    assert!(late.earliest <= Duration::from_secs(11), "{late:?}");
+    assert!(err.to_string().contains("room \"room-1\""), "{err}");
+}
+
+#[test]
+fn max_wait_is_set_per_client_and_overridden_per_call() {
+    let clock = Arc::new(ManualClock::new(START));
+    let core = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+        .clock(clock.clone())
+        .coordinator(Arc::new(LocalCoordinator::new().with_clock(clock.clone())))
+        .max_wait(Duration::from_secs(1))
+        .build();
+    let op = a_room_listed_just_now(&core, &clock);
+    let run = drive(&core, &clock, &op, vec![]);
+    assert!(run.sent.is_empty());
+    assert_eq!(run.slept, Duration::ZERO);
+    let err = run.result.unwrap_err();
+    let CallErrorKind::NotAdmittedInTime(late) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(late.limited_by, WaitLimit::MaxWait);
+    assert_eq!(late.limit, Duration::from_secs(1));
+    // A call that may wait longer waits for the slot and is sent.
+    let patient = CallOptions::new().with_max_wait(Duration::from_secs(30));
+    let run = drive_with(&core, &clock, &op, &patient, vec![streams_ok()]);
+    assert!(run.result.is_ok(), "{:?}", run.result);
+    assert!(run.slept > Duration::from_secs(9), "{:?}", run.slept);
+}
+
+#[test]
+fn the_deadline_counts_from_the_start_of_the_call_not_its_first_send() {
+    let (clock, core) = setup(true);
+    let op = a_room_listed_just_now(&core, &clock);
+    let options = CallOptions::new()
+        .with_deadline(Duration::from_secs(12))
+        .with_retry_policy(RetryPolicy::default());
+    let run = drive_with(&core, &clock, &op, &options, vec![timed_out()]);
+    assert!(run.slept > Duration::from_secs(9), "{:?}", run.slept);
+    // What is left of 12 s after the wait for the slot bounds the attempt.
+    let bound = run.timeouts[0].expect("the attempt is bounded by the deadline");
+    assert!(
+        bound + run.slept <= Duration::from_secs(12),
+        "{bound:?} after {:?}",
+        run.slept
+    );
+    let err = run.result.unwrap_err();
+    assert_eq!(run.sent.len(), 1, "no retry fits after the deadline");
+    assert_eq!(
+        err.stop_reason(),
+        Some(StopReason::DeadlineExceeded),
+        "{err}"
+    );
 }
