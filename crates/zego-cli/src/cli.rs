@@ -72,7 +72,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_APP_ID",
+        env = zego_proto::env::APP_ID_ENV,
         value_name = "APP_ID",
         help_heading = "Credentials"
     )]
@@ -82,7 +82,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_SERVER_SECRET",
+        env = zego_proto::env::SERVER_SECRET_ENV,
         hide_env_values = true,
         value_name = "SECRET",
         help_heading = "Credentials"
@@ -93,7 +93,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_SERVER_SECRET_FILE",
+        env = zego_proto::env::SERVER_SECRET_FILE_ENV,
         value_name = "PATH",
         help_heading = "Credentials"
     )]
@@ -103,7 +103,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_CONFIG",
+        env = zego_proto::env::CONFIG_ENV,
         value_name = "PATH",
         help_heading = "Credentials"
     )]
@@ -113,7 +113,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_PROFILE",
+        env = zego_proto::env::PROFILE_ENV,
         value_name = "NAME",
         help_heading = "Credentials"
     )]
@@ -123,16 +123,17 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_ENDPOINT",
+        env = zego_proto::env::ENDPOINT_ENV,
         value_name = "URL",
         help_heading = "Connection"
     )]
     pub endpoint: Option<String>,
 
-    /// A regional ZEGO host instead of the unified one.
+    /// A regional ZEGO host instead of the unified one (wins over ZEGO_ENDPOINT).
     #[arg(
         long,
         global = true,
+        env = zego_proto::env::REGION_ENV,
         value_name = "REGION",
         help_heading = "Connection"
     )]
@@ -143,7 +144,7 @@ pub struct GlobalArgs {
     pub allow_insecure_http: bool,
 
     /// Address the legacy test environment (IsTest=true, zegotest-<AppId>- stream prefix).
-    #[arg(long, global = true, help_heading = "Connection")]
+    #[arg(long, global = true, env = zego_proto::env::TEST_ENV_ENV, help_heading = "Connection")]
     pub test_env: bool,
 
     /// Timeout of one request, in seconds.
@@ -158,7 +159,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_REDIS_URL",
+        env = zego_proto::env::REDIS_URL_ENV,
         value_name = "URL",
         hide_env_values = true,
         help_heading = "Connection"

@@ -77,6 +77,8 @@ pub struct Sources {
     pub secret_on_command_line: bool,
     /// `--endpoint` was typed on the command line (not from `ZEGO_ENDPOINT`).
     pub endpoint_on_command_line: bool,
+    /// `--region` was typed on the command line (not from `ZEGO_REGION`).
+    pub region_on_command_line: bool,
     /// `zego sim --app APP_ID:SECRET` was typed (not from `ZEGO_SIM_APPS`).
     pub sim_apps_on_command_line: bool,
     /// `zego sim --callback-secret` was typed (not from `ZEGO_SIM_CALLBACK_SECRET`).
@@ -303,7 +305,13 @@ fn resolve_endpoint(
         }
         .map_err(bad)
     };
-    if let Some(region) = &global.region {
+    // The command line wins over the environment; at the same level a region wins
+    // over an endpoint (as in `zego_proto::env`).
+    let region = global
+        .region
+        .as_ref()
+        .filter(|_| sources.region_on_command_line || !sources.endpoint_on_command_line);
+    if let Some(region) = region {
         if sources.endpoint_on_command_line {
             return Err(CliError::usage(
                 "--endpoint and --region both given",

@@ -11,6 +11,8 @@ use crate::call::ClientCore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Endpoint, Environment};
 use crate::credentials::Credentials;
+use crate::env::EnvSettings;
+use crate::error::ConfigError;
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::transport_options::TransportOptions;
 
@@ -116,6 +118,25 @@ impl<C: BuildClient> ClientBuilder<C> {
             max_wait: None,
             transport: None,
         }
+    }
+
+    /// A builder with the settings of the environment variables the `zego` CLI reads
+    /// ([`crate::env`]: the AppId, the ServerSecret or its file, the region or endpoint, the
+    /// test environment), with the CLI's precedence.
+    ///
+    /// ```no_run
+    /// use zego_proto::ClientCore;
+    /// use zego_proto::driver::ClientBuilder;
+    /// let core = ClientBuilder::<ClientCore>::from_env()?.build();
+    /// # Ok::<(), zego_proto::ConfigError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::from_settings(EnvSettings::from_env()?))
+    }
+
+    /// A builder with these settings (see [`EnvSettings::from_lookup`]).
+    pub fn from_settings(settings: EnvSettings) -> Self {
+        Self::new(settings.credentials).config(settings.config)
     }
 
     /// The endpoint and environment together (default: unified host, production).

@@ -151,6 +151,4 @@ pub mod wire {
 }
 
 /// Environment variable names read by [`Credentials::from_env`].
-pub mod env {
-    pub use crate::credentials::{APP_ID_ENV, SERVER_SECRET_ENV};
-}
+pub mod env;
