@@ -74,6 +74,11 @@ impl<'a> Ctx<'a> {
         self.settings.credentials()
     }
 
+    /// The ServerSecret alone (reading a token needs no AppId), or how to provide it.
+    pub fn server_secret(&self) -> Result<zego_proto::ServerSecret, CliError> {
+        self.settings.server_secret()
+    }
+
     /// The next `Sequence` of a dry run: the time in milliseconds, strictly increasing (or
     /// counting up from `--sequence`), as a client would stamp it.
     fn next_sequence(&self) -> Sequence {
