@@ -77,7 +77,7 @@ mod config;
 mod credentials;
 mod encode;
 mod error;
-mod ids;
+pub mod ids;
 mod lenient;
 pub mod metrics;
 mod operation;

@@ -2,7 +2,7 @@
 
 use crate::encode::{check_stream_id, check_stream_id_length};
 use crate::error::{Problem, ValidationError};
-use crate::ids::{check_room_id, check_user_id};
+use crate::ids::{check_room_id_at, check_user_id_at};
 
 /// A required value without a documented form (an IP address before parsing): non-empty.
 pub(crate) fn required(field: &'static str, value: String) -> Result<String, ValidationError> {
@@ -33,23 +33,23 @@ pub(crate) fn stream_id(
     Ok(value)
 }
 
-/// A user ID (spec section 7, [`check_user_id`]).
+/// A user ID (spec section 7, [`check_user_id_at`]).
 pub(crate) fn user_id(
     field: &'static str,
     index: Option<usize>,
     value: String,
 ) -> Result<String, ValidationError> {
-    check_user_id(field, index, &value)?;
+    check_user_id_at(field, index, &value)?;
     Ok(value)
 }
 
-/// A room ID (spec section 7, [`check_room_id`]).
+/// A room ID (spec section 7, [`check_room_id_at`]).
 pub(crate) fn room_id(
     field: &'static str,
     index: Option<usize>,
     value: String,
 ) -> Result<String, ValidationError> {
-    check_room_id(field, index, &value)?;
+    check_room_id_at(field, index, &value)?;
     Ok(value)
 }
 

@@ -31,7 +31,7 @@ impl RoomPrivilege {
     /// otherwise.
     pub fn new(room_id: impl Into<String>) -> Result<Self, ValidationError> {
         let room_id = room_id.into();
-        crate::ids::check_room_id("RoomId", None, &room_id)?;
+        crate::ids::check_room_id_at("RoomId", None, &room_id)?;
         Ok(Self {
             room_id,
             login: true,

@@ -54,7 +54,7 @@ impl TokenRequest {
     /// `validity` (whole seconds, 1 s to [`MAX_VALIDITY`]).
     pub fn new(user_id: impl Into<String>, validity: Duration) -> Result<Self, ValidationError> {
         let user_id = user_id.into();
-        crate::ids::check_user_id("UserId", None, &user_id)?;
+        crate::ids::check_user_id_at("UserId", None, &user_id)?;
         let max = i64::try_from(MAX_VALIDITY.as_secs()).unwrap_or(i64::MAX);
         let secs = i64::try_from(validity.as_secs()).unwrap_or(i64::MAX);
         if !(1..=max).contains(&secs) {
