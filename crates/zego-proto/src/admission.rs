@@ -41,7 +41,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-pub use crate::call::{NotAdmittedInTime, WaitLimit};
+pub use crate::call::{NotAdmittedInTime, WaitLimit, WaitNotice, WaitReason};
 use crate::clock::{Clock, SystemClock};
 use crate::sequence::Sequence;
 

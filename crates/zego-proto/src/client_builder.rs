@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::admission::{Coordinator, LocalCoordinator};
-use crate::call::ClientCore;
+use crate::call::{ClientCore, WaitNotice, WaitObserver};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Endpoint, Environment};
 use crate::credentials::Credentials;
@@ -74,6 +74,7 @@ pub struct ClientBuilder<C: BuildClient> {
     clock: Arc<dyn Clock>,
     transport_options: TransportOptions,
     max_wait: Option<Duration>,
+    on_wait: Option<WaitObserver>,
     transport: Option<C::Transport>,
 }
 
@@ -88,6 +89,7 @@ impl<C: BuildClient> fmt::Debug for ClientBuilder<C> {
             .field("coordinator", &self.coordinator)
             .field("transport_options", &self.transport_options)
             .field("max_wait", &self.max_wait)
+            .field("on_wait", &self.on_wait.is_some())
             .field("custom_transport", &self.transport.is_some())
             .finish_non_exhaustive()
     }
@@ -116,6 +118,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             clock: Arc::new(SystemClock),
             transport_options: TransportOptions::default(),
             max_wait: None,
+            on_wait: None,
             transport: None,
         }
     }
@@ -227,6 +230,28 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// Calls `observer` before every wait for a rate limit (a slot further away, or the
+    /// backoff after ZEGO's rate-limit answer), e.g. to tell a user why a call takes long.
+    /// It runs on the calling thread and must return quickly.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::{ClientCore, Credentials};
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+    ///     .on_wait(|notice| {
+    ///         if notice.wait > Duration::from_secs(1) {
+    ///             eprintln!("{notice}");
+    ///         }
+    ///     })
+    ///     .build();
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn on_wait(mut self, observer: impl Fn(&WaitNotice<'_>) + Send + Sync + 'static) -> Self {
+        self.on_wait = Some(Arc::new(observer));
+        self
+    }
+
     /// Sends through another transport.
     #[must_use]
     pub fn transport(mut self, transport: impl Into<C::Transport>) -> Self {
@@ -261,6 +286,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             clock: self.clock,
             transport_options: self.transport_options,
             max_wait: self.max_wait,
+            on_wait: self.on_wait,
             clock_offset: Arc::default(),
         };
         (core, self.transport)

@@ -12,7 +12,7 @@ use crate::retry::{RetryBudget, RetryPolicy};
 use crate::server_time::ClockOffset;
 use crate::transport_options::TransportOptions;
 
-use super::{Call, CallOptions};
+use super::{Call, CallOptions, WaitObserver};
 
 /// Everything a client needs besides I/O: credentials, configuration, the retry policy
 /// and budget, the admission coordinator, the clock the driver reads, and the options of
@@ -40,6 +40,8 @@ pub struct ClientCore {
     pub(crate) transport_options: TransportOptions,
     /// The longest a call waits for a rate-limit slot, unless its options say otherwise.
     pub(crate) max_wait: Option<Duration>,
+    /// Told of every wait for a rate limit before the driver sleeps.
+    pub(crate) on_wait: Option<WaitObserver>,
     /// The local clock's measured offset from ZEGO's, shared by clones.
     pub(crate) clock_offset: Arc<ClockOffset>,
 }
@@ -52,6 +54,8 @@ impl std::fmt::Debug for ClientCore {
             .field("retry", &self.retry)
             .field("coordinator", &self.coordinator)
             .field("transport_options", &self.transport_options)
+            .field("max_wait", &self.max_wait)
+            .field("on_wait", &self.on_wait.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -21,7 +21,7 @@ use crate::server_time;
 use crate::signature::{Nonce, Signature};
 use crate::transport_error::{TransportError, TransportErrorKind};
 
-use super::{CancelToken, ClientCore, NotAdmittedInTime, WaitLimit};
+use super::{CancelToken, ClientCore, NotAdmittedInTime, WaitLimit, WaitNotice, WaitReason};
 
 /// What the latest attempt got, as the core read it.
 #[non_exhaustive]
@@ -352,6 +352,15 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
             }
             Ok(Admission::Wait { delay, booking }) => {
                 tracing::trace!(delay_ms = millis(delay), "waiting for a rate-limit slot");
+                // A retry after ZEGO's rate-limit answer waits for that answer's sake.
+                let reason = self
+                    .last_failure
+                    .as_ref()
+                    .and_then(rate_limit_code)
+                    .map_or(WaitReason::Slot, |code| WaitReason::RateLimitAnswer {
+                        code,
+                    });
+                self.notify_wait(reason, delay);
                 self.slot_wait = Some(delay);
                 self.state = State::SleepingForSlot(booking);
                 Step::Sleep(delay)
@@ -561,13 +570,9 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         };
         let feedback = match &kind {
             CallErrorKind::Response(e) if e.class() == ErrorClass::RateLimited => {
-                let code = match e {
-                    ResponseError::Api(api) => api.code.code(),
-                    _ => 429,
-                };
                 Some(Feedback::RateLimited {
                     key: self.key(),
-                    code,
+                    code: rate_limit_code(&kind).unwrap_or(429),
                 })
             }
             _ => None,
@@ -651,6 +656,9 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         match decision {
             RetryDecision::RetryAfter(delay) => {
                 tracing::trace!(delay_ms = millis(delay), "backing off");
+                if let Some(code) = rate_limit_code(&kind) {
+                    self.notify_wait(WaitReason::RateLimitAnswer { code }, delay);
+                }
                 crate::metrics::retry(self.op.action(), failure.class().as_str());
                 self.last_failure = Some(kind);
                 self.state = State::Backoff;
@@ -661,6 +669,19 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
                 tracing::debug!(attempts = self.attempts, error = %error, "call failed");
                 self.finish(Err(error))
             }
+        }
+    }
+
+    /// Tells the client's wait observer, if any, that the driver is about to sleep.
+    fn notify_wait(&self, reason: WaitReason, wait: Duration) {
+        if let Some(observer) = &self.core.on_wait {
+            observer(&WaitNotice {
+                action: self.op.action(),
+                group: self.op.rate_limit_group(),
+                room: self.op.quota_room(),
+                reason,
+                wait,
+            });
         }
     }
 
@@ -681,6 +702,17 @@ impl<'a, O: Operation + ?Sized> Call<'a, O> {
         crate::metrics::call_finished(self.op.action(), outcome, self.attempts);
         self.state = State::Finished;
         Step::Done(result)
+    }
+}
+
+/// The code of a rate-limit answer (429 for an HTTP 429 page), `None` for other failures.
+fn rate_limit_code(kind: &CallErrorKind) -> Option<i64> {
+    match kind {
+        CallErrorKind::Response(e) if e.class() == ErrorClass::RateLimited => Some(match e {
+            ResponseError::Api(api) => api.code.code(),
+            _ => 429,
+        }),
+        _ => None,
     }
 }
 

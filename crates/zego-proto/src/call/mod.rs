@@ -24,8 +24,11 @@ mod not_admitted;
 mod options;
 #[cfg(test)]
 mod tests;
+mod wait_notice;
 
 pub use client_core::ClientCore;
 pub use machine::{AttemptOutcome, Call, Finished, Step};
 pub use not_admitted::{NotAdmittedInTime, WaitLimit};
 pub use options::{CallOptions, CancelToken};
+pub(crate) use wait_notice::WaitObserver;
+pub use wait_notice::{WaitNotice, WaitReason};

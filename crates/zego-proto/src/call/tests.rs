@@ -25,7 +25,7 @@ use crate::sequence::Sequence;
 use crate::transport_error::{TransportError, TransportErrorKind};
 
 use super::*;
-use crate::admission::WaitLimit;
+use crate::admission::{WaitLimit, WaitReason};
 
 type Outcome = Result<HttpResponse, TransportError>;
 
@@ -943,4 +943,47 @@ fn the_deadline_counts_from_the_start_of_the_call_not_its_first_send() {
         Some(StopReason::DeadlineExceeded),
         "{err}"
     );
+}
+
+#[test]
+fn waits_for_a_rate_limit_are_reported_with_their_quota_before_the_sleep() {
+    let clock = Arc::new(ManualClock::new(START));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let core = ClientCore::builder(Credentials::new(9u32, "topsecret").unwrap())
+        .clock(clock.clone())
+        .coordinator(Arc::new(LocalCoordinator::new().with_clock(clock.clone())))
+        .on_wait(move |notice| {
+            log.lock().unwrap().push((
+                notice.action.to_owned(),
+                notice.group,
+                notice.room.map(str::to_owned),
+                notice.reason,
+                notice.wait,
+            ));
+        })
+        .build();
+    let op = a_room_listed_just_now(&core, &clock);
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the first listing waited for nothing"
+    );
+    // The second listing waits for the room's slot, then ZEGO answers 207 anyway.
+    let run = drive(&core, &clock, &op, vec![code(207), streams_ok()]);
+    assert!(run.result.is_ok(), "{:?}", run.result);
+    let seen = seen.lock().unwrap();
+    let (action, group, room, reason, wait) = &seen[0];
+    assert_eq!(action, "DescribeSimpleStreamList");
+    assert_eq!(*group, RateLimitGroup::RoomStreamList);
+    assert_eq!(room.as_deref(), Some("room-1"));
+    assert_eq!(*reason, WaitReason::Slot);
+    assert!(*wait > Duration::from_secs(9), "{wait:?}");
+    assert!(
+        seen.iter()
+            .any(|(_, _, _, reason, _)| *reason == WaitReason::RateLimitAnswer { code: 207 }),
+        "{seen:?}"
+    );
+    // Every sleep of the run was announced.
+    let announced: Duration = seen.iter().map(|(.., wait)| *wait).sum();
+    assert_eq!(announced, run.slept);
 }
