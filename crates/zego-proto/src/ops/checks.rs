@@ -117,6 +117,26 @@ pub(crate) fn pre_encoded_text(
     Ok(encoded)
 }
 
+/// An optional free-text reason ZEGO wants URL-encoded by the caller on top of the query
+/// encoding (`CustomReason`): at most `max_bytes` of *text* (ZEGO limits the reason, not
+/// one encoder's spelling of it: spec section 4b), then encoded once here.
+pub(crate) fn reason_text(
+    field: &'static str,
+    text: &str,
+    max_bytes: usize,
+) -> Result<String, ValidationError> {
+    if text.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLong {
+                max_bytes,
+                actual: text.len(),
+            },
+        ));
+    }
+    Ok(crate::encode::encoded(text))
+}
+
 /// A plain text field of at most `max_bytes` (as given, before any encoding).
 pub(crate) fn text(
     field: &'static str,
