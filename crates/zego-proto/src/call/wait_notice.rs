@@ -30,13 +30,13 @@ pub enum WaitReason {
 /// use std::time::Duration;
 /// use zego_proto::admission::{WaitNotice, WaitReason};
 /// use zego_proto::RateLimitGroup;
-/// let notice = WaitNotice {
-///     action: "DescribeSimpleStreamList",
-///     group: RateLimitGroup::RoomStreamList,
-///     room: Some("big"),
-///     reason: WaitReason::RateLimitAnswer { code: 207 },
-///     wait: Duration::from_millis(10_500),
-/// };
+/// let notice = WaitNotice::new(
+///     "DescribeSimpleStreamList",
+///     RateLimitGroup::RoomStreamList,
+///     Some("big"),
+///     WaitReason::RateLimitAnswer { code: 207 },
+///     Duration::from_millis(10_500),
+/// );
 /// assert_eq!(
 ///     notice.to_string(),
 ///     "DescribeSimpleStreamList: ZEGO answered 207 (rate limited): retrying in 10.5 s \
@@ -56,6 +56,25 @@ pub struct WaitNotice<'a> {
     pub reason: WaitReason,
     /// How long.
     pub wait: Duration,
+}
+
+impl<'a> WaitNotice<'a> {
+    /// A notice (e.g. to test an observer).
+    pub fn new(
+        action: &'a str,
+        group: RateLimitGroup,
+        room: Option<&'a str>,
+        reason: WaitReason,
+        wait: Duration,
+    ) -> Self {
+        Self {
+            action,
+            group,
+            room,
+            reason,
+            wait,
+        }
+    }
 }
 
 impl fmt::Display for WaitNotice<'_> {

@@ -18,8 +18,8 @@ pub const MAX_CUSTOM_REASON_BYTES: usize = 256;
 /// `KickoutUser`: kick 1..=5 users out of a room; all their publishing and playing
 /// streams stop.
 ///
-/// The reason is URL-encoded once by the operation, as ZEGO asks, and must fit in 256
-/// bytes *after* that encoding (a non-ASCII character takes 6 bytes or more).
+/// The reason is plain text of at most 256 bytes (ZEGO limits the reason, not its encoding:
+/// spec section 4b), URL-encoded once by the operation, as ZEGO asks.
 ///
 /// ```
 /// use zego_proto::ops::KickoutUser;
@@ -27,7 +27,8 @@ pub const MAX_CUSTOM_REASON_BYTES: usize = 256;
 /// assert_eq!(op.user_ids().len(), 2);
 /// assert!(KickoutUser::new("room1", ["a", "b", "c", "d", "e", "f"]).is_err());
 /// assert!(KickoutUser::new("room1", ["bad user"]).is_err());
-/// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"é".repeat(43)).is_err());
+/// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"é".repeat(128)).is_ok()); // 256 bytes
+/// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"é".repeat(129)).is_err());
 /// # Ok::<(), zego_proto::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
