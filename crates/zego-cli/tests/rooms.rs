@@ -72,7 +72,8 @@ fn bad_input_is_exit_2_with_nothing_sent() {
             "r",
             "u",
             "--reason",
-            &*Box::leak(" ".repeat(86).into_boxed_str()),
+            // 257 bytes of text (the limit is on the reason's text: spec section 4b).
+            &*Box::leak(" ".repeat(257).into_boxed_str()),
         ],
         vec![
             "stream",
