@@ -144,7 +144,14 @@ pub struct GlobalArgs {
     pub allow_insecure_http: bool,
 
     /// Address the legacy test environment (IsTest=true, zegotest-<AppId>- stream prefix).
-    #[arg(long, global = true, env = zego_proto::env::TEST_ENV_ENV, help_heading = "Connection")]
+    #[arg(
+        long,
+        global = true,
+        env = zego_proto::env::TEST_ENV_ENV,
+        // The switch words zego_proto::env reads too: 1/0, true/false, yes/no, on/off.
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Connection"
+    )]
     pub test_env: bool,
 
     /// Timeout of one request, in seconds.
