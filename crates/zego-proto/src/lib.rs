@@ -150,5 +150,4 @@ pub mod wire {
     pub use crate::signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
 }
 
-/// Environment variable names read by [`Credentials::from_env`].
 pub mod env;
