@@ -110,7 +110,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_APP_ID",
+        env = zego_proto::env::APP_ID_ENV,
         value_name = "APP_ID",
         help_heading = "Credentials"
     )]
@@ -120,7 +120,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_SERVER_SECRET",
+        env = zego_proto::env::SERVER_SECRET_ENV,
         hide_env_values = true,
         value_name = "SECRET",
         help_heading = "Credentials"
@@ -131,7 +131,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_SERVER_SECRET_FILE",
+        env = zego_proto::env::SERVER_SECRET_FILE_ENV,
         value_name = "PATH",
         help_heading = "Credentials"
     )]
@@ -141,7 +141,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_CONFIG",
+        env = zego_proto::env::CONFIG_ENV,
         value_name = "PATH",
         help_heading = "Credentials"
     )]
@@ -151,7 +151,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_PROFILE",
+        env = zego_proto::env::PROFILE_ENV,
         value_name = "NAME",
         help_heading = "Credentials"
     )]
@@ -161,16 +161,17 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_ENDPOINT",
+        env = zego_proto::env::ENDPOINT_ENV,
         value_name = "URL",
         help_heading = "Connection"
     )]
     pub endpoint: Option<String>,
 
-    /// A regional ZEGO host instead of the unified one.
+    /// A regional ZEGO host instead of the unified one (wins over ZEGO_ENDPOINT).
     #[arg(
         long,
         global = true,
+        env = zego_proto::env::REGION_ENV,
         value_name = "REGION",
         help_heading = "Connection"
     )]
@@ -181,7 +182,14 @@ pub struct GlobalArgs {
     pub allow_insecure_http: bool,
 
     /// Address the legacy test environment (IsTest=true, zegotest-<AppId>- stream prefix).
-    #[arg(long, global = true, help_heading = "Connection")]
+    #[arg(
+        long,
+        global = true,
+        env = zego_proto::env::TEST_ENV_ENV,
+        // The switch words zego_proto::env reads too: 1/0, true/false, yes/no, on/off.
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Connection"
+    )]
     pub test_env: bool,
 
     /// Timeout of one request, in seconds.
@@ -196,7 +204,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = "ZEGO_REDIS_URL",
+        env = zego_proto::env::REDIS_URL_ENV,
         value_name = "URL",
         hide_env_values = true,
         help_heading = "Connection"

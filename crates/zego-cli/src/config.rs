@@ -79,6 +79,8 @@ pub struct Sources {
     pub secret_on_command_line: bool,
     /// `--endpoint` was typed on the command line (not from `ZEGO_ENDPOINT`).
     pub endpoint_on_command_line: bool,
+    /// `--region` was typed on the command line (not from `ZEGO_REGION`).
+    pub region_on_command_line: bool,
     /// `zego sim --app APP_ID:SECRET` was typed (not from `ZEGO_SIM_APPS`).
     pub sim_apps_on_command_line: bool,
     /// `zego sim --callback-secret` was typed (not from `ZEGO_SIM_CALLBACK_SECRET`).
@@ -88,7 +90,8 @@ pub struct Sources {
 /// Everything a command needs to reach ZEGO, resolved.
 #[derive(Debug)]
 pub struct Settings {
-    credentials: Result<Credentials, String>,
+    app_id: Result<AppId, String>,
+    secret: Result<ServerSecret, String>,
     /// Endpoint and environment.
     pub config: Config,
     /// Warnings to show on stderr (never containing the secret).
@@ -103,16 +106,29 @@ pub struct Settings {
 impl Settings {
     /// The credentials, or a usage error saying how to provide them.
     pub fn credentials(&self) -> Result<Credentials, CliError> {
-        self.credentials.clone().map_err(|message| {
-            let where_ = self.config_path.as_ref().map_or_else(
-                || "a profile in the config file (--config)".to_owned(),
-                |p| format!("a [profiles.NAME] table in {}", p.display()),
-            );
-            CliError::usage(
+        self.app_id
+            .clone()
+            .and_then(|app_id| Ok(Credentials::from_parts(app_id, self.secret.clone()?)))
+            .map_err(|message| self.how_to_set(message))
+    }
+
+    /// The ServerSecret alone (what reading a token needs: the token holds its AppId), or
+    /// a usage error saying how to provide it.
+    pub fn server_secret(&self) -> Result<ServerSecret, CliError> {
+        self.secret
+            .clone()
+            .map_err(|message| self.how_to_set(message))
+    }
+
+    fn how_to_set(&self, message: String) -> CliError {
+        let where_ = self.config_path.as_ref().map_or_else(
+            || "a profile in the config file (--config)".to_owned(),
+            |p| format!("a [profiles.NAME] table in {}", p.display()),
+        );
+        CliError::usage(
                 message,
                 format!("set ZEGO_APP_ID and ZEGO_SERVER_SECRET (or ZEGO_SERVER_SECRET_FILE), or add app_id and server_secret (or server_secret_file) to {where_}"),
             )
-        })
     }
 }
 
@@ -162,7 +178,8 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
         Some(file) => Some(read_secret_file(file, &mut warnings)?),
         None => None,
     };
-    let credentials = resolve_credentials(global, &profile, secret_from_file);
+    let app_id = resolve_app_id(global, &profile);
+    let secret = resolve_secret(global, &profile, secret_from_file);
     let endpoint = resolve_endpoint(global, sources, &profile, &mut warnings)?;
     let environment = if global.test_env || profile.test_env.unwrap_or(false) {
         Environment::Test
@@ -172,7 +189,8 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
     let quotas = resolve_quotas(global, &profile)?;
     let coordinator = resolve_redis(global, &profile, quotas)?;
     Ok(Settings {
-        credentials,
+        app_id,
+        secret,
         config: Config::new(endpoint).with_environment(environment),
         warnings,
         coordinator,
@@ -280,19 +298,22 @@ fn read_secret_file(path: &Path, warnings: &mut Vec<String>) -> Result<String, C
     Ok(secret.to_owned())
 }
 
-fn resolve_credentials(
-    global: &GlobalArgs,
-    profile: &Profile,
-    secret_from_file: Option<String>,
-) -> Result<Credentials, String> {
+fn resolve_app_id(global: &GlobalArgs, profile: &Profile) -> Result<AppId, String> {
     let app_id = match (&global.app_id, &profile.app_id) {
         (Some(flag), _) => flag.clone(),
         (None, Some(p)) => p.as_text(),
         (None, None) => return Err("no AppId: ZEGO_APP_ID is not set".into()),
     };
-    let app_id: AppId = app_id
+    app_id
         .parse()
-        .map_err(|e| format!("invalid AppId {app_id:?}: {e}"))?;
+        .map_err(|e| format!("invalid AppId {app_id:?}: {e}"))
+}
+
+fn resolve_secret(
+    global: &GlobalArgs,
+    profile: &Profile,
+    secret_from_file: Option<String>,
+) -> Result<ServerSecret, String> {
     // `secret_from_file` is only read when no flag or variable gives the secret itself,
     // and the profile's file only when the profile has no server_secret.
     let secret =
@@ -310,9 +331,7 @@ fn resolve_credentials(
             ),
         };
     // The error names the problem, never the value.
-    let secret =
-        ServerSecret::new(secret.trim()).map_err(|e| format!("invalid ServerSecret: {e}"))?;
-    Ok(Credentials::from_parts(app_id, secret))
+    ServerSecret::new(secret.trim()).map_err(|e| format!("invalid ServerSecret: {e}"))
 }
 
 fn resolve_endpoint(
@@ -337,7 +356,13 @@ fn resolve_endpoint(
         }
         .map_err(bad)
     };
-    if let Some(region) = &global.region {
+    // The command line wins over the environment; at the same level a region wins
+    // over an endpoint (as in `zego_proto::env`).
+    let region = global
+        .region
+        .as_ref()
+        .filter(|_| sources.region_on_command_line || !sources.endpoint_on_command_line);
+    if let Some(region) = region {
         if sources.endpoint_on_command_line {
             return Err(CliError::usage(
                 "--endpoint and --region both given",

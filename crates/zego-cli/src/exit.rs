@@ -194,6 +194,9 @@ pub fn call_hint(e: &CallError) -> String {
         CallErrorKind::Admission(_) => {
             return "the rate-limit coordinator could not admit the request; nothing was sent: retry".into()
         }
+        CallErrorKind::NotAdmittedInTime(_) => {
+            return "the quota named above has no slot within the time allowed; nothing was sent: retry later, or allow a longer wait".into()
+        }
         CallErrorKind::Driver(_) => {
             return "an internal error of the client (please report it); nothing more was sent".into()
         }

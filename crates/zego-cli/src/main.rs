@@ -51,6 +51,7 @@ fn main() -> ExitCode {
     let sources = Sources {
         secret_on_command_line: on_command_line("server_secret"),
         endpoint_on_command_line: on_command_line("endpoint"),
+        region_on_command_line: on_command_line("region"),
         sim_apps_on_command_line: on_command_line("apps"),
         sim_callback_secret_on_command_line: on_command_line("callback_secret"),
     };

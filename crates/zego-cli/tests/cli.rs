@@ -1284,3 +1284,39 @@ fn help_documents_examples_and_exit_codes() {
             .stdout(predicate::str::contains("Example"));
     }
 }
+
+/// The CLI reads the region and the test environment from the environment variables
+/// `zego_proto::env` names, with the library's switch words; a typed flag wins.
+#[test]
+fn the_region_and_test_environment_come_from_the_environment_too() {
+    let dry = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = bare();
+        cmd.env("ZEGO_APP_ID", APP.to_string())
+            .env("ZEGO_SERVER_SECRET", SECRET);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .args(args)
+            .args(["--dry-run", "forbid", "s1"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let url = dry(&[("ZEGO_REGION", "sgp"), ("ZEGO_TEST_ENV", "1")], &[]);
+    assert!(url.starts_with("https://rtc-api-sgp.zego.im/"), "{url}");
+    assert!(url.contains("IsTest=true"), "{url}");
+    let url = dry(&[("ZEGO_TEST_ENV", "off")], &[]);
+    assert!(!url.contains("IsTest"), "{url}");
+    let url = dry(
+        &[("ZEGO_REGION", "sgp")],
+        &["--endpoint", "http://127.0.0.1:9"],
+    );
+    assert!(url.starts_with("http://127.0.0.1:9/"), "{url}");
+}

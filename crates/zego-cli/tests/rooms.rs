@@ -72,7 +72,8 @@ fn bad_input_is_exit_2_with_nothing_sent() {
             "r",
             "u",
             "--reason",
-            &*Box::leak(" ".repeat(86).into_boxed_str()),
+            // 257 bytes of text (the limit is on the reason's text: spec section 4b).
+            &*Box::leak(" ".repeat(257).into_boxed_str()),
         ],
         vec![
             "stream",
@@ -318,4 +319,32 @@ fn room_users_follows_every_page() {
         .filter(|r| matches!(r.code, Some(206 | 207)))
         .count();
     assert_eq!(rate_limited, 0, "the pages go at the room's quota");
+}
+
+/// A wait of more than a second for a rate limit is said on stderr, with the quota: here a
+/// second process lists the room inside its 10-second quota, gets ZEGO's 207, and waits.
+#[test]
+fn a_long_wait_for_a_rate_limit_is_said_on_stderr_with_its_quota() {
+    let sim = sim();
+    assert!(sim.publish_stream(APP, Env::Production, "quiet", "host", "s1"));
+    zego(&sim)
+        .args(["room", "streams", "quiet"])
+        .assert()
+        .success();
+    let out = zego(&sim)
+        .args(["room", "streams", "quiet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "note: DescribeSimpleStreamList: ZEGO answered 207 (rate limited): retrying in"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(quota room_stream_list, room \"quiet\")"),
+        "{stderr}"
+    );
 }

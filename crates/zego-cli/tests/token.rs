@@ -229,3 +229,33 @@ fn inspect_refuses_a_bad_token_or_the_wrong_secret_with_exit_2() {
     let out = bare().args(["token", "inspect", &token]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A Token04 as ZEGO's official PHP generator writes a privilege token with no stream
+/// limit: `"stream_id_list":[]` (made with `tests/fixtures/token04.py` of zego-proto, the
+/// independent implementation: app 424242, user alice, room-1, login and publish, ctime
+/// 1700000000, one hour, this suite's secret).
+const PHP_EMPTY_STREAM_LIST: &str = "04AAAAAGVT/xAADAABAgMEBQYHCAkKCwC/NBvsw8xxPLB93frkBa+sKcs+6hAyyfKatOh9f3q8C8coMsVAhHD8oYau3wQuE+FHvZfgdjyx1ABN1DUNVfxQ8j93dbLhu6NGs/lPareJmbdatT4hrVI1UenNo5/EYmDIjV0XscFDMpB/XIcGXJwG3WWfkleWYtZ2hdjBAUiPCZSYJJqiYOBkHOAJ/45GujuvEaFas4pcP6bJBGkbG+aDmLRbY/Q+TE1FHMdJjhbETy7j9vtrjcOvGaVegezwcz0B";
+
+#[test]
+fn inspect_needs_only_the_secret_and_shows_an_empty_stream_list_as_any() {
+    // No ZEGO_APP_ID: the token holds its AppId.
+    let out = bare()
+        .env("ZEGO_SERVER_SECRET", SECRET)
+        .args(["token", "inspect", PHP_EMPTY_STREAM_LIST])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("app_id:   424242"), "{stdout}");
+    assert!(stdout.contains("streams:  any"), "{stdout}");
+    let out = bare()
+        .env("ZEGO_SERVER_SECRET", SECRET)
+        .args(["--json", "token", "inspect", PHP_EMPTY_STREAM_LIST])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_of(&out);
+    assert_eq!(json["privilege"]["stream_ids"], serde_json::Value::Null);
+    assert_eq!(json["app_id"], 424242);
+}

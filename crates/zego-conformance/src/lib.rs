@@ -27,7 +27,7 @@ use zego_proto::{
     bulk::{BulkAction, BulkOptions, BulkReport},
     driver::ClientCore,
     retry::RetryPolicy,
-    ApiResponse, CallError, Credentials, Environment, Operation,
+    ApiResponse, CallError, CallOptions, Credentials, Environment, Operation,
 };
 
 pub mod hostile;
@@ -74,6 +74,8 @@ pub struct ClientSetup {
     /// Quotas for the builder (`ClientBuilder::quotas`: raised ones), used by the default
     /// coordinator (`CoordinatorSetup::ProcessDefault`); `None`: ZEGO's.
     pub quotas: Option<zego_proto::admission::Quotas>,
+    /// The client's longest wait for a rate-limit slot (default: none).
+    pub max_wait: Option<Duration>,
 }
 
 impl std::fmt::Debug for ClientSetup {
@@ -87,6 +89,7 @@ impl std::fmt::Debug for ClientSetup {
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("quotas", &self.quotas)
+            .field("max_wait", &self.max_wait)
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +109,7 @@ impl ClientSetup {
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
             quotas: None,
+            max_wait: None,
         }
     }
 
@@ -130,6 +134,9 @@ impl ClientSetup {
         if let Some(clock) = self.clock {
             builder = builder.clock(clock);
         }
+        if let Some(max_wait) = self.max_wait {
+            builder = builder.max_wait(max_wait);
+        }
         if let Some(policy) = self.retry_policy {
             builder = builder.retry_policy(policy);
         }
@@ -153,6 +160,15 @@ pub trait ClientUnderTest: Send + Sync {
     fn core(&self) -> &ClientCore;
     /// `Client::execute`.
     fn execute<O>(&self, op: &O) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send;
+    /// `Client::execute_with`.
+    fn execute_with<O>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError>
     where
         O: Operation + Sync,
         O::Output: Send;

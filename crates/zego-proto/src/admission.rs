@@ -41,6 +41,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+pub use crate::call::{NotAdmittedInTime, WaitLimit, WaitNotice, WaitReason};
 use crate::clock::{Clock, SystemClock};
 use crate::sequence::Sequence;
 

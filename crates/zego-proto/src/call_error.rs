@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::admission::AdmissionError;
+use crate::admission::{AdmissionError, NotAdmittedInTime};
 use crate::codes::{ErrorClass, ReturnCode};
 use crate::error::ValidationError;
 use crate::response::{ApiError, ResponseError};
@@ -17,6 +17,9 @@ pub enum CallErrorKind {
     Validation(ValidationError),
     /// The coordinator could not admit the request: nothing was sent.
     Admission(AdmissionError),
+    /// No rate-limit slot within the call's deadline or `max_wait`: the call failed at
+    /// once instead of waiting; nothing was sent.
+    NotAdmittedInTime(NotAdmittedInTime),
     /// No HTTP answer (connect, timeout, broken connection, oversized body).
     Transport(TransportError),
     /// An HTTP answer that is not a success: a ZEGO error code, a body that is not a ZEGO
@@ -37,6 +40,8 @@ impl CallErrorKind {
         match self {
             Self::Validation(_) => AttemptFailure::Answer(ErrorClass::BadRequest),
             Self::Admission(_) => AttemptFailure::Admission,
+            // The quota has no slot in time: a rate limit, met before sending.
+            Self::NotAdmittedInTime(_) => AttemptFailure::Answer(ErrorClass::RateLimited),
             Self::Transport(e) => match e.kind() {
                 TransportErrorKind::Connect => AttemptFailure::Connect,
                 TransportErrorKind::Timeout => AttemptFailure::Timeout,
@@ -54,7 +59,7 @@ impl CallErrorKind {
     pub fn stage(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation",
-            Self::Admission(_) => "admission",
+            Self::Admission(_) | Self::NotAdmittedInTime(_) => "admission",
             Self::Transport(_) => "transport",
             Self::Response(ResponseError::Api(_)) => "api",
             Self::Response(ResponseError::NotAnEnvelope { .. }) => "http",
@@ -205,6 +210,7 @@ impl fmt::Display for CallError {
         match &self.kind {
             CallErrorKind::Validation(e) => return write!(f, "refused before sending: {e}"),
             CallErrorKind::Admission(e) => write!(f, "{e}")?,
+            CallErrorKind::NotAdmittedInTime(e) => write!(f, "{e}")?,
             CallErrorKind::Transport(e) => write!(f, "transport error: {e}")?,
             CallErrorKind::Response(e) => write!(f, "{e}")?,
             CallErrorKind::Driver(e) => write!(f, "{e}")?,
@@ -226,6 +232,7 @@ impl std::error::Error for CallError {
         match &self.kind {
             CallErrorKind::Validation(e) => Some(e),
             CallErrorKind::Admission(e) => Some(e),
+            CallErrorKind::NotAdmittedInTime(e) => Some(e),
             CallErrorKind::Transport(e) => Some(e),
             CallErrorKind::Response(e) => Some(e),
             CallErrorKind::Driver(e) => Some(e),
@@ -239,7 +246,8 @@ impl serde::Serialize for CallError {
     /// One flat JSON object: `action`, `stage`, `class`, `retryable`, `attempts`,
     /// `stop_reason`, `message` (the `Display` text), and what the stage adds: `code`,
     /// `meaning`, `server_message`, `request_id`, `http_status` (API and HTTP answers),
-    /// `field` (validation), `transport_kind` (transport).
+    /// `field` (validation), `transport_kind` (transport), `earliest_ms`, `limit_ms` and
+    /// `quota` (no slot in time).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
@@ -267,6 +275,11 @@ impl serde::Serialize for CallError {
             }
             CallErrorKind::Response(ResponseError::Data { request_id, .. }) => {
                 map.serialize_entry("request_id", request_id)?;
+            }
+            CallErrorKind::NotAdmittedInTime(e) => {
+                map.serialize_entry("earliest_ms", &e.earliest.as_millis())?;
+                map.serialize_entry("limit_ms", &e.limit.as_millis())?;
+                map.serialize_entry("quota", e.group.as_str())?;
             }
             _ => {}
         }

@@ -4,14 +4,17 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::admission::{Coordinator, LocalCoordinator};
-use crate::call::ClientCore;
+use crate::call::{ClientCore, WaitNotice, WaitObserver};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Endpoint, Environment};
 use crate::credentials::Credentials;
 use crate::operation::RateLimitGroup;
 use crate::rate_limit::Quotas;
+use crate::env::EnvSettings;
+use crate::error::ConfigError;
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::transport_options::TransportOptions;
 
@@ -73,6 +76,8 @@ pub struct ClientBuilder<C: BuildClient> {
     quotas: Quotas,
     clock: Arc<dyn Clock>,
     transport_options: TransportOptions,
+    max_wait: Option<Duration>,
+    on_wait: Option<WaitObserver>,
     transport: Option<C::Transport>,
 }
 
@@ -87,6 +92,8 @@ impl<C: BuildClient> fmt::Debug for ClientBuilder<C> {
             .field("coordinator", &self.coordinator)
             .field("quotas", &self.quotas)
             .field("transport_options", &self.transport_options)
+            .field("max_wait", &self.max_wait)
+            .field("on_wait", &self.on_wait.is_some())
             .field("custom_transport", &self.transport.is_some())
             .finish_non_exhaustive()
     }
@@ -115,8 +122,29 @@ impl<C: BuildClient> ClientBuilder<C> {
             quotas: Quotas::default(),
             clock: Arc::new(SystemClock),
             transport_options: TransportOptions::default(),
+            max_wait: None,
+            on_wait: None,
             transport: None,
         }
+    }
+
+    /// A builder with the settings of the environment variables the `zego` CLI reads
+    /// ([`crate::env`]: the AppId, the ServerSecret or its file, the region or endpoint, the
+    /// test environment), with the CLI's precedence.
+    ///
+    /// ```no_run
+    /// use zego_proto::ClientCore;
+    /// use zego_proto::driver::ClientBuilder;
+    /// let core = ClientBuilder::<ClientCore>::from_env()?.build();
+    /// # Ok::<(), zego_proto::ConfigError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::from_settings(EnvSettings::from_env()?))
+    }
+
+    /// A builder with these settings (see [`EnvSettings::from_lookup`]).
+    pub fn from_settings(settings: EnvSettings) -> Self {
+        Self::new(settings.credentials).config(settings.config)
     }
 
     /// The endpoint and environment together (default: unified host, production).
@@ -217,6 +245,48 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// The longest any call of this client waits for a rate-limit slot (default: no
+    /// bound but the call's deadline); a call whose slot is further away fails at once
+    /// with [`CallErrorKind::NotAdmittedInTime`](crate::CallErrorKind::NotAdmittedInTime).
+    /// [`CallOptions::with_max_wait`](crate::CallOptions::with_max_wait) overrides it per call.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::{ClientCore, Credentials};
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+    ///     .max_wait(Duration::from_secs(1))
+    ///     .build();
+    /// assert_eq!(core.max_wait(), Some(Duration::from_secs(1)));
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = Some(max_wait);
+        self
+    }
+
+    /// Calls `observer` before every wait for a rate limit (a slot further away, or the
+    /// backoff after ZEGO's rate-limit answer), e.g. to tell a user why a call takes long.
+    /// It runs on the calling thread and must return quickly.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::{ClientCore, Credentials};
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+    ///     .on_wait(|notice| {
+    ///         if notice.wait > Duration::from_secs(1) {
+    ///             eprintln!("{notice}");
+    ///         }
+    ///     })
+    ///     .build();
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn on_wait(mut self, observer: impl Fn(&WaitNotice<'_>) + Send + Sync + 'static) -> Self {
+        self.on_wait = Some(Arc::new(observer));
+        self
+    }
+
     /// Sends through another transport.
     #[must_use]
     pub fn transport(mut self, transport: impl Into<C::Transport>) -> Self {
@@ -250,6 +320,8 @@ impl<C: BuildClient> ClientBuilder<C> {
             coordinator,
             clock: self.clock,
             transport_options: self.transport_options,
+            max_wait: self.max_wait,
+            on_wait: self.on_wait,
             clock_offset: Arc::default(),
         };
         (core, self.transport)

@@ -184,6 +184,14 @@ pub enum ConfigError {
         /// Why.
         reason: &'static str,
     },
+    /// An environment variable's value cannot be used (the reason never quotes a secret).
+    #[error("environment variable {name}: {reason}")]
+    InvalidVariable {
+        /// The variable's name.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A value failed validation (e.g. an empty ServerSecret).
     #[error(transparent)]
     Invalid(#[from] ValidationError),

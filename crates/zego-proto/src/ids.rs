@@ -21,10 +21,10 @@ pub(crate) const ID_CHARACTERS: &str =
     "ASCII letters, digits and - _ ~ ! @ # $ % ^ & * ( ) + = ` ; ' , . < > / \\";
 
 /// Most bytes a user ID may have.
-pub(crate) const MAX_USER_ID_BYTES: usize = 64;
+pub const MAX_USER_ID_BYTES: usize = 64;
 
 /// Most bytes a room ID may have.
-pub(crate) const MAX_ROOM_ID_BYTES: usize = 128;
+pub const MAX_ROOM_ID_BYTES: usize = 128;
 
 /// Whether ZEGO allows `c` in a stream, user or room ID.
 pub(crate) fn is_id_char(c: char) -> bool {
@@ -89,8 +89,8 @@ fn check_id(
     check_id_chars(field, index, id)
 }
 
-/// A user ID: 1 to 64 bytes in the ID set.
-pub(crate) fn check_user_id(
+/// A user ID: 1 to 64 bytes in the ID set, errors naming `field` (and `index`).
+pub(crate) fn check_user_id_at(
     field: &'static str,
     index: Option<usize>,
     id: &str,
@@ -98,8 +98,8 @@ pub(crate) fn check_user_id(
     check_id(field, index, id, MAX_USER_ID_BYTES)
 }
 
-/// A room ID: 1 to 128 bytes in the ID set.
-pub(crate) fn check_room_id(
+/// A room ID: 1 to 128 bytes in the ID set, errors naming `field` (and `index`).
+pub(crate) fn check_room_id_at(
     field: &'static str,
     index: Option<usize>,
     id: &str,
@@ -107,9 +107,68 @@ pub(crate) fn check_room_id(
     check_id(field, index, id, MAX_ROOM_ID_BYTES)
 }
 
+/// Checks a user ID as every operation taking one does (1 to [`MAX_USER_ID_BYTES`] bytes,
+/// ZEGO's ID characters), without building an operation. The error names the field
+/// `UserId` and the limit or the character.
+///
+/// ```
+/// use zego_proto::ids::check_user_id;
+/// assert!(check_user_id("alice_01").is_ok());
+/// let err = check_user_id("alice smith").unwrap_err();
+/// assert_eq!(err.field(), "UserId");
+/// assert!(err.to_string().contains("U+0020 at position 6"), "{err}");
+/// assert!(check_user_id(&"u".repeat(65)).is_err());
+/// ```
+pub fn check_user_id(id: &str) -> Result<(), ValidationError> {
+    check_user_id_at("UserId", None, id)
+}
+
+/// Checks a room ID as every operation taking one does (1 to [`MAX_ROOM_ID_BYTES`] bytes,
+/// ZEGO's ID characters), without building an operation. The error names the field
+/// `RoomId`.
+///
+/// ```
+/// use zego_proto::ids::check_room_id;
+/// assert!(check_room_id("room-1").is_ok());
+/// assert_eq!(check_room_id("").unwrap_err().to_string(), "RoomId: must not be empty");
+/// ```
+pub fn check_room_id(id: &str) -> Result<(), ValidationError> {
+    check_room_id_at("RoomId", None, id)
+}
+
+/// Checks a stream ID as the stream operations do in production (1 to
+/// [`MAX_STREAM_ID_BYTES`](crate::wire::MAX_STREAM_ID_BYTES) bytes, ZEGO's ID characters),
+/// without building an operation. The error names the field `StreamId`. (In the test
+/// environment the `zegotest-<AppId>-` prefix also counts toward the limit; operations
+/// check that when they are signed.)
+///
+/// ```
+/// use zego_proto::ids::check_stream_id;
+/// assert!(check_stream_id("stream-1").is_ok());
+/// assert!(check_stream_id("stream?1").is_err());
+/// ```
+pub fn check_stream_id(id: &str) -> Result<(), ValidationError> {
+    crate::encode::check_stream_id("StreamId", None, id, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_checks_are_the_operations_rules() {
+        assert!(check_user_id(&"u".repeat(MAX_USER_ID_BYTES)).is_ok());
+        let err = check_user_id(&"u".repeat(65)).unwrap_err();
+        assert_eq!(err.field(), "UserId");
+        assert!(check_room_id(&"r".repeat(MAX_ROOM_ID_BYTES)).is_ok());
+        assert_eq!(check_room_id("room 1").unwrap_err().field(), "RoomId");
+        assert!(check_stream_id(&"s".repeat(256)).is_ok());
+        assert_eq!(
+            check_stream_id(&"s".repeat(257)).unwrap_err().field(),
+            "StreamId"
+        );
+        assert!(check_stream_id("a\u{7f}").is_err());
+    }
 
     #[test]
     fn the_set_is_letters_digits_and_the_documented_punctuation() {
@@ -165,9 +224,9 @@ mod tests {
 
     #[test]
     fn user_and_room_lengths() {
-        assert!(check_user_id("UserId", None, &"u".repeat(64)).is_ok());
+        assert!(check_user_id_at("UserId", None, &"u".repeat(64)).is_ok());
         assert_eq!(
-            check_user_id("UserId", None, &"u".repeat(65))
+            check_user_id_at("UserId", None, &"u".repeat(65))
                 .unwrap_err()
                 .problem(),
             &Problem::TooLong {
@@ -175,9 +234,9 @@ mod tests {
                 actual: 65
             }
         );
-        assert!(check_room_id("RoomId", None, &"r".repeat(128)).is_ok());
+        assert!(check_room_id_at("RoomId", None, &"r".repeat(128)).is_ok());
         assert_eq!(
-            check_room_id("RoomId", None, &"r".repeat(129))
+            check_room_id_at("RoomId", None, &"r".repeat(129))
                 .unwrap_err()
                 .problem(),
             &Problem::TooLong {
@@ -186,9 +245,9 @@ mod tests {
             }
         );
         assert_eq!(
-            check_room_id("RoomId", None, "").unwrap_err().problem(),
+            check_room_id_at("RoomId", None, "").unwrap_err().problem(),
             &Problem::Empty
         );
-        assert!(check_room_id("RoomId", None, "room 1").is_err());
+        assert!(check_room_id_at("RoomId", None, "room 1").is_err());
     }
 }

@@ -93,7 +93,7 @@ mod config;
 mod credentials;
 mod encode;
 mod error;
-mod ids;
+pub mod ids;
 mod lenient;
 mod metrics;
 mod operation;
@@ -116,7 +116,7 @@ mod transport_options;
 // audience below. Add a name here only for application code, and count.
 pub use call::{CallOptions, CancelToken};
 pub use call_error::{CallError, CallErrorKind};
-pub use codes::{ErrorClass, ReturnCode, UnknownCode};
+pub use codes::{ErrorClass, ReturnCode};
 pub use config::{Config, Endpoint, Environment, Region};
 pub use credentials::{AppId, Credentials, ServerSecret};
 pub use error::{ConfigError, Problem, ValidationError};
@@ -159,6 +159,7 @@ pub mod driver {
 
 /// The wire format: signing, preparing requests, parsing answers, query encoding.
 pub mod wire {
+    pub use crate::codes::UnknownCode;
     pub use crate::encode::{decode_query, ParamWriter, MAX_STREAM_ID_BYTES};
     pub use crate::request::{
         prepare, prepare_stamped, prepare_with_nonce, test_stream_prefix, HttpRequest,
@@ -168,7 +169,4 @@ pub mod wire {
     pub use crate::signature::{sign, Nonce, Signature, SIGNATURE_VERSION};
 }
 
-/// Environment variable names read by [`Credentials::from_env`].
-pub mod env {
-    pub use crate::credentials::{APP_ID_ENV, SERVER_SECRET_ENV};
-}
+pub mod env;

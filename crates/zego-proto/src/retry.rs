@@ -153,7 +153,9 @@ pub struct RetryPolicy {
     pub jitter: bool,
     /// Which failures are retried.
     pub retry_on: RetryOn,
-    /// Total time for all attempts of one operation, from the first send.
+    /// Total time for one operation's call, from its start: waits for a rate-limit slot,
+    /// backoffs and every attempt included (a [`RetryState`] alone counts it from its
+    /// `first_send`; the call starts it with what is left).
     pub deadline: Option<Duration>,
     /// ZEGO's ordering window for sequenced operations.
     pub sequence_window: Duration,

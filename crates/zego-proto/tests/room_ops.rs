@@ -246,16 +246,20 @@ fn list_and_id_limits_are_checked_before_the_wire() {
 #[test]
 fn text_and_number_limits_are_checked_before_the_wire() {
     let problem = |e: zego_proto::ValidationError| (e.field(), e.index(), e.problem().clone());
-    // CustomReason: 256 bytes after its own URL-encoding.
+    // CustomReason: 256 bytes of text, before the URL-encoding the SDK applies (spec 4b).
     assert!(KickoutUser::new("r", ["u"])
         .unwrap()
         .with_reason(&"a".repeat(256))
+        .is_ok());
+    assert!(CloseRoom::new("r")
+        .unwrap()
+        .with_reason(&" ".repeat(256))
         .is_ok());
     assert_eq!(
         problem(
             CloseRoom::new("r")
                 .unwrap()
-                .with_reason(&" ".repeat(86))
+                .with_reason(&" ".repeat(257))
                 .unwrap_err()
         ),
         (
@@ -263,14 +267,15 @@ fn text_and_number_limits_are_checked_before_the_wire() {
             None,
             Problem::TooLong {
                 max_bytes: 256,
-                actual: 258
+                actual: 257
             }
         )
     );
+    // 129 two-byte characters: 258 bytes of text.
     assert!(CloseRoom::new("r")
         .unwrap()
-        .with_reason(&" ".repeat(85))
-        .is_ok());
+        .with_reason(&"é".repeat(129))
+        .is_err());
     // Limit 0..=200.
     assert!(DescribeUserList::new("r").unwrap().with_limit(200).is_ok());
     assert_eq!(

@@ -287,3 +287,59 @@ fn nonces_are_fresh_for_every_token() {
     let b = request.generate(&creds, 1_700_000_000, &mut rng).unwrap();
     assert_ne!(a, b, "same inputs, different nonces, different tokens");
 }
+
+/// Token generation works without the caller choosing an RNG crate, and with the `rand`
+/// that `cargo add rand` gives today (0.10, whose traits are not rand_core 0.9's).
+#[test]
+fn tokens_are_made_from_os_randomness_or_from_todays_rand() {
+    use rand_latest::RngExt as _;
+    let credentials =
+        zego_proto::Credentials::new(1234567890u32, "0123456789abcdef0123456789abcdef").unwrap();
+    let request =
+        zego_proto::token::TokenRequest::new("alice", std::time::Duration::from_secs(60)).unwrap();
+    let a = request
+        .generate_with_os_random(&credentials, 1_700_000_000)
+        .unwrap();
+    let b = request
+        .generate_with_os_random(&credentials, 1_700_000_000)
+        .unwrap();
+    assert_ne!(a, b, "each token draws fresh nonces");
+    let mut random = [0u8; zego_proto::token::TOKEN_RANDOM_BYTES];
+    rand_latest::rng().fill(&mut random);
+    let c = request
+        .generate_from_random_bytes(&credentials, 1_700_000_000, random)
+        .unwrap();
+    for token in [a, b, c] {
+        let decoded = zego_proto::token::decode_token(&token, credentials.secret()).unwrap();
+        assert_eq!(decoded.user_id, "alice");
+        assert_eq!(decoded.expire, 1_700_000_060);
+    }
+    // A refused secret is refused before any randomness is drawn.
+    let short = zego_proto::Credentials::new(1u32, "too-short").unwrap();
+    let err = request
+        .generate_with_os_random(&short, 1_700_000_000)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ServerSecret: is 9 bytes long, it must be exactly 32"
+    );
+}
+
+/// The random bytes land where ZEGO's layout puts them: the same bytes make the same token.
+#[test]
+fn the_same_random_bytes_make_the_same_token() {
+    let credentials =
+        zego_proto::Credentials::new(1234567890u32, "0123456789abcdef0123456789abcdef").unwrap();
+    let request =
+        zego_proto::token::TokenRequest::new("alice", std::time::Duration::from_secs(60)).unwrap();
+    let random = [7u8; zego_proto::token::TOKEN_RANDOM_BYTES];
+    let one = request
+        .generate_from_random_bytes(&credentials, 1_700_000_000, random)
+        .unwrap();
+    let two = request
+        .generate_from_random_bytes(&credentials, 1_700_000_000, random)
+        .unwrap();
+    assert_eq!(one, two);
+    let decoded = zego_proto::token::decode_token(&one, credentials.secret()).unwrap();
+    assert_eq!(decoded.nonce, i64::from(i32::from_le_bytes([7; 4])));
+}

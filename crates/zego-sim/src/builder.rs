@@ -85,6 +85,7 @@ pub struct SimulatorBuilder {
     callback_secret: Option<Secret>,
     allow_remote_callbacks: bool,
     callback_timeout: std::time::Duration,
+    room_entries_per_app: usize,
 }
 
 impl Default for SimulatorBuilder {
@@ -92,6 +93,7 @@ impl Default for SimulatorBuilder {
         Self {
             apps: HashMap::new(),
             rate_limit: true,
+            room_entries_per_app: crate::engine::ROOM_ENTRIES_PER_APP,
             quotas: HashMap::new(),
             faults: FaultPlan::new(),
             clock: SimClock::system(),
@@ -160,6 +162,20 @@ impl SimulatorBuilder {
     #[must_use]
     pub fn rate_limit(mut self, enabled: bool) -> Self {
         self.rate_limit = enabled;
+        self
+    }
+
+    /// The most rooms, room users and room streams (counted together) the control endpoints
+    /// (`/_sim/rooms/...`, `/_sim/streams/...`) keep per app and environment (default
+    /// 100,000); a login or publish beyond it is answered 507.
+    ///
+    /// ```
+    /// let b = zego_sim::Simulator::builder().room_entries_per_app(1_000);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn room_entries_per_app(mut self, entries: usize) -> Self {
+        self.room_entries_per_app = entries;
         self
     }
 
@@ -454,6 +470,7 @@ impl SimulatorBuilder {
             apps: self.apps,
             clock: self.clock,
             rate_limit: self.rate_limit,
+            room_entries_per_app: self.room_entries_per_app,
             quotas: self.quotas,
             faults: self.faults,
             seed,

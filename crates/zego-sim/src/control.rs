@@ -4,7 +4,9 @@
 //!
 //! Each takes `app_id` (optional when one app is configured) and `env` (`production`,
 //! the default, or `test`) in the query, answers HTTP 200 with a small JSON body, 400 for
-//! bad input, 404 for an unknown room and 409 for a stream another user publishes.
+//! bad input, 404 for an app the simulator was not started with or an unknown room, 409
+//! for a stream another user publishes, and 507 when the app's room state is at its bound
+//! (`SimulatorBuilder::room_entries_per_app`).
 
 use crate::actions::rooms::{check_room_id, check_user_id};
 use crate::engine::{Engine, RoomAt};
@@ -30,12 +32,35 @@ fn app_env(engine: &Engine, params: &Params) -> Result<(u32, Env), Answer> {
             .only_app()
             .ok_or_else(|| bad("app_id is required when several apps are configured"))?,
     };
+    if !engine.has_app(app_id) {
+        return Err((
+            404,
+            "text/plain",
+            format!(
+                "unknown app_id {app_id}: the simulator serves only the apps it was started with"
+            ),
+        ));
+    }
     let env = match params.get("env") {
         None | Some("production") => Env::Production,
         Some("test") => Env::Test,
         Some(_) => return Err(bad("env must be production or test")),
     };
     Ok((app_id, env))
+}
+
+/// Refuses a login or publish that would take the app's state past its bound: at most
+/// three new entries (a room, a user, a stream).
+fn room_for_more(engine: &Engine, app_id: u32, env: Env) -> Result<(), Answer> {
+    if engine.has_room_for(app_id, env, 3) {
+        return Ok(());
+    }
+    Err((
+        507,
+        "text/plain",
+        "the simulator's room state for this app and environment is full (see room_entries_per_app)"
+            .to_owned(),
+    ))
 }
 
 fn segment(raw: &str) -> Result<String, Answer> {
@@ -98,6 +123,7 @@ fn room_user(
         },
     };
     let user_name = params.get("user_name").unwrap_or(&user).to_owned();
+    room_for_more(engine, app_id, env)?;
     engine.login_user(at, &user, &user_name, role);
     Ok(ok())
 }
@@ -117,6 +143,7 @@ fn publish(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer>
         .ok_or_else(|| bad("user_id is required"))?;
     room_ok(room)?;
     user_ok(user)?;
+    room_for_more(engine, app_id, env)?;
     if engine.publish_stream(RoomAt { app_id, env, room }, user, &stream) {
         Ok(ok())
     } else {

@@ -80,8 +80,14 @@ struct Envelope<'a> {
     Data: Option<&'a Value>,
 }
 
+/// The default bound of [`Config::room_entries_per_app`].
+pub(crate) const ROOM_ENTRIES_PER_APP: usize = 100_000;
+
 pub(crate) struct Config {
     pub apps: HashMap<u32, AppConfig>,
+    /// The most rooms, room users and room streams the control endpoints keep per app and
+    /// environment.
+    pub room_entries_per_app: usize,
     pub clock: SimClock,
     pub rate_limit: bool,
     pub quotas: HashMap<(RateGroup, Env), u32>,
@@ -142,6 +148,7 @@ fn truncate_params(params: &mut Vec<(String, String)>) {
 /// The simulator's core, shared by the HTTP server, the handle and the fuzzing entry point.
 pub(crate) struct Engine {
     apps: HashMap<u32, AppConfig>,
+    room_entries_per_app: usize,
     clock: SimClock,
     seed: u64,
     inner: Mutex<Inner>,
@@ -174,6 +181,7 @@ impl Engine {
                 file: cfg.file,
             }),
             apps: cfg.apps,
+            room_entries_per_app: cfg.room_entries_per_app,
             clock: cfg.clock,
             seed: cfg.seed,
             sequence_rejections: AtomicU64::new(0),
@@ -420,7 +428,8 @@ impl Engine {
         self.lock().world.snapshot(app_id, env, now)
     }
 
-    /// Every configured app's state in both environments, plus any other state present.
+    /// Every configured app's state in both environments (and only theirs: state for an app
+    /// the simulator was not configured with is never served).
     pub fn all_states(&self) -> Vec<AppStateSnapshot> {
         let now = self.clock.now_secs();
         let mut inner = self.lock();
@@ -428,10 +437,8 @@ impl Engine {
             .apps
             .keys()
             .flat_map(|id| [(*id, Env::Production), (*id, Env::Test)])
-            .chain(inner.world.apps.keys().copied())
             .collect();
         keys.sort_unstable();
-        keys.dedup();
         keys.into_iter()
             .map(|(id, env)| inner.world.snapshot(id, env, now))
             .collect()
@@ -444,6 +451,23 @@ impl Engine {
         f: impl FnOnce(&mut crate::state::EnvState) -> R,
     ) -> R {
         f(self.lock().world.env_mut(app_id, env))
+    }
+
+    /// Whether the simulator was configured with this app.
+    pub fn has_app(&self, app_id: u32) -> bool {
+        self.apps.contains_key(&app_id)
+    }
+
+    /// Whether a control request may add `new` rooms, users and streams to this app's
+    /// state without passing its bound ([`Config::room_entries_per_app`]).
+    pub fn has_room_for(&self, app_id: u32, env: Env, new: usize) -> bool {
+        let held = self.lock().world.apps.get(&(app_id, env)).map_or(0, |s| {
+            s.rooms
+                .values()
+                .map(|r| 1 + r.users.len() + r.streams.len())
+                .sum::<usize>()
+        });
+        held.saturating_add(new) <= self.room_entries_per_app
     }
 
     /// The app a control request without `app_id` means: the only one configured.

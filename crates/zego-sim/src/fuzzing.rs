@@ -54,6 +54,7 @@ impl FuzzTarget {
                 apps,
                 clock: SimClock::manual(FUZZ_NOW_MS),
                 rate_limit: true,
+                room_entries_per_app: crate::engine::ROOM_ENTRIES_PER_APP,
                 quotas: HashMap::new(),
                 faults: FaultPlan::new(),
                 seed: 0,

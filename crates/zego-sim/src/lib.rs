@@ -40,9 +40,11 @@
 //!
 //! 1. Only `/` serves the API, with `GET` or `POST` (the body of a POST is ignored; parameters come
 //!    from the query string). `GET /_sim/health` answers `{"status":"ok"}`; `GET /_sim/state`
-//!    answers the JSON array of every app's [`AppStateSnapshot`] in both environments (no
-//!    secrets). The room control endpoints stand in for client SDKs (each takes `app_id`,
-//!    optional with one app, and `env=production|test`): `POST
+//!    answers the JSON array of every configured app's [`AppStateSnapshot`] in both
+//!    environments (no secrets). The room control endpoints stand in for client SDKs (each
+//!    takes `app_id`, optional with one app, and `env=production|test`; an app the simulator
+//!    was not started with is answered 404, and a login or publish past the app's bound,
+//!    `SimulatorBuilder::room_entries_per_app`, 507): `POST
 //!    /_sim/rooms/{room}/users/{user}/login[?user_name=N&role=1|2|4]`, `POST
 //!    /_sim/rooms/{room}/users/{user}/logout`, `POST
 //!    /_sim/streams/{stream_id}/publish?room_id=R&user_id=U` (logs the user in as a host if
@@ -98,7 +100,7 @@
 //! | `SetForbidUserRule` | `RuleType` not 1..=4 → 2; the fields it needs (1 `IP`, 2 `RoomId`, 3 `UserId`, 4 `RoomId`+`UserId`) missing → 2; `DisabledPrivilege[]` empty or a value outside {1,2} → 2; `EffectiveTime` as for stream rules | `{"ExpireTime":<unix s>}` |
 //! | `DescribeForbidUserRules` | `RuleType` absent → every rule; else not 1..=4 → 2 | `{"RuleList":[{"RuleType","IP","RoomId","UserId","DisabledPrivilegeList","ExpireTime"}]}` |
 //! | `DelForbidUserRule` | as Set's `RuleType` and fields; deleting a missing rule succeeds | absent |
-//! | `KickoutUser` | `RoomId` empty or a character outside section 7's set → 2, > 128 bytes → 3; `UserId[]` (or `UserId`) missing → 2, > 5 → **50011**, an ID bad → 2, > 64 bytes → 3; `CustomReason` (its caller-encoded form) > 256 bytes → 3, not decodable → 2. The users leave the room, their streams close; a user not in the room is no error | absent |
+//! | `KickoutUser` | `RoomId` empty or a character outside section 7's set → 2, > 128 bytes → 3; `UserId[]` (or `UserId`) missing → 2, > 5 → **50011**, an ID bad → 2, > 64 bytes → 3; `CustomReason` (its text, once the caller's own URL-encoding is undone leniently: a `%` that starts no escape stays a `%`) > 256 bytes → 3, not UTF-8 → 2. The users leave the room, their streams close; a user not in the room is no error | absent |
 //! | `CloseRoom` | `RoomId` as above; `CustomReason` as above; `RoomCloseCallback` not `true`/`false` → 2; a room without users → **5024**. Users and streams go, the streams close | absent |
 //! | `DeleteStream` | `RoomId`, `UserId` as above; `StreamId` empty → 2, > 256 bytes → 3, test prefix → 30004; the stream not in the room under that user → **138**. The user stays | absent |
 //! | `AddStream` | as `DeleteStream`; `StreamTitle` (encoded form) > 127 bytes → 3; `ExtraInfo` > 1024 bytes → 3; `CensorFlag` not 0/1 → 2; room without users → **50001**; the stream ID in the room under another user → **1012** | absent |

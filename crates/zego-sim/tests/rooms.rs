@@ -156,25 +156,25 @@ fn kick_codes() {
         ),
         3
     );
-    // CustomReason: 256 bytes of its caller-encoded form.
-    let reason = "%2520".repeat(85); // 85 × "%20" = 255 bytes once the query is decoded
-    assert_eq!(
+    // CustomReason: 256 bytes of its text, however the caller spelled its own encoding
+    // (spec section 4b): 256 spaces pre-encoded as %20 (768 bytes encoded) pass, 257 fail.
+    let kick = |reason: &str| {
         code(
             &sim,
             "KickoutUser",
-            &format!("RoomId=r&UserId%5B%5D=u&CustomReason={reason}")
-        ),
-        0
-    );
-    let reason = "%2520".repeat(86);
-    assert_eq!(
-        code(
-            &sim,
-            "KickoutUser",
-            &format!("RoomId=r&UserId%5B%5D=u&CustomReason={reason}")
-        ),
-        3
-    );
+            &format!("RoomId=r&UserId%5B%5D=u&CustomReason={reason}"),
+        )
+    };
+    assert_eq!(kick(&"%2520".repeat(256)), 0);
+    assert_eq!(kick(&"%2520".repeat(257)), 3);
+    assert_eq!(kick(&"+".repeat(256)), 0); // spaces sent raw
+    assert_eq!(kick(&"%252B".repeat(256)), 0); // '+' pre-encoded as %2B: 256 text bytes
+    assert_eq!(kick(&"a".repeat(257)), 3);
+    // "100% spam", pre-encoded as ZEGO asks, or only query-encoded by a client that did not.
+    assert_eq!(kick("100%2525%2520spam"), 0);
+    assert_eq!(kick("100%25%20spam"), 0);
+    // Text that is not UTF-8 once decoded.
+    assert_eq!(kick("%25FF"), 2);
     // The plain key is accepted as well as the bracketed one.
     assert_eq!(code(&sim, "KickoutUser", "RoomId=r&UserId=u"), 0);
 }
@@ -393,4 +393,71 @@ fn per_room_quotas_answer_207_and_the_app_quota_206() {
     // CloseRoom: 1/s per AppId, answered 206.
     assert_eq!(code(&sim, "CloseRoom", "RoomId=room1"), 0);
     assert_eq!(code(&sim, "CloseRoom", "RoomId=room2"), 206);
+}
+
+/// The control endpoints and `/_sim/state` serve only the apps the simulator was started
+/// with: an unknown `app_id` is answered 404 and leaves no state behind.
+#[test]
+fn unknown_apps_are_refused_and_leave_no_state() {
+    let sim = start();
+    for unknown in 1..=50u32 {
+        let app = APP + unknown;
+        for path in [
+            format!("/_sim/rooms/r/users/u/login?app_id={app}"),
+            format!("/_sim/rooms/r/users/u/logout?app_id={app}"),
+            format!("/_sim/streams/s/publish?room_id=r&user_id=u&app_id={app}"),
+            format!("/_sim/streams/s/close?app_id={app}"),
+        ] {
+            let (status, body) = post(&sim, &path);
+            assert_eq!(status, 404, "{path}: {body}");
+            assert!(body.contains("unknown app_id"), "{path}: {body}");
+        }
+        let (status, _) = get_raw_path(&sim, &format!("/_sim/rooms/r?app_id={app}"));
+        assert_eq!(status, 404);
+    }
+    let (status, body) = get_raw_path(&sim, "/_sim/state");
+    assert_eq!(status, 200);
+    let states: Value = serde_json::from_str(&body).unwrap();
+    let apps: Vec<u64> = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["app_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        apps,
+        [u64::from(APP), u64::from(APP)],
+        "production and test of the one app"
+    );
+}
+
+/// The room state the control endpoints build is bounded per app and environment.
+#[test]
+fn the_room_state_of_an_app_is_bounded() {
+    let sim = builder()
+        .rate_limit(false)
+        .room_entries_per_app(10)
+        .start()
+        .expect("start");
+    let mut refused = None;
+    for i in 0..10 {
+        let (status, body) = post(&sim, &format!("/_sim/rooms/room-{i}/users/u/login"));
+        if status != 200 {
+            refused = Some((i, status, body));
+            break;
+        }
+    }
+    let (i, status, body) = refused.expect("a bound");
+    assert_eq!(status, 507, "{body}");
+    // Each login adds a room and a user: 2 entries; the bound keeps room for 3 more.
+    assert_eq!(i, 4);
+    let held: usize = sim
+        .state(APP, Env::Production)
+        .rooms
+        .values()
+        .map(|r| 1 + r.users.len() + r.streams.len())
+        .sum();
+    assert!(held <= 10, "{held}");
+    // The other environment has its own bound.
+    assert_eq!(post(&sim, "/_sim/rooms/r/users/u/login?env=test").0, 200);
 }

@@ -94,14 +94,17 @@ impl Client {
         ClientBuilder::new(credentials)
     }
 
-    /// A builder with the credentials from `ZEGO_APP_ID` and `ZEGO_SERVER_SECRET`.
+    /// A builder with the settings of the environment variables the `zego` CLI reads, with
+    /// its precedence: `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET` (or `ZEGO_SERVER_SECRET_FILE`),
+    /// `ZEGO_REGION` or `ZEGO_ENDPOINT` (e.g. the URL `zego sim` prints), `ZEGO_TEST_ENV`
+    /// (see [`zego_proto::env`]).
     ///
     /// ```no_run
     /// let client = zego_transport_async::Client::from_env()?.build();
     /// # Ok::<(), zego_proto::ConfigError>(())
     /// ```
     pub fn from_env() -> Result<ClientBuilder, ConfigError> {
-        Credentials::from_env().map(ClientBuilder::new)
+        ClientBuilder::from_env()
     }
 
     /// A client running `core` through the default [`ReqwestTransport`].

@@ -6,7 +6,7 @@ use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
     bulk::{BulkAction, BulkOptions, BulkReport},
     driver::ClientCore,
-    ApiResponse, CallError, Operation,
+    ApiResponse, CallError, CallOptions, Operation,
 };
 use zego_transport_async::Client;
 
@@ -35,6 +35,17 @@ impl ClientUnderTest for Async {
         O::Output: Send,
     {
         self.runtime.block_on(self.client.execute(op))
+    }
+    fn execute_with<O>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.runtime.block_on(self.client.execute_with(op, options))
     }
     fn user_pages(&self, first: DescribeUserList) -> Vec<Result<ApiResponse<UserPage>, CallError>> {
         use futures::StreamExt;

@@ -103,7 +103,10 @@ impl Client {
         ClientBuilder::new(credentials)
     }
 
-    /// A builder with the credentials from `ZEGO_APP_ID` and `ZEGO_SERVER_SECRET`.
+    /// A builder with the settings of the environment variables the `zego` CLI reads, with
+    /// its precedence: `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET` (or `ZEGO_SERVER_SECRET_FILE`),
+    /// `ZEGO_REGION` or `ZEGO_ENDPOINT` (e.g. the URL `zego sim` prints), `ZEGO_TEST_ENV`
+    /// (see [`zego_proto::env`]).
     ///
     /// ```no_run
     /// use zego_transport_blocking::Client;
@@ -111,7 +114,7 @@ impl Client {
     /// # Ok::<(), zego_proto::ConfigError>(())
     /// ```
     pub fn from_env() -> Result<ClientBuilder, ConfigError> {
-        Ok(ClientBuilder::new(Credentials::from_env()?))
+        ClientBuilder::from_env()
     }
 
     /// A client running `core` through the default [`UreqTransport`].

@@ -5,7 +5,7 @@ use zego_proto::ops::{DescribeUserList, UserPage};
 use zego_proto::{
     bulk::{BulkAction, BulkOptions, BulkReport},
     driver::ClientCore,
-    ApiResponse, CallError, Operation,
+    ApiResponse, CallError, CallOptions, Operation,
 };
 use zego_transport_blocking::Client;
 
@@ -25,6 +25,17 @@ impl ClientUnderTest for Blocking {
         O::Output: Send,
     {
         self.0.execute(op)
+    }
+    fn execute_with<O>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<ApiResponse<O::Output>, CallError>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.0.execute_with(op, options)
     }
     fn user_pages(&self, first: DescribeUserList) -> Vec<Result<ApiResponse<UserPage>, CallError>> {
         self.0.pages(first).collect()

@@ -14,6 +14,7 @@ pub mod sim;
 pub mod stream_state;
 pub mod token;
 pub mod user_rule;
+pub mod wait_notes;
 
 use std::cell::{OnceCell, RefCell};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -76,6 +77,11 @@ impl<'a> Ctx<'a> {
         self.settings.credentials()
     }
 
+    /// The ServerSecret alone (reading a token needs no AppId), or how to provide it.
+    pub fn server_secret(&self) -> Result<zego_proto::ServerSecret, CliError> {
+        self.settings.server_secret()
+    }
+
     /// The next `Sequence` of a dry run: the time in milliseconds, strictly increasing (or
     /// counting up from `--sequence`), as a client would stamp it.
     fn next_sequence(&self) -> Sequence {
@@ -94,7 +100,7 @@ impl<'a> Ctx<'a> {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
-        let client = build_client(self.global, &self.settings, self.credentials()?);
+        let client = build_client(self.global, &self.settings, self.credentials()?, self.out);
         Ok(self.client.get_or_init(|| client))
     }
 
@@ -179,7 +185,12 @@ impl<'a> Ctx<'a> {
 }
 
 /// Builds a client from the settings and the connection options.
-pub fn build_client(global: &GlobalArgs, settings: &Settings, credentials: Credentials) -> Client {
+pub fn build_client(
+    global: &GlobalArgs,
+    settings: &Settings,
+    credentials: Credentials,
+    out: Output,
+) -> Client {
     // Mozilla's roots plus the platform's: the files named by SSL_CERT_FILE / SSL_CERT_DIR
     // when set (a private CA, a TLS-inspecting proxy), else the system store.
     let mut options = TransportOptions::default().with_platform_roots(true);
@@ -194,7 +205,8 @@ pub fn build_client(global: &GlobalArgs, settings: &Settings, credentials: Crede
     let mut builder = Client::builder(credentials)
         .config(settings.config.clone())
         .quotas(settings.quotas)
-        .transport_options(options);
+        .transport_options(options)
+        .on_wait(wait_notes::announcer(out));
     if let Some(retries) = global.retries {
         builder = builder.retry_policy(RetryPolicy {
             max_attempts: retries + 1,

@@ -36,6 +36,8 @@ pub fn bare() -> Command {
         "ZEGO_SERVER_SECRET",
         "ZEGO_SERVER_SECRET_FILE",
         "ZEGO_ENDPOINT",
+        "ZEGO_REGION",
+        "ZEGO_TEST_ENV",
         "ZEGO_CONFIG",
         "ZEGO_PROFILE",
         "ZEGO_REDIS_URL",

@@ -298,6 +298,7 @@ pub fn room_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>
     let room = sim.room(APP_ID, p, "room1").unwrap();
     assert!(!room.users.contains_key("cheater"));
     assert!(!room.streams.contains_key("s-cheat"));
+    kick_with_reasons_real_clients_send(&client);
     assert!(sim.state(APP_ID, p).stream_states["s-cheat"]
         .close_time
         .is_some());
@@ -344,8 +345,23 @@ pub fn room_actions_change_the_state<C: ClientUnderTest>(make: MakeClient<'_, C>
         .unwrap_err();
     assert_eq!(code(&err), Some(5024));
     // Nothing was rate limited, and a not-found answer was not retried.
-    assert_eq!(rate_limit_answers(&sim), 0);
-    assert_eq!(sim.request_log().len(), 10);
+    assert_eq!(rate_limit_answers(&sim), 0, "{:?}", sim.request_log());
+    assert_eq!(sim.request_log().len(), 10 + 2); // + the two kicks with reasons
+}
+
+/// A reason with a literal '%', and one of the longest text (256 spaces: 768 bytes once
+/// encoded), both encoded by the SDK: the simulator takes them (spec section 4b).
+fn kick_with_reasons_real_clients_send<C: ClientUnderTest>(client: &C) {
+    for reason in ["100% spam".to_owned(), " ".repeat(256)] {
+        client
+            .execute(
+                &KickoutUser::new("room1", ["nobody"])
+                    .unwrap()
+                    .with_reason(&reason)
+                    .unwrap(),
+            )
+            .unwrap_or_else(|e| panic!("{reason:?}: {e}"));
+    }
 }
 
 /// In the test environment the room-stream actions carry the `zegotest-<AppId>-` prefix,

@@ -122,6 +122,17 @@ mod tests {
         {
             unreachable!("only listed")
         }
+        fn execute_with<O>(
+            &self,
+            _: &O,
+            _: &zego_proto::CallOptions,
+        ) -> Result<zego_proto::ApiResponse<O::Output>, CallError>
+        where
+            O: zego_proto::Operation + Sync,
+            O::Output: Send,
+        {
+            unreachable!("only listed")
+        }
         fn user_pages(
             &self,
             _: zego_proto::ops::DescribeUserList,

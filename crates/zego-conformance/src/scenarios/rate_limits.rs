@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use zego_proto::admission::{LocalCoordinator, Quotas};
+use zego_proto::admission::{LocalCoordinator, Quotas, WaitLimit};
 use zego_proto::clock::{Clock, ManualClock, SystemClock};
 use zego_proto::ops::{
     DelForbidStreamRule, DescribeSimpleStreamList, DescribeUserList, ForbidRtcStream,
@@ -12,7 +12,7 @@ use zego_proto::ops::{
 use zego_proto::bulk::{BulkAction, BulkOptions};
 use zego_proto::ops::RateLimitGroup;
 use zego_proto::retry::RetryPolicy;
-use zego_proto::Environment;
+use zego_proto::{CallErrorKind, CallOptions, Environment};
 use zego_sim::{Env, RateGroup, Simulator};
 
 use super::{
@@ -27,7 +27,8 @@ pub(super) fn scenarios<C: ClientUnderTest>() -> Vec<Scenario<C>> {
         two_clients_in_one_process_never_reuse_a_sequence,
         a_rate_limit_answer_delays_the_other_clients,
         listings_and_a_bulk_run_at_once_get_no_rate_limit_answers,
-        a_raised_quota_is_used_in_full_and_never_exceeded
+        a_raised_quota_is_used_in_full_and_never_exceeded,
+        a_call_without_a_slot_in_time_fails_at_once
     ]
 }
 
@@ -242,4 +243,50 @@ pub fn a_raised_quota_is_used_in_full_and_never_exceeded<C: ClientUnderTest>(
         "the raised quota was not used: {took:?}"
     );
     eprintln!("300 requests at a raised 200/s: {took:?} (ideal 1.5 s)");
+}
+
+/// A call whose rate-limit slot is beyond its deadline, or beyond the client's `max_wait`,
+/// fails at once with the typed error saying when it could have been sent, and sends
+/// nothing: a second listing of one room inside its 10-second quota. The client's clock
+/// (and its coordinator's) is a frozen manual clock, so the slot is exactly one quota
+/// interval away whatever the machine's speed.
+pub fn a_call_without_a_slot_in_time_fails_at_once<C: ClientUnderTest>(make: MakeClient<'_, C>) {
+    let sim = sim();
+    let frozen = Arc::new(ManualClock::new(SystemClock.unix_time()));
+    let coordinator = Arc::new(LocalCoordinator::new().with_clock(frozen.clone()));
+    let mut s = setup(&sim);
+    s.clock = Some(frozen.clone());
+    s.coordinator = CoordinatorSetup::Custom(coordinator.clone());
+    let client = make(s);
+    let room = DescribeSimpleStreamList::new("quiet").unwrap();
+    client
+        .execute(&room)
+        .expect("the first listing is admitted at once");
+    let started = Instant::now();
+    let deadline = CallOptions::new().with_deadline(Duration::from_secs(2));
+    let err = client.execute_with(&room, &deadline).unwrap_err();
+    let CallErrorKind::NotAdmittedInTime(late) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(late.limited_by, WaitLimit::Deadline);
+    assert_eq!(late.room.as_deref(), Some("quiet"));
+    assert!(late.earliest >= Duration::from_secs(10), "{late:?}");
+    assert_eq!(err.attempts(), 0);
+    // The same through the client's max_wait.
+    let mut s = setup(&sim);
+    s.clock = Some(frozen);
+    s.coordinator = CoordinatorSetup::Custom(coordinator);
+    s.max_wait = Some(Duration::from_secs(1));
+    let err = make(s).execute(&room).unwrap_err();
+    let CallErrorKind::NotAdmittedInTime(late) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(late.limited_by, WaitLimit::MaxWait);
+    // Neither waited for the slot 10 s away (a generous bound), nor sent anything.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sim.request_log().len(), 1);
 }

@@ -2,7 +2,7 @@
 
 use crate::encode::{check_stream_id, check_stream_id_length};
 use crate::error::{Problem, ValidationError};
-use crate::ids::{check_room_id, check_user_id};
+use crate::ids::{check_room_id_at, check_user_id_at};
 
 /// A required value without a documented form (an IP address before parsing): non-empty.
 pub(crate) fn required(field: &'static str, value: String) -> Result<String, ValidationError> {
@@ -33,23 +33,23 @@ pub(crate) fn stream_id(
     Ok(value)
 }
 
-/// A user ID (spec section 7, [`check_user_id`]).
+/// A user ID (spec section 7, [`check_user_id_at`]).
 pub(crate) fn user_id(
     field: &'static str,
     index: Option<usize>,
     value: String,
 ) -> Result<String, ValidationError> {
-    check_user_id(field, index, &value)?;
+    check_user_id_at(field, index, &value)?;
     Ok(value)
 }
 
-/// A room ID (spec section 7, [`check_room_id`]).
+/// A room ID (spec section 7, [`check_room_id_at`]).
 pub(crate) fn room_id(
     field: &'static str,
     index: Option<usize>,
     value: String,
 ) -> Result<String, ValidationError> {
-    check_room_id(field, index, &value)?;
+    check_room_id_at(field, index, &value)?;
     Ok(value)
 }
 
@@ -115,6 +115,26 @@ pub(crate) fn pre_encoded_text(
         ));
     }
     Ok(encoded)
+}
+
+/// An optional free-text reason ZEGO wants URL-encoded by the caller on top of the query
+/// encoding (`CustomReason`): at most `max_bytes` of *text* (ZEGO limits the reason, not
+/// one encoder's spelling of it: spec section 4b), then encoded once here.
+pub(crate) fn reason_text(
+    field: &'static str,
+    text: &str,
+    max_bytes: usize,
+) -> Result<String, ValidationError> {
+    if text.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLong {
+                max_bytes,
+                actual: text.len(),
+            },
+        ));
+    }
+    Ok(crate::encode::encoded(text))
 }
 
 /// A plain text field of at most `max_bytes` (as given, before any encoding).

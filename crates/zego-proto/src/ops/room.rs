@@ -11,14 +11,15 @@ use crate::response::DataError;
 /// Most users one `KickoutUser` may name.
 pub const MAX_USERS_PER_KICK: usize = 5;
 
-/// Most bytes of a `CustomReason` once the caller's own URL-encoding is applied.
+/// Most bytes of a `CustomReason`'s text (before the URL-encoding ZEGO asks for, which the
+/// SDK applies: ZEGO limits the reason, not one encoder's spelling of it; spec section 4b).
 pub const MAX_CUSTOM_REASON_BYTES: usize = 256;
 
 /// `KickoutUser`: kick 1..=5 users out of a room; all their publishing and playing
 /// streams stop.
 ///
-/// The reason is URL-encoded once by the operation, as ZEGO asks, and must fit in 256
-/// bytes *after* that encoding (a non-ASCII character takes 6 bytes or more).
+/// The reason is plain text of at most 256 bytes (ZEGO limits the reason, not its encoding:
+/// spec section 4b), URL-encoded once by the operation, as ZEGO asks.
 ///
 /// ```
 /// use zego_proto::ops::KickoutUser;
@@ -26,7 +27,8 @@ pub const MAX_CUSTOM_REASON_BYTES: usize = 256;
 /// assert_eq!(op.user_ids().len(), 2);
 /// assert!(KickoutUser::new("room1", ["a", "b", "c", "d", "e", "f"]).is_err());
 /// assert!(KickoutUser::new("room1", ["bad user"]).is_err());
-/// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"é".repeat(43)).is_err());
+/// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"é".repeat(128)).is_ok()); // 256 bytes
+/// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"é".repeat(129)).is_err());
 /// # Ok::<(), zego_proto::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +53,18 @@ impl KickoutUser {
         })
     }
 
-    /// Tells the kicked clients why (`CustomReason`, at most 256 bytes URL-encoded).
+    /// Tells the kicked clients why (`CustomReason`): plain text of at most
+    /// [`MAX_CUSTOM_REASON_BYTES`] bytes, which the SDK URL-encodes for you as ZEGO asks
+    /// (do not encode it yourself: a `%` is sent as a literal `%`).
+    ///
+    /// ```
+    /// use zego_proto::ops::KickoutUser;
+    /// let op = KickoutUser::new("room1", ["spammer"])?.with_reason("100% spam")?;
+    /// assert!(KickoutUser::new("room1", ["u"])?.with_reason(&"x".repeat(257)).is_err());
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
     pub fn with_reason(mut self, reason: &str) -> Result<Self, ValidationError> {
-        self.reason = Some(checks::pre_encoded_text(
+        self.reason = Some(checks::reason_text(
             "CustomReason",
             reason,
             MAX_CUSTOM_REASON_BYTES,
@@ -127,9 +138,10 @@ impl CloseRoom {
         })
     }
 
-    /// Tells the clients why (`CustomReason`, at most 256 bytes URL-encoded).
+    /// Tells the clients why (`CustomReason`): plain text of at most
+    /// [`MAX_CUSTOM_REASON_BYTES`] bytes, which the SDK URL-encodes for you as ZEGO asks.
     pub fn with_reason(mut self, reason: &str) -> Result<Self, ValidationError> {
-        self.reason = Some(checks::pre_encoded_text(
+        self.reason = Some(checks::reason_text(
             "CustomReason",
             reason,
             MAX_CUSTOM_REASON_BYTES,

@@ -1,4 +1,4 @@
-//! Why a token could not be read.
+//! Why a token could not be read (or made).
 
 use crate::error::ValidationError;
 
@@ -28,6 +28,13 @@ pub enum TokenError {
     #[error("the token opened but its content is not a Token04 document: {reason}")]
     BadDocument {
         /// What is wrong with the document.
+        reason: String,
+    },
+    /// The operating system gave no randomness for a token's nonces
+    /// ([`TokenRequest::generate_with_os_random`](super::TokenRequest::generate_with_os_random)).
+    #[error("no randomness from the operating system: {reason}")]
+    NoRandomness {
+        /// The OS error.
         reason: String,
     },
     /// The ServerSecret cannot be a Token04 key.

@@ -6,8 +6,11 @@
 //! room privileges of a *privilege token*. The key is the ServerSecret's 32 ASCII bytes.
 //! This module makes tokens in the current GCM layout only, and reads both the GCM layout
 //! and ZEGO's deprecated CBC layout (to inspect old tokens). Time and randomness are passed
-//! in: the GCM nonce (and the document's own `nonce`) come from your cryptographic RNG, so a
-//! nonce is never reused and never chosen by hand.
+//! in: the GCM nonce (and the document's own `nonce`) come from a cryptographic random
+//! source, so a nonce is never reused and never chosen by hand: the OS's
+//! ([`TokenRequest::generate_with_os_random`], no RNG crate needed), 16 bytes from any CSPRNG
+//! ([`TokenRequest::generate_from_random_bytes`], e.g. `rand` 0.10), or a `rand_core` 0.9
+//! `CryptoRng` ([`TokenRequest::generate`], e.g. `rand` 0.9's `rand::rng()`).
 //!
 //! ```
 //! use std::time::Duration;
@@ -46,4 +49,4 @@ mod request;
 pub use error::TokenError;
 pub use layout::{decode_token, DecodedToken, TokenLayout, TOKEN_VERSION_PREFIX};
 pub use privilege::RoomPrivilege;
-pub use request::{TokenRequest, MAX_VALIDITY, SECRET_LEN, USER_ID_MAX_BYTES};
+pub use request::{TokenRequest, MAX_VALIDITY, SECRET_LEN, TOKEN_RANDOM_BYTES, USER_ID_MAX_BYTES};

@@ -31,7 +31,7 @@ impl RoomPrivilege {
     /// otherwise.
     pub fn new(room_id: impl Into<String>) -> Result<Self, ValidationError> {
         let room_id = room_id.into();
-        crate::ids::check_room_id("RoomId", None, &room_id)?;
+        crate::ids::check_room_id_at("RoomId", None, &room_id)?;
         Ok(Self {
             room_id,
             login: true,
@@ -88,7 +88,9 @@ impl RoomPrivilege {
         self.publish
     }
 
-    /// The only streams the user may publish, if the token limits them.
+    /// The only streams the user may publish, if the token limits them; `None`: any stream.
+    /// ZEGO checks no stream when the list is absent, `null` or empty (the PHP generator
+    /// writes `[]`), so all three read as `None`.
     pub fn stream_ids(&self) -> Option<&[String]> {
         self.stream_ids.as_deref()
     }
@@ -116,7 +118,8 @@ impl RoomPrivilege {
             room_id: wire.room_id,
             login: wire.privilege.login != 0,
             publish: wire.privilege.publish != 0,
-            stream_ids: wire.stream_id_list,
+            // An empty list means "no stream check" to ZEGO, as an absent one does.
+            stream_ids: wire.stream_id_list.filter(|ids| !ids.is_empty()),
         })
     }
 }
@@ -156,6 +159,12 @@ mod tests {
         );
         assert_eq!(RoomPrivilege::from_payload(&p.to_payload()), Some(p));
         assert_eq!(RoomPrivilege::from_payload(""), None);
+        // The official PHP generator's empty list: no stream check, like null.
+        let php = RoomPrivilege::from_payload(
+            r#"{"room_id":"r1","privilege":{"1":1,"2":1},"stream_id_list":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(php.stream_ids(), None);
         assert_eq!(RoomPrivilege::from_payload("{\"x\":1}"), None);
     }
 

@@ -2,16 +2,21 @@
 
 use std::time::Duration;
 
-use rand_core::CryptoRng;
+use rand_core::{CryptoRng, TryRngCore};
 
 use super::layout::{seal_gcm, Plaintext};
 use super::privilege::RoomPrivilege;
+use super::TokenError;
 use crate::credentials::Credentials;
 use crate::error::{Problem, ValidationError};
 
 /// A Token04 key is the ServerSecret's ASCII bytes used directly as an AES-256 key, so the
 /// secret must be exactly this many characters.
 pub const SECRET_LEN: usize = 32;
+
+/// How many random bytes one token needs: the 12-byte GCM nonce and the document's
+/// 32-bit `nonce` ([`TokenRequest::generate_from_random_bytes`]).
+pub const TOKEN_RANDOM_BYTES: usize = 16;
 
 /// The longest user ID ZEGO accepts, in bytes.
 pub const USER_ID_MAX_BYTES: usize = crate::ids::MAX_USER_ID_BYTES;
@@ -49,7 +54,7 @@ impl TokenRequest {
     /// `validity` (whole seconds, 1 s to [`MAX_VALIDITY`]).
     pub fn new(user_id: impl Into<String>, validity: Duration) -> Result<Self, ValidationError> {
         let user_id = user_id.into();
-        crate::ids::check_user_id("UserId", None, &user_id)?;
+        crate::ids::check_user_id_at("UserId", None, &user_id)?;
         let max = i64::try_from(MAX_VALIDITY.as_secs()).unwrap_or(i64::MAX);
         let secs = i64::try_from(validity.as_secs()).unwrap_or(i64::MAX);
         if !(1..=max).contains(&secs) {
@@ -118,6 +123,85 @@ impl TokenRequest {
         now_unix_secs: u64,
         rng: &mut R,
     ) -> Result<String, ValidationError> {
+        // Checked before drawing, so a refused secret costs no randomness.
+        token_key(credentials.secret().expose_secret())?;
+        let mut iv = [0u8; 12];
+        rng.fill_bytes(&mut iv);
+        let nonce = rng.next_u32();
+        self.seal(credentials, now_unix_secs, iv, nonce)
+    }
+
+    /// [`TokenRequest::generate`] with the operating system's random source (`getrandom`),
+    /// so the caller needs no RNG crate at all. This reads OS randomness, which is I/O:
+    /// it is a convenience beside the sans-IO [`TokenRequest::generate`], never called by
+    /// it. Fails only if the OS has no randomness to give ([`TokenError::NoRandomness`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::token::{decode_token, TokenRequest};
+    /// use zego_proto::Credentials;
+    ///
+    /// let credentials = Credentials::new(1u32, "0123456789abcdef0123456789abcdef")?;
+    /// let token = TokenRequest::new("alice", Duration::from_secs(60))?
+    ///     .generate_with_os_random(&credentials, 1_700_000_000)?;
+    /// assert_eq!(decode_token(&token, credentials.secret())?.user_id, "alice");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn generate_with_os_random(
+        &self,
+        credentials: &Credentials,
+        now_unix_secs: u64,
+    ) -> Result<String, TokenError> {
+        token_key(credentials.secret().expose_secret())?;
+        let mut random = [0u8; TOKEN_RANDOM_BYTES];
+        rand_core::OsRng
+            .try_fill_bytes(&mut random)
+            .map_err(|e| TokenError::NoRandomness {
+                reason: e.to_string(),
+            })?;
+        Ok(self.generate_from_random_bytes(credentials, now_unix_secs, random)?)
+    }
+
+    /// [`TokenRequest::generate`] from [`TOKEN_RANDOM_BYTES`] bytes of a cryptographic
+    /// random source of your choice, whatever its crate or version: the 12-byte GCM nonce,
+    /// then the document's 32-bit `nonce` (little-endian). Never reuse them: each token
+    /// needs fresh bytes.
+    ///
+    /// With today's `rand` (0.10, whose traits are not the `rand_core` 0.9 ones
+    /// [`TokenRequest::generate`] takes), fill the bytes with it:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::token::{TokenRequest, TOKEN_RANDOM_BYTES};
+    /// use zego_proto::Credentials;
+    ///
+    /// let credentials = Credentials::new(1u32, "0123456789abcdef0123456789abcdef")?;
+    /// let mut random = [0u8; TOKEN_RANDOM_BYTES];
+    /// rand::fill(&mut random); // any CSPRNG: rand 0.9 or 0.10, getrandom, ring, ...
+    /// let token = TokenRequest::new("alice", Duration::from_secs(60))?
+    ///     .generate_from_random_bytes(&credentials, 1_700_000_000, random)?;
+    /// assert!(token.starts_with("04"));
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    pub fn generate_from_random_bytes(
+        &self,
+        credentials: &Credentials,
+        now_unix_secs: u64,
+        random: [u8; TOKEN_RANDOM_BYTES],
+    ) -> Result<String, ValidationError> {
+        let mut iv = [0u8; 12];
+        iv.copy_from_slice(&random[..12]);
+        let nonce = u32::from_le_bytes([random[12], random[13], random[14], random[15]]);
+        self.seal(credentials, now_unix_secs, iv, nonce)
+    }
+
+    fn seal(
+        &self,
+        credentials: &Credentials,
+        now_unix_secs: u64,
+        iv: [u8; 12],
+        nonce: u32,
+    ) -> Result<String, ValidationError> {
         let key = token_key(credentials.secret().expose_secret())?;
         let ctime = i64::try_from(now_unix_secs).ok();
         let Some((ctime, expire)) =
@@ -132,11 +216,9 @@ impl TokenRequest {
                 },
             ));
         };
-        let mut iv = [0u8; 12];
-        rng.fill_bytes(&mut iv);
         // ZEGO's generators draw an int32; the bits of a u32 reinterpreted are exactly that.
         #[allow(clippy::cast_possible_wrap)]
-        let nonce = i64::from(rng.next_u32() as i32);
+        let nonce = i64::from(nonce as i32);
         let plaintext = Plaintext {
             app_id: credentials.app_id().get(),
             user_id: self.user_id.clone(),

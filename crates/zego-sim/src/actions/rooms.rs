@@ -13,7 +13,8 @@ use crate::state::{close_type, EnvState};
 const MAX_USER_ID_BYTES: usize = 64;
 /// Longest room ID, in bytes (spec section 7).
 const MAX_ROOM_ID_BYTES: usize = 128;
-/// Longest `CustomReason`, in bytes of its caller-side URL-encoded form.
+/// Longest `CustomReason`, in bytes of its text (what is left once the caller's own
+/// URL-encoding is undone: ZEGO limits the reason, not one encoder's spelling of it).
 const MAX_REASON_BYTES: usize = 256;
 /// Most users one `KickoutUser` names.
 const MAX_KICK: usize = 5;
@@ -106,10 +107,58 @@ fn pre_encoded(ctx: &Ctx<'_>, key: &str, max: usize) -> Result<(), i64> {
     Ok(())
 }
 
+/// A reason the caller URL-encodes itself (`CustomReason`): undone leniently, as real
+/// clients send it encoded once, twice, with `+` for a space, or not at all (a `%` that
+/// starts no escape is a literal `%`); its text at most `max` bytes → else 3; text that is
+/// not UTF-8 → 2.
+fn reason(ctx: &Ctx<'_>, key: &str, max: usize) -> Result<(), i64> {
+    let Some(raw) = ctx.params.get(key) else {
+        return Ok(());
+    };
+    let text = decode_lenient(raw).ok_or(codes::BAD_PARAM)?;
+    if text.len() > max {
+        return Err(codes::PARAM_TOO_LONG);
+    }
+    Ok(())
+}
+
+/// URL-decoding that keeps a `%` not followed by two hex digits as it is; `None` if the
+/// result is not UTF-8.
+fn decode_lenient(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let hex = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| Some(hex(*bytes.get(i + 1)?)? * 16 + hex(*bytes.get(i + 2)?)?))
+            .flatten();
+        match (escape, bytes[i]) {
+            (Some(byte), _) => {
+                out.push(byte);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 pub(super) fn kickout(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i64> {
     let room = room_id(ctx)?;
     let users = user_ids(ctx, MAX_KICK)?;
-    pre_encoded(ctx, "CustomReason", MAX_REASON_BYTES)?;
+    reason(ctx, "CustomReason", MAX_REASON_BYTES)?;
     for user in users {
         state.leave_room(room, user, close_type::KICKED_OUT, ctx.now_ms);
     }
@@ -118,7 +167,7 @@ pub(super) fn kickout(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i64>
 
 pub(super) fn close_room(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i64> {
     let room = room_id(ctx)?;
-    pre_encoded(ctx, "CustomReason", MAX_REASON_BYTES)?;
+    reason(ctx, "CustomReason", MAX_REASON_BYTES)?;
     match ctx.params.get("RoomCloseCallback") {
         None => {}
         Some(v) if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") => {}
