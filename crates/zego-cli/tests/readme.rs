@@ -72,15 +72,12 @@ fn examples(readme: &str) -> Vec<Example> {
         } else {
             command.as_ref().map_or(i + 1, |c| c.1)
         };
-        match line.strip_suffix('\\') {
-            Some(part) => {
-                pending.push_str(part);
-                command = Some((String::new(), start));
-            }
-            None => {
-                pending.push_str(line);
-                command = Some((std::mem::take(&mut pending), start));
-            }
+        if let Some(part) = line.strip_suffix('\\') {
+            pending.push_str(part);
+            command = Some((String::new(), start));
+        } else {
+            pending.push_str(line);
+            command = Some((std::mem::take(&mut pending), start));
         }
     }
     examples
