@@ -212,7 +212,7 @@ pub struct GlobalArgs {
     pub redis: Option<String>,
 
     /// How many instances share the quota: while Redis is down each keeps to quota / N [default: 1].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000), help_heading = "Connection")]
+    #[arg(long, global = true, value_name = "N", value_parser = crate::config::parse_fleet_size, help_heading = "Connection")]
     pub fleet_size: Option<u32>,
 
     /// A quota ZEGO raised for this app: GROUP=N/s, repeatable (for `sim`: the quota the simulator enforces). See --help for the groups.

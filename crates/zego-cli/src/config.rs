@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use zego_journal::regular_file::read_regular;
 use zego_proto::{AppId, Config, Credentials, Endpoint, Environment, Region, ServerSecret};
 
 use crate::cli::GlobalArgs;
@@ -273,12 +274,8 @@ fn secret_file_to_read(
 /// Reads a secret file, trimmed. Errors name the path, never the content.
 fn read_secret_file(path: &Path, warnings: &mut Vec<String>) -> Result<String, CliError> {
     let hint = "give --server-secret-file / ZEGO_SERVER_SECRET_FILE (or the profile's server_secret_file) as a readable file holding the ServerSecret";
-    let bytes = std::fs::read(path).map_err(|e| {
-        CliError::usage(
-            format!("cannot read the ServerSecret file {}: {e}", path.display()),
-            hint,
-        )
-    })?;
+    let bytes = read_regular(path, MAX_SECRET_FILE_BYTES)
+        .map_err(|e| CliError::usage(format!("the ServerSecret file: {e}"), hint))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         CliError::usage(
             format!("the ServerSecret file {} is not UTF-8 text", path.display()),
@@ -397,12 +394,7 @@ fn load_profile(
     explicit: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Profile, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(
-            format!("cannot read config file {}: {e}", path.display()),
-            "check the file's permissions, or point --config elsewhere",
-        )
-    })?;
+    let text = read_config_file(path)?;
     let mut file = parse_config(&text).map_err(|message| {
         CliError::usage(
             format!("config file {}: {message}", path.display()),
@@ -412,6 +404,17 @@ fn load_profile(
     let known: Vec<String> = file.profiles.keys().cloned().collect();
     match file.profiles.remove(name) {
         Some(profile) => {
+            if let Some(n) = profile.fleet_size {
+                check_fleet_size(n).map_err(|e| {
+                    CliError::usage(
+                        format!(
+                            "config file {}: profile {name:?}: fleet_size = {n}: {e}",
+                            path.display()
+                        ),
+                        "fix fleet_size in the profile (or give --fleet-size)",
+                    )
+                })?;
+            }
             if profile.server_secret.is_some() {
                 if let Some(w) = permissions_warning(path) {
                     warnings.push(w);
@@ -429,6 +432,50 @@ fn load_profile(
         )),
         None => Ok(Profile::default()),
     }
+}
+
+/// How many instances may share a quota, from `--fleet-size` or a profile's `fleet_size`.
+pub const FLEET_SIZES: std::ops::RangeInclusive<u32> = 1..=10_000;
+
+/// The one check of a fleet size, wherever it comes from.
+pub fn check_fleet_size(n: u32) -> Result<u32, String> {
+    if FLEET_SIZES.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is not in {}..={} (instances sharing the quota)",
+            FLEET_SIZES.start(),
+            FLEET_SIZES.end()
+        ))
+    }
+}
+
+/// `--fleet-size` as clap parses it: a number, then [`check_fleet_size`].
+pub fn parse_fleet_size(text: &str) -> Result<u32, String> {
+    let n = text
+        .trim()
+        .parse::<u32>()
+        .map_err(|e| format!("{text:?} is not a number of instances: {e}"))?;
+    check_fleet_size(n)
+}
+
+/// The most a config file may hold: a few profiles take a few hundred bytes.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The most a ServerSecret file may hold: the secret is 32 characters.
+pub const MAX_SECRET_FILE_BYTES: u64 = 4096;
+
+/// Reads the config file (a regular file, at most [`MAX_CONFIG_BYTES`]) as text.
+pub fn read_config_file(path: &Path) -> Result<String, CliError> {
+    let hint = "check the file's permissions, or point --config elsewhere";
+    let bytes = read_regular(path, MAX_CONFIG_BYTES)
+        .map_err(|e| CliError::usage(format!("config file: {e}"), hint))?;
+    String::from_utf8(bytes).map_err(|_| {
+        CliError::usage(
+            format!("config file {} is not UTF-8 text", path.display()),
+            hint,
+        )
+    })
 }
 
 /// Parses the config file. The error gives the message and line only: TOML's own

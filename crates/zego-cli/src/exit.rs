@@ -59,6 +59,9 @@ pub enum CliError {
         /// Whether every stream failed for want of an answer (exit 3 instead of 1).
         all_transport: bool,
     },
+    /// A bulk run stopped because its journal could not be written; its summary was
+    /// printed (exit 1).
+    JournalWrite(String),
     /// A bulk run stopped by SIGINT or SIGTERM; its summary was printed (exit 128 + signal:
     /// 130, 143).
     Interrupted {
@@ -88,6 +91,7 @@ impl CliError {
                 }
             }
             Self::Call(e) => call_exit_code(e),
+            Self::JournalWrite(_) => API_FAILURE,
             Self::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         }
     }
@@ -103,6 +107,9 @@ impl CliError {
             Self::Partial { .. } => Some(
                 "the failed stream IDs are listed above; fix the cause and run again with just those IDs (or with --journal, the same command)"
                     .into(),
+            ),
+            Self::JournalWrite(_) => Some(
+                "make room (or fix the file), then run the same command again: the journal's torn tail is cut off and what it does not record is sent again".into(),
             ),
             Self::Interrupted { .. } => Some(
                 "run the same command again with --journal to skip what is done".into(),
@@ -129,6 +136,7 @@ impl CliError {
             }
             Self::Partial { failed, .. } => base["failed"] = json!(failed),
             Self::Interrupted { signal } => base["signal"] = json!(signal),
+            Self::JournalWrite(_) => {}
             Self::Call(e) => {
                 // The library's own serialization (stage, class, code, meaning, server
                 // message, RequestId, attempts, ...), under the CLI's fields.
@@ -150,6 +158,7 @@ impl CliError {
             Self::Validation(_) => "validation",
             Self::Partial { .. } => "partial_failure",
             Self::Interrupted { .. } => "interrupted",
+            Self::JournalWrite(_) => "journal_write_failed",
             Self::Call(e) => call_kind_name(e),
         }
     }
@@ -241,6 +250,9 @@ impl fmt::Display for CliError {
             Self::Partial { failed, .. } => {
                 let s = if *failed == 1 { "" } else { "s" };
                 write!(f, "{failed} stream{s} failed")
+            }
+            Self::JournalWrite(message) => {
+                write!(f, "{message}; the run stopped: nothing more was sent")
             }
             Self::Interrupted { signal } => write!(f, "interrupted by signal {signal}"),
         }

@@ -67,6 +67,10 @@ impl Output {
             // The result (summary and failures) was printed already.
             return;
         }
+        if self.json && matches!(error, CliError::JournalWrite(_)) {
+            // The run's one document says it (`"stopped": "journal_write_failed"`).
+            return;
+        }
         if self.json {
             write_stdout(&serde_json::json!({ "ok": false, "error": error.to_json() }).to_string());
             return;

@@ -51,6 +51,11 @@ pub use zego_proto::*;
 /// Verifying and parsing the callbacks ZEGO posts to your server (sans-IO).
 pub use zego_callback as callback;
 
+/// The file side of a resumable bulk run: a journal under an exclusive lock, a torn tail
+/// cut off before appending, one write per record; bounded reads of regular files. The
+/// record format itself is [`bulk::journal`].
+pub use zego_journal as journal;
+
 /// The blocking client, on ureq (feature `blocking`, on by default).
 #[cfg(feature = "blocking")]
 pub mod blocking {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
+use zego_journal::WriteError;
 use zego_proto::bulk::journal::JournalHeader;
 use zego_proto::bulk::{BatchItem, BatchOutcome, BulkStop, FailFast, StreamBatches};
 use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStreams};
@@ -99,27 +100,35 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
         .with_cancel(cancel.clone());
     let tally = Arc::new(Mutex::new(BulkReport::default()));
     let on_progress = progress.callback();
-    let record = journal.as_ref().map(super::journal::OpenJournal::recorder);
+    let journal = journal.map(Arc::new);
+    // The first journal write that failed: it stops the run (a run that cannot record
+    // what it did must not go on).
+    let journal_failure = Arc::new(Mutex::new(None::<WriteError>));
+    let (record, failure) = (journal.clone(), Arc::clone(&journal_failure));
     let seen = Arc::clone(&tally);
     options.on_batch = Some(Arc::new(move |batch: &BatchOutcome| {
-        if let Some(record) = &record {
-            record(batch);
+        let mut flow = ControlFlow::Continue(());
+        if let Some(Err(e)) = record.as_ref().map(|journal| journal.append(batch)) {
+            failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(e);
+            flow = ControlFlow::Break(());
         }
         on_progress(batch);
         seen.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .record(batch);
-        ControlFlow::Continue(())
+        flow
     }));
     if let Some(journal) = journal {
-        let skipped = journal.done.done_batches();
+        let skipped = journal.done().done_batches();
         if skipped > 0 {
             ctx.out.note(format!(
                 "journal: {skipped} batch(es) already done will be skipped"
             ));
         }
-        let done = Arc::new(journal.done);
-        options.skip = Some(Arc::new(move |index| done.is_done(index)));
+        options.skip = Some(Arc::new(move |index| journal.done().is_done(index)));
     }
     // SIGINT/SIGTERM: stop taking batches; if requests are still out after the grace
     // period, print what is known and exit.
@@ -130,7 +139,7 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
         super::interrupt::Interrupts::watch(&cancel, grace, move |signal| {
             let mut report = tally.lock().unwrap_or_else(PoisonError::into_inner).clone();
             report.stopped = Some(BulkStop::Interrupted);
-            render_to(out, direction, &report, started.elapsed(), None);
+            render_to(out, direction, &report, started.elapsed(), None, None);
             std::process::exit(128 + signal);
         })
     };
@@ -139,19 +148,39 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
     let elapsed = started.elapsed();
     progress.finish();
     let read = ids::read_state(&read_state);
-    conclude(ctx, direction, &report, elapsed, &read, signal)
+    let journal_failure = journal_failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let stops = Stops {
+        read,
+        signal,
+        journal_failure,
+    };
+    conclude(ctx, direction, &report, elapsed, &stops)
 }
 
-/// Prints the report and picks the exit: 0, 1 (some failed, or a bad line of stdin
-/// stopped the run after some were sent), 2 (a bad first line: nothing sent), 3, 130/143.
+/// What, besides the report, says how the run ended.
+struct Stops {
+    /// The input's reading state (a bad line of stdin stops the run).
+    read: ReadState,
+    /// SIGINT or SIGTERM.
+    signal: Option<i32>,
+    /// The journal write that failed and stopped the run.
+    journal_failure: Option<WriteError>,
+}
+
+/// Prints the report and picks the exit: 0, 1 (some failed, the journal could not be
+/// written, or a bad line of stdin stopped the run after some were sent), 2 (a bad first
+/// line: nothing sent), 3, 130/143.
 fn conclude(
     ctx: &Ctx<'_>,
     direction: Direction,
     report: &BulkReport,
     elapsed: Duration,
-    read: &ReadState,
-    signal: Option<i32>,
+    stops: &Stops,
 ) -> Result<(), CliError> {
+    let (read, signal) = (&stops.read, stops.signal);
     if let Some(error) = &read.error {
         if report.total() == 0 && report.skipped == 0 {
             // The first line was bad: nothing was sent, so it is a plain usage error.
@@ -161,15 +190,19 @@ fn conclude(
             ));
         }
     }
-    render(
-        ctx,
+    render_to(
+        ctx.out,
         direction,
         report,
         elapsed,
         read.error.is_some().then_some(read),
+        stops.journal_failure.as_ref(),
     );
     if let Some(signal) = signal {
         return Err(CliError::Interrupted { signal });
+    }
+    if let Some(failure) = &stops.journal_failure {
+        return Err(CliError::JournalWrite(failure.to_string()));
     }
     if read.error.is_some() {
         // Partly done: exit 1 like a run where some streams failed (the report printed
@@ -226,7 +259,7 @@ fn open_journal(
     args: &BulkArgs,
     file: Option<&InputFile>,
     path: &std::path::Path,
-) -> Result<super::journal::OpenJournal, CliError> {
+) -> Result<zego_journal::JournalFile, CliError> {
     let Some(InputFile::Regular(file)) = file else {
         return Err(CliError::usage(
             "--journal needs --from-file with a regular file (stdin or a pipe cannot be read again to resume)",
@@ -241,27 +274,19 @@ fn open_journal(
         super::journal::input_digest(&args.stream_ids, file)?,
         usize::from(args.batch_size),
     );
-    super::journal::OpenJournal::open(path, &header)
-}
-
-fn render(
-    ctx: &Ctx<'_>,
-    direction: Direction,
-    report: &BulkReport,
-    elapsed: Duration,
-    stopped_input: Option<&ReadState>,
-) {
-    render_to(ctx.out, direction, report, elapsed, stopped_input);
+    super::journal::open(path, &header)
 }
 
 /// Prints the report: one text block, or one JSON document. `stopped_input` is the
-/// reading state when a bad line of stdin (or a pipe) stopped the run.
+/// reading state when a bad line of stdin (or a pipe) stopped the run; `journal_failure`
+/// the journal write that stopped it.
 fn render_to(
     out: Output,
     direction: Direction,
     report: &BulkReport,
     elapsed: Duration,
     stopped_input: Option<&ReadState>,
+    journal_failure: Option<&WriteError>,
 ) {
     let secs = elapsed.as_secs_f64();
     out.result(
@@ -284,6 +309,9 @@ fn render_to(
                 let _ = write!(text, "; {} skipped (already done per the journal)", report.skipped);
             }
             match report.stopped {
+                _ if journal_failure.is_some() => {
+                    let _ = write!(text, "\nSTOPPED: {}; nothing more was sent", journal_failure.map(ToString::to_string).unwrap_or_default());
+                }
                 Some(BulkStop::Interrupted) => text.push_str("\nSTOPPED: interrupted; run the same command with --journal to go on"),
                 Some(BulkStop::FailFast) => text.push_str("\nSTOPPED: every batch was failing the same way; the rest was not attempted"),
                 Some(BulkStop::RateLimited) => text.push_str("\nSTOPPED: ZEGO kept answering rate limit (30002/206) beyond --rate-limit-budget; try again later"),
@@ -329,6 +357,11 @@ fn render_to(
             });
             if !report.succeeded_ids.is_empty() {
                 doc["succeeded_ids"] = json!(report.succeeded_ids);
+            }
+            if let Some(failure) = journal_failure {
+                doc["ok"] = json!(false);
+                doc["stopped"] = json!("journal_write_failed");
+                doc["journal_error"] = json!(failure.to_string());
             }
             if let Some(read) = stopped_input {
                 doc["ok"] = json!(false);

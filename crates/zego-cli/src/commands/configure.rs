@@ -261,15 +261,10 @@ fn apply(doc: &mut DocumentMut, name: &str, changes: Changes) -> Result<(), CliE
 
 /// The file as an editable document (empty when it does not exist yet).
 fn load(path: &Path) -> Result<DocumentMut, CliError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(CliError::usage(
-                format!("cannot read config file {}: {e}", path.display()),
-                "check the file's permissions, or point --config elsewhere",
-            ))
-        }
+    let text = if path.exists() {
+        crate::config::read_config_file(path)?
+    } else {
+        String::new()
     };
     // The message and line only: TOML's own rendering quotes the line, maybe the secret.
     text.parse::<DocumentMut>().map_err(|e| {

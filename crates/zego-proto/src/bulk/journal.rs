@@ -21,8 +21,12 @@
 //! ```
 //!
 //! A resumed run skips the batches with an `"ok":true` line and sends every other one
-//! (failed, in flight when the run died, or never started). A last line cut short by a
-//! kill is ignored; any other line that does not parse is an error.
+//! (failed, in flight when the run died, or never started). A line without its newline
+//! (cut short by a kill or a full disk) is ignored whatever it holds, and so is a last line
+//! that does not parse (a record an older version glued onto a torn one); any other line
+//! that does not parse is an error. [`Journal::intact_len`] says where the intact part
+//! ends: a writer cuts the rest off before appending, so that no record is ever glued onto
+//! a torn one (the file side is the `zego-journal` crate).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -195,6 +199,7 @@ impl std::error::Error for JournalError {}
 pub struct Journal {
     done: HashSet<usize>,
     has_header: bool,
+    intact_len: u64,
 }
 
 impl Journal {
@@ -212,18 +217,31 @@ impl Journal {
     /// assert!(Journal::read(text.as_bytes(), &other).is_err());
     /// # Ok::<(), zego_proto::bulk::journal::JournalError>(())
     /// ```
-    pub fn read(reader: impl BufRead, expected: &JournalHeader) -> Result<Self, JournalError> {
+    pub fn read(mut reader: impl BufRead, expected: &JournalHeader) -> Result<Self, JournalError> {
+        let io = |e: std::io::Error| JournalError::Io(e.to_string());
         let mut journal = Self::default();
-        let mut lines = reader.lines().enumerate().peekable();
-        while let Some((i, line)) = lines.next() {
-            let line = line.map_err(|e| JournalError::Io(e.to_string()))?;
-            let last = lines.peek().is_none();
-            if line.trim().is_empty() {
+        let mut line = Vec::new();
+        let mut number = 0;
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line).map_err(io)?;
+            if read == 0 {
+                break;
+            }
+            number += 1;
+            // A line without its newline was cut short: that batch is sent again.
+            let Some(text) = line.strip_suffix(b"\n") else {
+                break;
+            };
+            let last = reader.fill_buf().map_err(io)?.is_empty();
+            let text = String::from_utf8_lossy(text);
+            if text.trim().is_empty() {
+                journal.intact_len += read as u64;
                 continue;
             }
             if !journal.has_header {
-                let header: JournalHeader = serde_json::from_str(&line)
-                    .map_err(|_| JournalError::Corrupt { line: i + 1 })?;
+                let header: JournalHeader = serde_json::from_str(&text)
+                    .map_err(|_| JournalError::Corrupt { line: number })?;
                 if let Some((field, journal, expected)) = header.mismatch(expected) {
                     return Err(JournalError::Mismatch {
                         field,
@@ -232,19 +250,40 @@ impl Journal {
                     });
                 }
                 journal.has_header = true;
+                journal.intact_len += read as u64;
                 continue;
             }
-            match serde_json::from_str::<Record>(&line) {
-                Ok(record) if record.ok => {
-                    journal.done.insert(record.batch);
+            match serde_json::from_str::<Record>(&text) {
+                Ok(record) => {
+                    if record.ok {
+                        journal.done.insert(record.batch);
+                    }
+                    journal.intact_len += read as u64;
                 }
-                Ok(_) => {}
-                // A last line cut short by a kill: that batch is sent again.
+                // A record an older version glued onto a torn one: that batch is sent again.
                 Err(_) if last => {}
-                Err(_) => return Err(JournalError::Corrupt { line: i + 1 }),
+                Err(_) => return Err(JournalError::Corrupt { line: number }),
             }
         }
         Ok(journal)
+    }
+
+    /// The length in bytes of the journal's intact part: whole lines, each header, record
+    /// or blank. What follows (a line cut short, or a bad last line) is not part of the
+    /// journal, and a writer cuts it off before appending.
+    ///
+    /// ```
+    /// use zego_proto::bulk::journal::{Journal, JournalHeader};
+    /// use zego_proto::{AppId, BulkAction, Environment};
+    /// let header = JournalHeader::new(BulkAction::Forbid, AppId::new(7), Environment::Production, "sha256:ab", 20);
+    /// let intact = format!("{}\n{}\n", header.to_line(), r#"{"batch":0,"ok":true,"streams":20}"#);
+    /// let torn = format!("{intact}{}", r#"{"batch":1,"ok":true,"st"#);
+    /// let journal = Journal::read(torn.as_bytes(), &header)?;
+    /// assert_eq!(journal.intact_len(), intact.len() as u64);
+    /// # Ok::<(), zego_proto::bulk::journal::JournalError>(())
+    /// ```
+    pub fn intact_len(&self) -> u64 {
+        self.intact_len
     }
 
     /// Whether the journal already has its header (else the caller writes one).
