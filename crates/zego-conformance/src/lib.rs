@@ -180,6 +180,7 @@ macro_rules! conformance_tests {
             bulk_forbid_of_1000_streams,
             bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for,
             bulk_runs_stop_when_they_should,
+            an_interrupted_bulk_run_reports_what_was_in_flight_as_unknown,
             two_clients_in_one_process_never_reuse_a_sequence,
             a_rate_limit_answer_delays_the_other_clients,
             a_hung_forbid_is_retried_inside_the_window,
