@@ -266,7 +266,9 @@ impl BulkControl {
             if until.is_some_and(|until| at >= until) {
                 return false;
             }
-            let wait = until.map_or(self.tick(), |until| (until - at).min(self.tick()));
+            let wait = until.map_or(self.tick(), |until| {
+                until.saturating_sub(at).min(self.tick())
+            });
             let state = self.lock();
             if state.in_flight == 0 {
                 continue;
