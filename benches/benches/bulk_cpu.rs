@@ -15,7 +15,8 @@
 //!   100 µs; the threads seen that were not there before (the sampler excepted). Threads that
 //!   live less than the interval can be missed: the CLI figures below come from
 //!   `strace -f -c` instead, which counts every `clone`.
-//! - The CLI (`target/release/zego`, or `ZEGO_BENCH_ZEGO_BIN`): `zego --no-rate-limit
+//! - The CLI (`target/release/zego`, or `ZEGO_BENCH_ZEGO_BIN`), against `zego sim
+//!   --no-rate-limit` (what issue 23 measured against): `zego --no-rate-limit
 //!   forbid --from-file` over 10,000 IDs against `/work/shared`'s
 //!   `official_client.py --repeat 500` (or `ZEGO_BENCH_OFFICIAL_CLIENT`) sending the same
 //!   20-stream `ForbidRTCStreams`, each under `/usr/bin/time` (wall, user + system CPU); and
@@ -112,11 +113,14 @@ fn ids(run: usize) -> impl Iterator<Item = String> + Send {
     (0..IDS).map(move |i| format!("cpu-{run}-{i:05}"))
 }
 
-fn batches(run: usize) -> Vec<ForbidRtcStreams> {
-    let all: Vec<String> = ids(run).collect();
-    all.chunks(PER_REQUEST)
-        .map(|c| ForbidRtcStreams::new(c.to_vec()).expect("valid IDs"))
-        .collect()
+/// The single-call loop's operations, built from the same IDs as a bulk run's inside the
+/// measured time (each ID made and checked once, as the bulk run does).
+fn batches(run: usize) -> impl Iterator<Item = ForbidRtcStreams> {
+    let mut ids = ids(run);
+    std::iter::from_fn(move || {
+        let chunk: Vec<String> = ids.by_ref().take(PER_REQUEST).collect();
+        (!chunk.is_empty()).then(|| ForbidRtcStreams::new(chunk).expect("valid IDs"))
+    })
 }
 
 fn blocking_client(base_url: &str) -> zego_transport_blocking::Client {
@@ -177,10 +181,9 @@ struct Pair {
 
 fn blocking_pair(base_url: &str, run: usize) -> Pair {
     let client = blocking_client(base_url);
-    let ops = batches(run);
     let (single_cpu, single_wall) = measure(|| {
-        for op in &ops {
-            client.execute(op).expect("forbidden");
+        for op in batches(run) {
+            client.execute(&op).expect("forbidden");
         }
     });
     let client = blocking_client(base_url);
@@ -197,12 +200,11 @@ fn blocking_pair(base_url: &str, run: usize) -> Pair {
 }
 
 fn async_pair(runtime: &tokio::runtime::Runtime, base_url: &str, run: usize) -> Pair {
-    let ops = batches(run);
     let client = runtime.block_on(async { async_client(base_url) });
     let (single_cpu, single_wall) = measure(|| {
         runtime.block_on(async {
-            for op in &ops {
-                client.execute(op).await.expect("forbidden");
+            for op in batches(run) {
+                client.execute(&op).await.expect("forbidden");
             }
         });
     });
@@ -407,7 +409,7 @@ fn main() {
         ("async_threads", async_threads as f64),
     ]);
 
-    cli_runs(&sim.base_url, &mut fields);
+    cli_runs(&mut fields);
     drop(sim);
     match results::write("bulk_cpu", &fields) {
         Ok(path) => println!("  figures: {}", path.display()),
@@ -415,14 +417,51 @@ fn main() {
     }
 }
 
-/// The release CLI against the Python client, and its threads under strace.
-fn cli_runs(base_url: &str, fields: &mut Vec<(&'static str, f64)>) {
+/// `zego sim --no-rate-limit` (the demo app), as the issue measured against; stops when
+/// dropped.
+struct CliSim {
+    child: Child,
+    base_url: String,
+}
+
+impl CliSim {
+    fn start(bin: &Path) -> Self {
+        let mut child = Command::new(bin)
+            .args(["sim", "--no-rate-limit"])
+            .env_remove("ZEGO_SIM_APPS")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("zego sim starts");
+        let mut base_url = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut base_url)
+            .expect("the base URL");
+        Self {
+            child,
+            base_url: base_url.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for CliSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The release CLI against the Python client, both against `zego sim --no-rate-limit`, and
+/// the CLI's threads under strace.
+fn cli_runs(fields: &mut Vec<(&'static str, f64)>) {
     let Some(bin) = zego_binary() else {
         println!(
             "  CLI: skipped, no zego binary (cargo build --release -p zego-cli, or {BIN_ENV})"
         );
         return;
     };
+    let sim = CliSim::start(&bin);
+    let base_url = sim.base_url.as_str();
     let dir = std::env::temp_dir().join(format!("zego-bench-bulk-cpu-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let runs = if results::quick() { 1 } else { 5 };
