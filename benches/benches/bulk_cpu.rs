@@ -27,6 +27,7 @@
 #![allow(clippy::cast_precision_loss)] // counts and nanoseconds far below 2^52
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -60,7 +61,7 @@ fn measure(f: impl FnOnce()) -> (f64, f64) {
     let (cpu, wall) = (cpu_now(), Instant::now());
     f();
     (
-        (cpu_now() - cpu).as_secs_f64(),
+        cpu_now().saturating_sub(cpu).as_secs_f64(),
         wall.elapsed().as_secs_f64(),
     )
 }
@@ -267,7 +268,10 @@ fn tool(name: &str) -> Option<PathBuf> {
 }
 
 fn write_ids(path: &Path, count: usize, prefix: &str) {
-    let text: String = (0..count).map(|i| format!("{prefix}-{i:05}\n")).collect();
+    let text = (0..count).fold(String::new(), |mut text, i| {
+        let _ = writeln!(text, "{prefix}-{i:05}");
+        text
+    });
     std::fs::write(path, text).expect("the ID file is written");
 }
 
