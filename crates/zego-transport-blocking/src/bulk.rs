@@ -184,6 +184,11 @@ impl<'r> Workers<'r> {
                         lock(&shared.panic).get_or_insert(payload);
                         return;
                     }
+                    if lock(&shared.idle).closed {
+                        // The run returned while this batch was out (a cancelled run's
+                        // grace ended): nobody will send this worker anything again.
+                        return;
+                    }
                 }
             });
         if let Err(e) = spawned {
