@@ -13,16 +13,14 @@ const SECRET: &str = "secret";
 
 /// Live threads named like the bulk workers.
 fn bulk_workers() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|name| name.trim() == "zego-bulk")
-                })
-                .count()
-        })
-        .unwrap_or(0)
+    std::fs::read_dir("/proc/self/task").map_or(0, |dir| {
+        dir.filter_map(Result::ok)
+            .filter(|t| {
+                std::fs::read_to_string(t.path().join("comm"))
+                    .is_ok_and(|name| name.trim() == "zego-bulk")
+            })
+            .count()
+    })
 }
 
 /// Waits (generously) for the workers to exit.
