@@ -161,6 +161,13 @@ const FIGURES: &[Figure] = &[
 
 /// The bulk run's target: median time over the ideal ceil(N/20)/20 s.
 const BULK_MAX_RATIO: f64 = 1.05;
+/// Bulk CPU per request over the single-call loop's (issue 23), both clients.
+const BULK_CPU_MAX_RATIO: f64 = 1.3;
+/// Threads a blocking bulk run of 10,000 IDs at loopback may start: the in-flight target
+/// there (about 3) plus a small constant, and none per request.
+const BULK_MAX_THREADS: f64 = 8.0;
+/// Threads `zego forbid one` may start.
+const FORBID_ONE_MAX_THREADS: f64 = 5.0;
 /// The peak-memory run's target: at most this many MiB above the idle peak.
 const PEAK_MAX_DELTA_MIB: f64 = 64.0;
 
@@ -287,6 +294,7 @@ pub fn run(options: &Options) -> Result {
         );
     }
     bulk_rows(&mut table, &results);
+    bulk_cpu_rows(&mut table, &results);
     peak_memory_rows(&mut table, &results);
     for alloc in ALLOCATIONS {
         let count = allocation_count(&lines, alloc.key);
@@ -453,6 +461,64 @@ fn bulk_rows(table: &mut Table, results: &Results) {
         "= 0".to_owned(),
         answers.map(is_zero),
     );
+}
+
+/// CPU per request of a bulk run of 10,000 IDs against single calls in a loop, both
+/// clients, and the threads runs start (`benches/bulk_cpu.rs`); the CLI against the
+/// official-style Python client is reported, not judged.
+fn bulk_cpu_rows(table: &mut Table, results: &Results) {
+    let json = results.read("bulk_cpu");
+    let get = |key: &str| json.as_ref().ok().and_then(|j| json_number(j, key));
+    let us = |key: &str| get(key).map_or_else(|| "missing".to_owned(), |t| format!("{t:.1} µs"));
+    for (client, bulk, single) in [
+        ("blocking", "blocking_bulk_cpu_us", "blocking_single_cpu_us"),
+        ("async", "async_bulk_cpu_us", "async_single_cpu_us"),
+    ] {
+        let ratio = match (get(bulk), get(single)) {
+            (Some(b), Some(s)) if s > 0.0 => Some(b / s),
+            _ => None,
+        };
+        table.ratio_row(
+            format!("bulk_cpu {client}: CPU/request, 10,000 IDs"),
+            [us(bulk), "single execute loop".to_owned(), us(single)],
+            ratio,
+            Target::MaxRatio(BULK_CPU_MAX_RATIO),
+            true,
+        );
+    }
+    for (key, name, max) in [
+        (
+            "blocking_threads",
+            "bulk_cpu blocking: threads started by a bulk run",
+            BULK_MAX_THREADS,
+        ),
+        (
+            "cli_threads_1",
+            "bulk_cpu: threads started by zego forbid one",
+            FORBID_ONE_MAX_THREADS,
+        ),
+    ] {
+        let n = get(key);
+        table.check_row(
+            name.to_owned(),
+            n.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
+            format!("<= {max}"),
+            n.map(|n| n <= max),
+        );
+    }
+    if let (Some(python), Some(cli)) = (get("python_wall_s"), get("cli_wall_s")) {
+        table.ratio_row(
+            "bulk_cpu: official-style Python, 500 requests, wall".to_owned(),
+            [
+                format!("{python:.3} s"),
+                "zego forbid, 10,000 IDs".to_owned(),
+                format!("{cli:.3} s"),
+            ],
+            Some(python / cli),
+            Target::Report,
+            true,
+        );
+    }
 }
 
 /// Peak RSS of `zego forbid --from-file` (`benches/peak_memory.rs`) against its idle peak.

@@ -12,7 +12,8 @@ use common::{sim, APP, SECRET};
 use zego_journal::JournalFile;
 use zego_proto::bulk::journal::JournalHeader;
 use zego_proto::bulk::BatchOutcome;
-use zego_proto::{AppId, BulkAction, Environment};
+use zego_proto::bulk::BulkAction;
+use zego_proto::{AppId, Environment};
 use zego_sim::SimHandle;
 
 /// One example: a command line (continuation lines joined) and the output README shows.

@@ -130,7 +130,8 @@ impl<W: Write> Appender<W> {
 /// use zego_journal::JournalFile;
 /// use zego_proto::bulk::journal::JournalHeader;
 /// use zego_proto::bulk::BatchOutcome;
-/// use zego_proto::{AppId, BulkAction, Environment};
+/// use zego_proto::bulk::BulkAction;
+/// use zego_proto::{AppId, Environment};
 ///
 /// let path = std::env::temp_dir().join(format!("zego-journal-doc-{}.journal", std::process::id()));
 /// # let _ = std::fs::remove_file(&path);
@@ -221,7 +222,15 @@ impl JournalFile {
     /// Appends a finished batch's record: one write of one line, straight to the OS, so
     /// that a killed process loses at most the batches still in flight. After a failed
     /// write, every append fails: stop the run.
+    ///
+    /// A batch whose outcome is unknown ([`BatchOutcome::is_unknown`]: it was out when an
+    /// interrupted run stopped waiting, so ZEGO may or may not have applied it) is neither
+    /// done nor failed: nothing is written, and a resumed run sends it again (forbid and
+    /// resume are idempotent).
     pub fn append(&self, outcome: &BatchOutcome) -> Result<(), WriteError> {
+        if outcome.is_unknown() {
+            return Ok(());
+        }
         self.appender
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -264,7 +273,8 @@ fn read_pid(pid_file: &Path) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zego_proto::{AppId, BulkAction, Environment};
+    use zego_proto::bulk::BulkAction;
+    use zego_proto::{AppId, Environment};
 
     fn header() -> JournalHeader {
         JournalHeader::new(

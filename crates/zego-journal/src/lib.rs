@@ -11,7 +11,8 @@
 //! use std::sync::Arc;
 //! use zego_journal::JournalFile;
 //! use zego_proto::bulk::journal::JournalHeader;
-//! use zego_proto::{AppId, BulkAction, BulkOptions, Environment};
+//! use zego_proto::bulk::{BulkAction, BulkOptions};
+//! use zego_proto::{AppId, Environment};
 //!
 //! let dir = std::env::temp_dir();
 //! let input = dir.join(format!("zego-journal-lib-{}.txt", std::process::id()));

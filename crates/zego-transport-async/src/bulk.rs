@@ -12,6 +12,14 @@ use zego_proto::{
 
 use crate::client::Client;
 
+/// Sleeps until `at`, or forever when there is no such time.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Client {
     /// Forbids or resumes any number of streams, `options.batch_size` (20) per request, on
     /// the calling task (nothing is spawned).
@@ -21,7 +29,9 @@ impl Client {
     /// admission, the client's coordinator pacing every batch, as many batches in flight as
     /// the measured round-trip time needs (up to `options.concurrency`), `options.on_batch`
     /// told of each batch as it finishes (it may stop the run), fail-fast, and
-    /// `options.cancel`. The future is `Send` when the input's iterator is.
+    /// `options.cancel` (after which it waits at most `options.cancel_grace` for the batches
+    /// out, then drops their requests and reports their streams as unknown). The future is
+    /// `Send` when the input's iterator is.
     ///
     /// ```
     /// use zego_proto::{Credentials, Endpoint};
@@ -57,6 +67,8 @@ impl Client {
         let run = async {
             let mut in_flight = FuturesUnordered::new();
             let mut exhausted = false;
+            // Set once the run is cancelled: when it stops waiting for the batches out.
+            let mut grace_ends: Option<tokio::time::Instant> = None;
             loop {
                 // Start batches while the control lets them start.
                 while !exhausted && control.try_begin(core.now().monotonic) {
@@ -71,6 +83,7 @@ impl Client {
                             control.record_skipped(ids.len());
                         }
                         BatchItem::Batch(ids) => in_flight.push(async move {
+                            control.launch(index, &ids);
                             let outcome = match action.batch(ids.clone()) {
                                 Ok(op) => {
                                     let run = self.run(&op, &control.call_options()).await;
@@ -92,17 +105,30 @@ impl Client {
                     }
                     continue;
                 }
+                if grace_ends.is_none() {
+                    let now = core.now().monotonic;
+                    grace_ends = control
+                        .grace_deadline(now)
+                        .map(|until| tokio::time::Instant::now() + until.saturating_sub(now));
+                }
                 // A batch finishing, or a tick: the target grows with time before the
-                // first answer.
+                // first answer (and a cancellation is seen).
                 tokio::select! {
                     finished = in_flight.next() => {
                         if let Some((index, ids, (attempts, latency, result))) = finished {
                             control.record(index, ids, attempts, latency, result, core.now().monotonic);
                         }
                     }
-                    () = tokio::time::sleep(control.tick()), if !exhausted => {}
+                    () = tokio::time::sleep(control.tick()), if grace_ends.is_none() && (!exhausted || options.cancel_grace.is_some()) => {}
+                    () = sleep_until(grace_ends) => {
+                        // The grace ended: the requests still out are dropped with the
+                        // futures, their streams counted as unknown.
+                        control.give_up_in_flight();
+                        break;
+                    }
                 }
             }
+            drop(in_flight);
             // Stopped early: what is left of the input was not attempted.
             for (_, item) in batches {
                 control.record_not_attempted(match item {

@@ -81,6 +81,7 @@
 mod bulk;
 mod client;
 mod pages;
+mod resolver;
 mod transport;
 
 pub use client::{Client, ClientBuilder};

@@ -159,8 +159,14 @@ impl UreqTransport {
             .proxy(ureq::Proxy::try_from_env())
             .tls_config(tls_config(options))
             .build();
+        // ureq's own connector, with a resolver that starts no thread per request.
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            crate::resolver::ReusingResolver::default(),
+        );
         Self {
-            agent: config.new_agent(),
+            agent,
             max_body_bytes: options.max_body_bytes,
         }
     }

@@ -26,6 +26,10 @@ use crate::output::Output;
 /// Runs with more IDs than this get a progress bar (on a terminal).
 const PROGRESS_THRESHOLD: u64 = 100;
 
+/// How long after `--grace` an interrupted run has to return before the CLI prints what it
+/// knows and exits anyway.
+const RUN_RETURN_MARGIN: Duration = Duration::from_secs(3);
+
 /// Forbid or resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -97,7 +101,8 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
                 .rate_limit_budget(Duration::from_secs(args.rate_limit_budget)),
         )
         .with_succeeded_ids(args.list_succeeded)
-        .with_cancel(cancel.clone());
+        .with_cancel(cancel.clone())
+        .with_cancel_grace(Duration::from_secs(args.grace));
     let tally = Arc::new(Mutex::new(BulkReport::default()));
     let on_progress = progress.callback();
     let journal = journal.map(Arc::new);
@@ -108,6 +113,8 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
     let seen = Arc::clone(&tally);
     options.on_batch = Some(Arc::new(move |batch: &BatchOutcome| {
         let mut flow = ControlFlow::Continue(());
+        // An unknown batch (out when the grace ended) is not recorded by `append`: a
+        // resumed run sends it again.
         if let Some(Err(e)) = record.as_ref().map(|journal| journal.append(batch)) {
             failure
                 .lock()
@@ -130,13 +137,14 @@ pub fn run(ctx: &Ctx<'_>, direction: Direction, args: BulkArgs) -> Result<(), Cl
         }
         options.skip = Some(Arc::new(move |index| journal.done().is_done(index)));
     }
-    // SIGINT/SIGTERM: stop taking batches; if requests are still out after the grace
-    // period, print what is known and exit.
+    // SIGINT/SIGTERM: stop taking batches; the run waits `--grace` for the requests out,
+    // then returns with them counted as unknown. Only if it has not returned a while after
+    // that (reading a stalled stdin, say) is what the batches told so far printed.
     let started = Instant::now();
     let interrupts = {
         let (out, tally) = (ctx.out, Arc::clone(&tally));
-        let grace = Duration::from_secs(args.grace);
-        super::interrupt::Interrupts::watch(&cancel, grace, move |signal| {
+        let backstop = Duration::from_secs(args.grace) + RUN_RETURN_MARGIN;
+        super::interrupt::Interrupts::watch(&cancel, backstop, move |signal| {
             let mut report = tally.lock().unwrap_or_else(PoisonError::into_inner).clone();
             report.stopped = Some(BulkStop::Interrupted);
             render_to(out, direction, &report, started.elapsed(), None, None);
@@ -291,11 +299,14 @@ fn render_to(
     let secs = elapsed.as_secs_f64();
     out.result(
         || {
-            let not_attempted = if report.not_attempted > 0 {
+            let mut not_attempted = if report.not_attempted > 0 {
                 format!(", {} not attempted", report.not_attempted)
             } else {
                 String::new()
             };
+            if !report.unknown.is_empty() {
+                let _ = write!(not_attempted, ", {} unknown", report.unknown.len());
+            }
             let mut text = format!(
                 "{}: {} of {} stream(s) {}, {} failed{not_attempted}, {} request(s), {secs:.2} s",
                 direction.action(),
@@ -328,6 +339,14 @@ fn render_to(
                     err.hint().unwrap_or_default()
                 );
             }
+            if !report.unknown.is_empty() {
+                let _ = write!(
+                    text,
+                    "\nUNKNOWN (in flight when the run stopped waiting; may have been applied): {}\n  hint: {}",
+                    report.unknown.join(", "),
+                    UNKNOWN_HINT,
+                );
+            }
             if !report.succeeded_ids.is_empty() {
                 let _ = write!(text, "\nSUCCEEDED: {}", report.succeeded_ids.join(", "));
             }
@@ -348,6 +367,8 @@ fn render_to(
                 "succeeded": report.succeeded,
                 "failed": report.failed(),
                 "not_attempted": report.not_attempted,
+                "unknown": report.unknown.len(),
+                "unknown_ids": report.unknown,
                 "skipped": report.skipped,
                 "total": report.total(),
                 "stopped": report.stopped.map(BulkStop::as_str),
@@ -372,6 +393,9 @@ fn render_to(
         },
     );
 }
+
+/// What to do about streams whose fate is unknown.
+const UNKNOWN_HINT: &str = "send them again (safe: the action is idempotent); with --journal, running the same command does";
 
 /// The human account of a run that a bad line stopped: where, why, and what was sent.
 fn input_stop_text(direction: Direction, read: &ReadState, report: &BulkReport) -> String {

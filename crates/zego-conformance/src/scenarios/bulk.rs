@@ -4,11 +4,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use zego_proto::bulk::{BulkAction, BulkOptions};
+use zego_proto::bulk::{BulkAction, BulkOptions, BulkReport};
 use zego_proto::Credentials;
-use zego_sim::Simulator;
+use zego_sim::{Fault, FaultPlan, Simulator};
 
-use super::{forbidden, rate_limit_answers, setup, sim, MakeClient, Scenario, APP_ID, SECRET};
+use super::{
+    forbidden, ids, rate_limit_answers, setup, sim, MakeClient, Scenario, APP_ID, SECRET,
+};
 use crate::ClientUnderTest;
 
 /// This theme's scenarios.
@@ -16,7 +18,8 @@ pub(super) fn scenarios<C: ClientUnderTest>() -> Vec<Scenario<C>> {
     register![
         bulk_forbid_of_1000_streams,
         bulk_input_is_consumed_lazily_and_every_stream_is_accounted_for,
-        bulk_runs_stop_when_they_should
+        bulk_runs_stop_when_they_should,
+        an_interrupted_bulk_run_reports_what_was_in_flight_as_unknown
     ]
 }
 
@@ -154,4 +157,126 @@ pub fn bulk_runs_stop_when_they_should<C: ClientUnderTest>(make: MakeClient<'_, 
     );
     assert_eq!(report.stopped, Some(BulkStop::Interrupted));
     assert_eq!((report.requests, report.not_attempted), (0, 2_000));
+}
+
+/// An interrupted bulk run tells the truth (issue 20 item 1): every stream of the input is
+/// succeeded, failed, not attempted or **unknown** (sent, and no definite answer when the run
+/// stopped waiting), the totals equal the input, and nothing that may have been applied is
+/// reported as failed. Two ways to be in flight at the cancel, against a simulator delaying
+/// every answer by 3 s: a request out when the run's grace ends, and a request that timed out
+/// and whose retry the cancel stopped.
+pub fn an_interrupted_bulk_run_reports_what_was_in_flight_as_unknown<C: ClientUnderTest>(
+    make: MakeClient<'_, C>,
+) {
+    use zego_proto::bulk::BulkStop;
+    const TOTAL: usize = 45;
+    let delayed = || {
+        Simulator::builder()
+            .app(APP_ID, SECRET)
+            .rate_limit(false)
+            .faults(
+                FaultPlan::new()
+                    .seed(1)
+                    .all(Fault::Delay(Duration::from_secs(3)), 1.0),
+            )
+            .start()
+            .expect("the simulator starts")
+    };
+    let cancel_after = |token: zego_proto::CancelToken, after: Duration| {
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            token.cancel();
+        })
+    };
+    let check_totals = |report: &BulkReport| {
+        assert_eq!(report.total(), TOTAL, "{report:?}");
+        let mut seen: Vec<&String> = report
+            .succeeded_ids
+            .iter()
+            .chain(&report.unknown)
+            .chain(report.failures.iter().flat_map(|f| &f.stream_ids))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(
+            seen.len() + report.not_attempted,
+            TOTAL,
+            "each stream once: {report:?}"
+        );
+    };
+
+    // 1. The grace ends with the batches sent so far out: the run returns then, with them
+    //    unknown.
+    let sim = delayed();
+    let client = make(setup(&sim).without_rate_limit());
+    let token = zego_proto::CancelToken::new();
+    let options = BulkOptions::default()
+        .with_batch_size(2)
+        .with_succeeded_ids(true)
+        .with_cancel(token.clone())
+        .with_cancel_grace(Duration::from_millis(300));
+    let canceller = cancel_after(token, Duration::from_millis(500));
+    let started = Instant::now();
+    let report = client.bulk(
+        BulkAction::Forbid,
+        Box::new(ids("grace", TOTAL).into_iter()),
+        &options,
+    );
+    let took = started.elapsed();
+    canceller.join().unwrap();
+    assert_eq!(report.stopped, Some(BulkStop::Interrupted));
+    assert!(
+        took < Duration::from_millis(2_700),
+        "returned after the grace: {took:?}"
+    );
+    check_totals(&report);
+    // The batches out (as many as the quota offered slots before the cancel) are unknown,
+    // in input order; the rest was never sent.
+    let out = report.unknown.len();
+    assert!(out >= 4, "batches were out: {report:?}");
+    assert_eq!(report.unknown, ids("grace", TOTAL)[..out], "in input order");
+    assert_eq!(out + report.not_attempted, TOTAL, "{report:?}");
+    assert!(report.failures.is_empty() && report.succeeded == 0);
+
+    // 2. Each first attempt times out (1 s < 3 s); the cancel stops the retries. Nothing
+    //    got a definite answer, so nothing is a failure: all unknown. (The old runner
+    //    reported them failed, "cancelled before the next request was sent", while the
+    //    simulator forbade every one.)
+    let sim = delayed();
+    let mut s = setup(&sim).without_rate_limit();
+    s.request_timeout = Duration::from_secs(1);
+    let client = make(s);
+    let token = zego_proto::CancelToken::new();
+    let options = BulkOptions::default()
+        .with_batch_size(2)
+        .with_succeeded_ids(true)
+        .with_cancel(token.clone());
+    let canceller = cancel_after(token, Duration::from_millis(700));
+    let report = client.bulk(
+        BulkAction::Forbid,
+        Box::new(ids("retry", TOTAL).into_iter()),
+        &options,
+    );
+    canceller.join().unwrap();
+    assert_eq!(report.stopped, Some(BulkStop::Interrupted));
+    check_totals(&report);
+    assert_eq!(report.failed(), 0, "nothing failed for sure: {report:?}");
+    assert!(report.unknown.len() >= 4, "{report:?}");
+    assert!(
+        report.requests >= report.unknown.len().div_ceil(2) as u64,
+        "every unknown batch was sent: {report:?}"
+    );
+    // Whatever the simulator applies in the end was reported as succeeded or unknown.
+    std::thread::sleep(Duration::from_secs(3));
+    let reported: BTreeSet<String> = report
+        .succeeded_ids
+        .iter()
+        .chain(&report.unknown)
+        .cloned()
+        .collect();
+    let applied = forbidden(&sim);
+    assert!(
+        applied.is_subset(&reported),
+        "applied {applied:?}, reported {report:?}"
+    );
 }

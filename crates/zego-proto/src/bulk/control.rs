@@ -2,6 +2,7 @@
 //! in flight, when to stop (fail-fast, rate limits, the callback, a cancellation), and the
 //! report — shared by the drivers, so the blocking and async runs decide alike.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -31,6 +32,13 @@ struct State {
     started: Option<Duration>,
     report: BulkReport,
     failures: Vec<(usize, BulkFailure)>,
+    /// The batches out, by index ([`BulkControl::launch`]): at most the target in flight.
+    launched: BTreeMap<usize, Vec<String>>,
+    /// Batches that may or may not have been applied, by index.
+    unknown: Vec<(usize, Vec<String>)>,
+    /// The run stopped waiting for what was in flight ([`BulkControl::give_up_in_flight`]):
+    /// what ends later is not recorded, so the report and the callback stay as returned.
+    gave_up: bool,
 }
 
 /// The driver-side control of one bulk run (see the module docs). Drivers:
@@ -38,12 +46,17 @@ struct State {
 /// 1. ask [`BulkControl::begin`] (blocking) or [`BulkControl::try_begin`] (async) before
 ///    starting a batch — it says no once the run has stopped, and keeps the number in flight
 ///    at what the measured latency needs;
-/// 2. run the batch with [`BulkControl::call_options`] (which carry the run's cancel token);
+/// 2. name the batch started with [`BulkControl::launch`] (until it is recorded, a report
+///    counts it as unknown), run it with [`BulkControl::call_options`] (which carry the
+///    run's cancel token);
 /// 3. report it with [`BulkControl::record`] (with the last request's latency), or an
 ///    invalid ID with [`BulkControl::record_invalid`], a skipped batch with
 ///    [`BulkControl::record_skipped`], a batch never started with
 ///    [`BulkControl::record_not_attempted`];
-/// 4. take the report with [`BulkControl::finish`].
+/// 4. wait for the batches out with [`BulkControl::wait_in_flight`] (blocking) or up to
+///    [`BulkControl::grace_deadline`] (async), and [`BulkControl::give_up_in_flight`] if the
+///    grace of a cancelled run ended first;
+/// 5. take the report with [`BulkControl::finish`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -52,13 +65,14 @@ struct State {
 /// let options = BulkOptions::default();
 /// let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
 /// assert!(control.try_begin(Duration::ZERO));
+/// control.launch(0, &["a".to_owned()]);
 /// control.record(0, vec!["a".into()], 1, Some(Duration::from_millis(900)), Ok(()), Duration::ZERO);
 /// // 900 ms round trips at 20/s need 18 batches in flight, plus two.
 /// assert_eq!(control.target_in_flight(Duration::ZERO), 20);
 /// assert_eq!(control.finish().succeeded, 1);
 /// ```
-pub struct BulkControl<'o> {
-    options: &'o BulkOptions,
+pub struct BulkControl {
+    options: BulkOptions,
     action: BulkAction,
     cancel: CancelToken,
     interval: Option<Duration>,
@@ -66,7 +80,7 @@ pub struct BulkControl<'o> {
     changed: Condvar,
 }
 
-impl std::fmt::Debug for BulkControl<'_> {
+impl std::fmt::Debug for BulkControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BulkControl")
             .field("action", &self.action)
@@ -87,14 +101,16 @@ fn fails_every_batch(error: &CallError, nothing_succeeded_yet: bool) -> bool {
     }
 }
 
-impl<'o> BulkControl<'o> {
-    /// Controls a run of `action` in `environment` (whose quota sizes the concurrency).
-    pub fn new(options: &'o BulkOptions, action: BulkAction, environment: Environment) -> Self {
+impl BulkControl {
+    /// Controls a run of `action` in `environment` (whose quota sizes the concurrency). It
+    /// keeps a copy of `options` (their callbacks are shared), so a driver may move it to
+    /// threads of its own.
+    pub fn new(options: &BulkOptions, action: BulkAction, environment: Environment) -> Self {
         let interval = Quotas::default()
             .per_second(RateLimitGroup::StreamForbid, environment)
             .map(|q| Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(q))));
         Self {
-            options,
+            options: options.clone(),
             action,
             cancel: options.cancel.clone().unwrap_or_default(),
             interval,
@@ -217,6 +233,86 @@ impl<'o> BulkControl<'o> {
         self.changed.notify_all();
     }
 
+    /// Names the batch just started (after [`BulkControl::begin`] or
+    /// [`BulkControl::try_begin`]): until [`BulkControl::record`] hears of it, a report
+    /// counts its streams as unknown.
+    pub fn launch(&self, index: usize, stream_ids: &[String]) {
+        self.lock().launched.insert(index, stream_ids.to_vec());
+    }
+
+    /// Until when, at monotonic time `now`, a driver waits for the batches in flight: `None`
+    /// (until they end) unless the run was cancelled and [`BulkOptions::cancel_grace`] is
+    /// set, then `now` plus the grace. Call it again once the run is cancelled.
+    pub fn grace_deadline(&self, now: Duration) -> Option<Duration> {
+        let mut state = self.lock();
+        self.check_cancel(&mut state);
+        let grace = self.options.cancel_grace?;
+        (state.stop == Some(BulkStop::Interrupted)).then(|| now.saturating_add(grace))
+    }
+
+    /// Waits until no batch is in flight (`true`), or until the grace of a cancelled run
+    /// ends (`false`; see [`BulkControl::grace_deadline`]); `now` reads the driver's
+    /// monotonic clock. For blocking drivers.
+    pub fn wait_in_flight(&self, now: impl Fn() -> Duration) -> bool {
+        let mut until = None;
+        loop {
+            if self.in_flight() == 0 {
+                return true;
+            }
+            let at = now();
+            if until.is_none() {
+                until = self.grace_deadline(at);
+            }
+            if until.is_some_and(|until| at >= until) {
+                return false;
+            }
+            let wait = until.map_or(self.tick(), |until| {
+                until.saturating_sub(at).min(self.tick())
+            });
+            let state = self.lock();
+            if state.in_flight == 0 {
+                continue;
+            }
+            // Woken by every finished batch; without a grace nothing else matters, with one
+            // the timeout picks up a cancelled token and the grace's end.
+            if self.options.cancel_grace.is_none() {
+                drop(
+                    self.changed
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+            } else {
+                drop(
+                    self.changed
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+            }
+        }
+    }
+
+    /// Stops waiting for the batches in flight (a cancelled run's grace ended): they are
+    /// counted as unknown, and their outcomes, when they come, are not recorded.
+    pub fn give_up_in_flight(&self) {
+        let mut state = self.lock();
+        state.gave_up = true;
+        state.in_flight = 0;
+        let launched = std::mem::take(&mut state.launched);
+        state.unknown.extend(launched);
+        self.changed.notify_all();
+    }
+
+    /// Records a batch whose driver failed (a panic in its thread or task) before it was
+    /// recorded: counted as unknown; the run stops.
+    pub fn record_lost(&self, index: usize) {
+        let mut state = self.lock();
+        if let Some(ids) = state.launched.remove(&index) {
+            state.in_flight = state.in_flight.saturating_sub(1);
+            state.unknown.push((index, ids));
+        }
+        self.stop(&mut state, BulkStop::Interrupted);
+    }
+
     /// Number of batches in flight.
     pub fn in_flight(&self) -> usize {
         self.lock().in_flight
@@ -236,6 +332,11 @@ impl<'o> BulkControl<'o> {
         now: Duration,
     ) {
         let mut state = self.lock();
+        if state.gave_up {
+            // The run already returned its report without this batch's answer.
+            return;
+        }
+        state.launched.remove(&index);
         state.in_flight = state.in_flight.saturating_sub(1);
         if let Some(sample) = latency.filter(|_| attempts > 0) {
             // An exponentially weighted mean: one slow answer does not swing the target.
@@ -252,7 +353,19 @@ impl<'o> BulkControl<'o> {
                 return;
             }
         }
-        match &result {
+        let outcome = BatchOutcome::new(index, stream_ids, attempts, result);
+        if outcome.is_unknown() {
+            // Sent, then cancelled before a definite answer: maybe applied, maybe not.
+            state.report.requests += u64::from(outcome.attempts);
+            if let Some(callback) = &self.options.on_batch {
+                // The run is stopping already; the callback is told, not asked.
+                let _ = callback(&outcome);
+            }
+            state.unknown.push((outcome.index, outcome.stream_ids));
+            self.changed.notify_all();
+            return;
+        }
+        match &outcome.result {
             Ok(()) => {
                 state.succeeded_batches += 1;
                 state.consecutive_fatal = 0;
@@ -272,7 +385,6 @@ impl<'o> BulkControl<'o> {
             }
             Err(_) => state.consecutive_fatal = 0,
         }
-        let outcome = BatchOutcome::new(index, stream_ids, attempts, result);
         self.account(&mut state, outcome);
         self.changed.notify_all();
     }
@@ -339,6 +451,18 @@ impl<'o> BulkControl<'o> {
         failures.sort_by_key(|(index, _)| *index);
         let mut report = state.report.clone();
         report.failures = failures.into_iter().map(|(_, f)| f).collect();
+        // What is still out counts as unknown too: a report taken mid-run is complete.
+        let mut unknown: Vec<(usize, &Vec<String>)> = state
+            .unknown
+            .iter()
+            .map(|(index, ids)| (*index, ids))
+            .chain(state.launched.iter().map(|(index, ids)| (*index, ids)))
+            .collect();
+        unknown.sort_by_key(|(index, _)| *index);
+        report.unknown = unknown
+            .into_iter()
+            .flat_map(|(_, ids)| ids.clone())
+            .collect();
         report.stopped = state.stop;
         report
     }
@@ -437,6 +561,107 @@ mod tests {
             "a cancelled run starts nothing"
         );
         assert_eq!(control.finish().stopped, Some(BulkStop::Interrupted));
+    }
+
+    fn cancelled_after_sending() -> CallError {
+        CallError::new(
+            "ForbidRTCStreams",
+            CallErrorKind::Cancelled,
+            2,
+            StopReason::Cancelled,
+        )
+    }
+
+    #[test]
+    fn an_interrupted_run_counts_every_stream_once_with_what_was_out_as_unknown() {
+        let token = CancelToken::new();
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = std::sync::Arc::clone(&seen);
+        let options = BulkOptions::default()
+            .with_cancel(token.clone())
+            .with_cancel_grace(Duration::from_secs(1))
+            .with_on_batch(move |b| {
+                log.lock()
+                    .unwrap()
+                    .push((b.index, b.is_unknown(), b.is_ok()));
+                ControlFlow::Continue(())
+            });
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        let batch = |i: usize| vec![format!("a{i}"), format!("b{i}")];
+        for i in 0..4 {
+            assert!(control.try_begin(Duration::from_millis(100 * i as u64)));
+            control.launch(i, &batch(i));
+        }
+        control.record(0, batch(0), 1, None, Ok(()), Duration::ZERO);
+        token.cancel();
+        assert_eq!(
+            control.grace_deadline(Duration::from_secs(5)),
+            Some(Duration::from_secs(6))
+        );
+        // Batch 1: a request went out, got no answer, and the retry was cancelled.
+        control.record(
+            1,
+            batch(1),
+            1,
+            None,
+            Err(cancelled_after_sending()),
+            Duration::ZERO,
+        );
+        // Batch 2: cancelled while waiting for its slot, nothing sent.
+        let never_sent = CallError::new(
+            "ForbidRTCStreams",
+            CallErrorKind::Cancelled,
+            0,
+            StopReason::Cancelled,
+        );
+        control.record(2, batch(2), 0, None, Err(never_sent), Duration::ZERO);
+        // A report taken now counts batch 3, still out, as unknown.
+        let mid = control.report();
+        assert_eq!(mid.unknown, ["a1", "b1", "a3", "b3"]);
+        assert_eq!(mid.total(), 8);
+        // The grace ends with batch 3 still out; its answer, coming later, changes nothing.
+        let clock = std::sync::atomic::AtomicU64::new(100);
+        let ticking =
+            || Duration::from_secs(clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        assert!(!control.wait_in_flight(ticking));
+        control.give_up_in_flight();
+        control.record(3, batch(3), 1, None, Ok(()), Duration::ZERO);
+        control.record_not_attempted(10);
+        let report = control.finish();
+        assert_eq!(
+            (
+                report.succeeded,
+                report.failed(),
+                report.not_attempted,
+                report.unknown.len()
+            ),
+            (2, 0, 12, 4)
+        );
+        assert_eq!(report.unknown, ["a1", "b1", "a3", "b3"]);
+        assert_eq!(report.total(), 18);
+        assert_eq!(report.requests, 2);
+        assert!(!report.is_success());
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [(0, false, true), (1, true, false)],
+            "the callback hears of the unknown batch as unknown, never as failed"
+        );
+    }
+
+    #[test]
+    fn without_a_grace_the_run_waits_for_every_batch_out() {
+        let token = CancelToken::new();
+        let options = BulkOptions::default().with_cancel(token.clone());
+        let control = BulkControl::new(&options, BulkAction::Forbid, Environment::Production);
+        assert!(control.try_begin(Duration::ZERO));
+        control.launch(0, &ids(1));
+        token.cancel();
+        assert_eq!(control.grace_deadline(Duration::ZERO), None);
+        std::thread::scope(|scope| {
+            scope.spawn(|| control.record(0, ids(1), 1, None, Ok(()), Duration::ZERO));
+            assert!(control.wait_in_flight(|| Duration::ZERO));
+        });
+        assert_eq!(control.finish().succeeded, 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::call::CancelToken;
-use crate::call_error::CallError;
+use crate::call_error::{CallError, CallErrorKind};
 use crate::ops::MAX_STREAMS_PER_BATCH;
 
 /// One finished batch (or one ID refused before sending), as soon as it is known: what
@@ -44,6 +44,21 @@ impl BatchOutcome {
     /// Whether every stream of the batch succeeded.
     pub fn is_ok(&self) -> bool {
         self.result.is_ok()
+    }
+
+    /// Whether nobody knows if the batch was applied: a request was sent, and the run's
+    /// cancellation ended the call before a definite answer (between a request that got no
+    /// answer and its retry). Such a batch is neither succeeded nor failed: the report
+    /// counts it in [`BulkReport::unknown`](crate::bulk::BulkReport::unknown), and a journal must
+    /// not record it as done or as failed (a resumed run sends it again).
+    ///
+    /// ```
+    /// use zego_proto::bulk::BatchOutcome;
+    /// assert!(!BatchOutcome::new(0, vec!["a".into()], 1, Ok(())).is_unknown());
+    /// ```
+    pub fn is_unknown(&self) -> bool {
+        self.attempts > 0
+            && matches!(&self.result, Err(e) if matches!(e.kind(), CallErrorKind::Cancelled))
     }
 }
 
@@ -148,8 +163,14 @@ pub struct BulkOptions {
     /// stays in constant memory apart from its failures).
     pub keep_succeeded: bool,
     /// Stops the run from outside (e.g. on SIGINT): no new batch starts, and calls waiting
-    /// for a slot are not sent; requests already out are answered.
+    /// for a slot are not sent; requests already out are answered, for at most
+    /// [`BulkOptions::cancel_grace`].
     pub cancel: Option<CancelToken>,
+    /// How long a cancelled run waits for the batches still in flight before it returns
+    /// (default `None`: until they end). Those still out then are reported as
+    /// [`BulkReport::unknown`](crate::bulk::BulkReport::unknown); the blocking client leaves their
+    /// threads to finish on their own, the async client drops their requests.
+    pub cancel_grace: Option<Duration>,
 }
 
 impl Default for BulkOptions {
@@ -162,6 +183,7 @@ impl Default for BulkOptions {
             fail_fast: FailFast::default(),
             keep_succeeded: false,
             cancel: None,
+            cancel_grace: None,
         }
     }
 }
@@ -176,6 +198,7 @@ impl fmt::Debug for BulkOptions {
             .field("fail_fast", &self.fail_fast)
             .field("keep_succeeded", &self.keep_succeeded)
             .field("cancel", &self.cancel)
+            .field("cancel_grace", &self.cancel_grace)
             .finish()
     }
 }
@@ -230,6 +253,13 @@ impl BulkOptions {
     #[must_use]
     pub fn with_cancel(mut self, token: CancelToken) -> Self {
         self.cancel = Some(token);
+        self
+    }
+
+    /// Sets [`BulkOptions::cancel_grace`].
+    #[must_use]
+    pub fn with_cancel_grace(mut self, grace: Duration) -> Self {
+        self.cancel_grace = Some(grace);
         self
     }
 }
