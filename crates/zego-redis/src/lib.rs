@@ -65,11 +65,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod breaker;
+mod builder;
+mod connection;
 mod coordinator;
+mod failover;
 mod keys;
 mod script;
 mod url;
 
-pub use coordinator::{FailurePolicy, RedisCoordinator, RedisCoordinatorBuilder};
+pub use builder::RedisCoordinatorBuilder;
+pub use coordinator::RedisCoordinator;
+pub use failover::FailurePolicy;
 pub use url::RedisConfigError;

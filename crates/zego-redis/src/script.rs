@@ -163,3 +163,38 @@ impl Answer {
         }
     }
 }
+
+/// The arguments of one admission script call.
+#[derive(Debug)]
+pub(crate) struct Invocation {
+    pub(crate) keys: Vec<String>,
+    pub(crate) interval_us: u64,
+    pub(crate) max_wait_us: i64,
+    pub(crate) booked: bool,
+    pub(crate) wants_sequence: bool,
+    pub(crate) floor_ms: u64,
+    pub(crate) sequence_ttl_ms: u64,
+    pub(crate) min_wait_us: u64,
+    /// The room's spacing under a per-room quota (0: none); the room's key is `keys[1]`.
+    pub(crate) room_spacing_us: u64,
+}
+
+impl Scripts {
+    /// The admission script call for `call`.
+    pub(crate) fn admit_call(&self, call: &Invocation) -> redis::ScriptInvocation<'_> {
+        let mut invocation = self.admit.prepare_invoke();
+        for key in &call.keys {
+            invocation.key(key);
+        }
+        invocation
+            .arg(call.interval_us)
+            .arg(call.max_wait_us)
+            .arg(u8::from(call.booked))
+            .arg(u8::from(call.wants_sequence))
+            .arg(call.floor_ms)
+            .arg(call.sequence_ttl_ms)
+            .arg(call.min_wait_us)
+            .arg(call.room_spacing_us);
+        invocation
+    }
+}
