@@ -116,7 +116,8 @@ impl RedisCoordinatorBuilder {
         self
     }
 
-    /// Builds the coordinator. Nothing is connected yet: the first admission connects.
+    /// Builds the coordinator. Nothing is connected yet: the first admission connects (and
+    /// finds a configuration error then; [`RedisCoordinatorBuilder::connect`] finds it now).
     pub fn build(self) -> RedisCoordinator {
         let settings = self.settings;
         let share = share_of(&settings.quotas, settings.fleet_size);
@@ -129,6 +130,27 @@ impl RedisCoordinatorBuilder {
             .with_sequences(Arc::clone(&sequences))
             .with_rate_limit_penalty(settings.penalty);
         RedisCoordinator::from_parts(self.url, settings, sequences, fallback)
+    }
+
+    /// Builds the coordinator and checks its configuration at once
+    /// ([`RedisCoordinator::check`]): a wrong password or user, a missing ACL permission, or
+    /// an address where something other than Redis answers is an error naming the problem
+    /// (never the password); an unreachable Redis is an outage, not an error (the failure
+    /// policy admits until it answers). Blocking, within the connect and response timeouts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_redis::RedisCoordinator;
+    /// let coordinator = RedisCoordinator::builder("redis://127.0.0.1:1/")?
+    ///     .connect_timeout(Duration::from_millis(100))
+    ///     .connect()?;
+    /// assert!(coordinator.is_degraded(), "nothing listens on port 1: an outage");
+    /// # Ok::<(), zego_redis::RedisConfigError>(())
+    /// ```
+    pub fn connect(self) -> Result<RedisCoordinator, RedisConfigError> {
+        let coordinator = self.build();
+        coordinator.check()?;
+        Ok(coordinator)
     }
 }
 

@@ -1,25 +1,197 @@
-//! The Redis I/O: the connections (a synchronous one for the blocking client, a
-//! multiplexed one for the async client) and the scripts' round trips on them. No decision
-//! is taken here: errors go back to the coordinator, which records them in the failover
-//! state.
+//! The Redis I/O: one multiplexed connection, driven on the coordinator's own small tokio
+//! runtime, that both the blocking and the async client use, with every exchange bounded in
+//! time (one deadline for the whole exchange, not per read) and in size (a byte budget on
+//! the stream, [`BoundedStream`]). No decision is taken here: errors go back to the
+//! coordinator, classified by [`Failure`].
+//!
+//! Why one async connection for both paths: redis-rs's synchronous connection applies its
+//! timeout to each `read`, so a Redis that trickles one byte every 50 ms holds a call for
+//! as long as it likes, and neither of redis-rs's connections caps the size of a reply (a
+//! `$2000000000` bulk string is read to the end). An async connection built with
+//! `MultiplexedConnection::new_with_config` over a stream of our own takes both bounds, and
+//! running it on a private runtime serves a blocking caller and any async caller alike.
 
-use std::sync::{Mutex, PoisonError};
+use std::io;
+use std::pin::Pin;
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, RedisError, ServerErrorKind};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::script::{Invocation, Reply, Scripts};
 
-/// The connections to one Redis.
+/// How many bytes Redis may send per request written: the admission script's reply is
+/// four integers (under 100 bytes), the connection's handshake replies are a few `+OK`s.
+pub(crate) const REPLY_BUDGET: usize = 16 * 1024;
+
+/// The most Redis may send ahead of the requests in flight, however many they are: the
+/// bound of what one connection buffers.
+pub(crate) const MAX_UNREAD: usize = 256 * 1024;
+
+/// Why an exchange with Redis failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Redis is down, slow, or answered out of bounds: an outage, for the failure policy.
+    Outage(RedisError),
+    /// Redis (or what answers at its address) refuses this configuration: a wrong password
+    /// or user, a missing ACL permission, or something that does not speak RESP at all.
+    Config(ConfigProblem, RedisError),
+}
+
+/// The configuration problems a connection reveals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConfigProblem {
+    /// NOAUTH, WRONGPASS, or another authentication failure.
+    Authentication,
+    /// NOPERM: the ACL user may not run a command the coordinator needs.
+    Permission,
+    /// The first reply was not RESP: the URL points to something that is not Redis.
+    NotRedis,
+}
+
+impl Failure {
+    /// Classifies an error of a request on an established connection: only a refusal of
+    /// the credentials or of a permission is configuration; garbage is an outage.
+    fn of_request(error: RedisError) -> Self {
+        match auth_or_permission(&error) {
+            Some(problem) => Self::Config(problem, error),
+            None => Self::Outage(error),
+        }
+    }
+
+    /// Classifies an error of the connection's handshake (AUTH, SELECT, CLIENT SETINFO):
+    /// there, a reply that does not parse means the peer is not Redis.
+    fn of_handshake(error: RedisError) -> Self {
+        if let Some(problem) = auth_or_permission(&error) {
+            return Self::Config(problem, error);
+        }
+        if error.kind() == ErrorKind::Parse {
+            return Self::Config(ConfigProblem::NotRedis, error);
+        }
+        Self::Outage(error)
+    }
+
+    fn outage(message: &'static str) -> Self {
+        Self::Outage(RedisError::from((ErrorKind::Io, message)))
+    }
+}
+
+fn auth_or_permission(error: &RedisError) -> Option<ConfigProblem> {
+    // An unauthenticated client that sends a command of more than a few arguments gets
+    // `ERR Protocol error: unauthenticated multibulk length` (and the connection closed)
+    // rather than NOAUTH.
+    let unauthenticated = error
+        .detail()
+        .is_some_and(|detail| detail.contains("unauthenticated"));
+    match (error.kind(), error.code()) {
+        (ErrorKind::AuthenticationFailed, _) | (_, Some("NOAUTH" | "WRONGPASS")) => {
+            Some(ConfigProblem::Authentication)
+        }
+        _ if unauthenticated => Some(ConfigProblem::Authentication),
+        (ErrorKind::Server(ServerErrorKind::NoPerm), _) | (_, Some("NOPERM")) => {
+            Some(ConfigProblem::Permission)
+        }
+        _ => None,
+    }
+}
+
+/// A stream that lets the peer send at most [`REPLY_BUDGET`] bytes per request written
+/// (and never more than [`MAX_UNREAD`] ahead): a read past that is an error, which ends
+/// the connection. The replies this crate expects are far smaller; a hostile or broken
+/// Redis cannot make the connection buffer more.
+struct BoundedStream<S> {
+    inner: S,
+    allowance: usize,
+}
+
+impl<S> BoundedStream<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            allowance: 0,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for BoundedStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if self.allowance == 0 {
+            return Poll::Ready(Err(io::Error::other(format!(
+                "Redis sent more than {REPLY_BUDGET} bytes for one request"
+            ))));
+        }
+        let limit = self.allowance.min(buf.remaining());
+        let mut limited = ReadBuf::new(buf.initialize_unfilled_to(limit));
+        let poll = Pin::new(&mut self.inner).poll_read(cx, &mut limited);
+        let read = limited.filled().len();
+        if let Poll::Ready(Ok(())) = poll {
+            buf.advance(read);
+            self.allowance -= read;
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for BoundedStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, data);
+        if let Poll::Ready(Ok(written)) = poll {
+            if written > 0 {
+                self.allowance = (self.allowance + REPLY_BUDGET).min(MAX_UNREAD);
+            }
+        }
+        poll
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The coordinator's runtime: one worker thread that drives the connection. Shut down in
+/// the background when dropped, so that dropping a coordinator inside an async context
+/// does not panic.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The connection to one Redis, shared by every call of a coordinator.
 pub(crate) struct RedisIo {
+    inner: Arc<Inner>,
+    runtime: OnceLock<Result<Runtime, String>>,
+}
+
+struct Inner {
     client: redis::Client,
     scripts: Scripts,
     connect_timeout: Duration,
     response_timeout: Duration,
-    sync_connection: Mutex<Option<redis::Connection>>,
-    /// The async connection; dropped after an error, so the next call builds a new one
-    /// (a manager whose reconnection gave up while Redis was down stays broken).
-    async_connection: Mutex<Option<ConnectionManager>>,
+    /// The connection; dropped after an error, so the next call builds a new one.
+    connection: Mutex<Option<MultiplexedConnection>>,
 }
 
 impl RedisIo {
@@ -29,125 +201,200 @@ impl RedisIo {
         response_timeout: Duration,
     ) -> Self {
         Self {
-            client,
-            scripts: Scripts::new(),
-            connect_timeout,
-            response_timeout,
-            sync_connection: Mutex::new(None),
-            async_connection: Mutex::new(None),
+            inner: Arc::new(Inner {
+                client,
+                scripts: Scripts::new(),
+                connect_timeout,
+                response_timeout,
+                connection: Mutex::new(None),
+            }),
+            runtime: OnceLock::new(),
         }
     }
 
-    /// Runs `f` on the synchronous connection, connecting first if needed; an error drops
-    /// the connection so the next call reconnects (a sync connection does not by itself).
-    /// `bypassed` is asked once the connection is ours: threads that queued behind a call
-    /// that timed out must not each wait out their own timeout.
-    fn with_sync<T>(
+    fn handle(&self) -> Result<tokio::runtime::Handle, Failure> {
+        let runtime = self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("zego-redis")
+                .enable_all()
+                .build()
+                .map(|runtime| Runtime(Some(runtime)))
+                .map_err(|e| e.to_string())
+        });
+        match runtime {
+            Ok(Runtime(Some(runtime))) => Ok(runtime.handle().clone()),
+            _ => Err(Failure::outage("the Redis I/O thread could not start")),
+        }
+    }
+
+    /// Runs `exchange` on the coordinator's runtime, within the connect timeout plus the
+    /// response timeout, and waits for it (blocking).
+    fn run_blocking<T: Send + 'static>(
         &self,
-        bypassed: impl FnOnce() -> bool,
-        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
-    ) -> redis::RedisResult<T> {
-        let mut slot = self
-            .sync_connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if bypassed() {
-            return Err(redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "Redis is being bypassed (circuit open)",
-            )));
-        }
-        if slot.is_none() {
-            let connection = self
-                .client
-                .get_connection_with_timeout(self.connect_timeout)?;
-            connection.set_read_timeout(Some(self.response_timeout))?;
-            connection.set_write_timeout(Some(self.response_timeout))?;
-            *slot = Some(connection);
-        }
-        let Some(connection) = slot.as_mut() else {
-            unreachable!("the connection was just set")
-        };
-        let result = f(connection);
-        if result.is_err() {
-            *slot = None;
-        }
-        result
+        exchange: impl FnOnce(Arc<Inner>) -> BoxedExchange<T>,
+    ) -> Result<T, Failure> {
+        let handle = self.handle()?;
+        let (sender, receiver) = mpsc::sync_channel(1);
+        let future = exchange(Arc::clone(&self.inner));
+        handle.spawn(async move {
+            let _ = sender.send(future.await);
+        });
+        // The exchange bounds itself; this margin only covers a runtime that cannot run.
+        let bound = self.inner.connect_timeout + self.inner.response_timeout;
+        receiver
+            .recv_timeout(bound + Duration::from_secs(1))
+            .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O thread did not answer")))
+    }
+
+    /// Runs `exchange` on the coordinator's runtime and awaits it (from any executor).
+    async fn run_async<T: Send + 'static>(
+        &self,
+        exchange: impl FnOnce(Arc<Inner>) -> BoxedExchange<T>,
+    ) -> Result<T, Failure> {
+        let handle = self.handle()?;
+        let future = exchange(Arc::clone(&self.inner));
+        handle
+            .spawn(future)
+            .await
+            .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O task failed")))
     }
 
     /// The admission script, blocking: first each `(group key, wait µs)` of `push_backs`
     /// (the reconciliation after an outage), then `call`.
     pub(crate) fn admit_sync(
         &self,
-        bypassed: impl Fn() -> bool,
-        push_backs: &[(String, u64)],
-        call: &Invocation,
-    ) -> redis::RedisResult<Reply> {
-        for (group_key, wait_us) in push_backs {
-            self.push_back_sync(&bypassed, group_key, *wait_us)?;
-        }
-        self.with_sync(bypassed, |connection| {
-            self.scripts.admit_call(call).invoke(connection)
-        })
+        push_backs: Vec<(String, u64)>,
+        call: Invocation,
+    ) -> Result<Reply, Failure> {
+        self.run_blocking(|inner| Box::pin(inner.exchange(push_backs, Some(call))))
+            .and_then(|reply| reply.ok_or_else(|| Failure::outage("no admission reply")))
+    }
+
+    /// The admission script, async: as [`RedisIo::admit_sync`].
+    pub(crate) async fn admit_async(
+        &self,
+        push_backs: Vec<(String, u64)>,
+        call: Invocation,
+    ) -> Result<Reply, Failure> {
+        self.run_async(|inner| Box::pin(inner.exchange(push_backs, Some(call))))
+            .await
+            .and_then(|reply| reply.ok_or_else(|| Failure::outage("no admission reply")))
     }
 
     /// Pushes the group's next slot to at least now + `wait_us`, blocking.
-    pub(crate) fn push_back_sync(
-        &self,
-        bypassed: impl FnOnce() -> bool,
-        group_key: &str,
-        wait_us: u64,
-    ) -> redis::RedisResult<()> {
-        self.with_sync(bypassed, |connection| {
-            self.scripts
-                .push_back
-                .key(group_key)
-                .arg(wait_us)
-                .invoke::<i64>(connection)
-                .map(drop)
-        })
+    pub(crate) fn push_back_sync(&self, group_key: String, wait_us: u64) -> Result<(), Failure> {
+        self.run_blocking(|inner| Box::pin(inner.exchange(vec![(group_key, wait_us)], None)))
+            .map(drop)
     }
 
-    async fn async_connection(&self) -> redis::RedisResult<ConnectionManager> {
+    /// Pushes the group's next slot to at least now + `wait_us`, async.
+    pub(crate) async fn push_back_async(
+        &self,
+        group_key: String,
+        wait_us: u64,
+    ) -> Result<(), Failure> {
+        self.run_async(|inner| Box::pin(inner.exchange(vec![(group_key, wait_us)], None)))
+            .await
+            .map(drop)
+    }
+
+    /// Connects (if not yet connected) and checks that the coordinator's scripts may run:
+    /// the check of a configuration at start-up.
+    pub(crate) fn check_sync(&self) -> Result<(), Failure> {
+        self.run_blocking(|inner| Box::pin(inner.check()))
+    }
+}
+
+type BoxedExchange<T> =
+    Pin<Box<dyn std::future::Future<Output = Result<T, Failure>> + Send + 'static>>;
+
+impl Inner {
+    /// The connection, connecting first if needed (within the connect timeout).
+    async fn connection(&self) -> Result<MultiplexedConnection, Failure> {
         let existing = self
-            .async_connection
+            .connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         if let Some(connection) = existing {
             return Ok(connection);
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.response_timeout))
-            .set_number_of_retries(1);
-        let connection = ConnectionManager::new_with_config(self.client.clone(), config).await?;
+        let connection = tokio::time::timeout(self.connect_timeout, self.connect())
+            .await
+            .unwrap_or_else(|_| Err(Failure::outage("connecting to Redis timed out")))?;
         *self
-            .async_connection
+            .connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
         Ok(connection)
     }
 
-    /// Forgets the async connection after an error.
-    fn drop_async_connection<T>(&self, result: &redis::RedisResult<T>) {
-        if result.is_err() {
-            *self
-                .async_connection
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
-        }
+    async fn connect(&self) -> Result<MultiplexedConnection, Failure> {
+        let info = self.client.get_connection_info();
+        let config = AsyncConnectionConfig::new().set_response_timeout(Some(self.response_timeout));
+        let (connection, driver) = match info.addr() {
+            ConnectionAddr::Tcp(host, port) => {
+                let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(|e| Failure::Outage(e.into()))?;
+                let _ = stream.set_nodelay(true);
+                MultiplexedConnection::new_with_config(
+                    info.redis_settings(),
+                    BoundedStream::new(stream),
+                    config,
+                )
+                .await
+                .map_err(Failure::of_handshake)
+                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+            }
+            #[cfg(unix)]
+            ConnectionAddr::Unix(path) => {
+                let stream = tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(|e| Failure::Outage(e.into()))?;
+                MultiplexedConnection::new_with_config(
+                    info.redis_settings(),
+                    BoundedStream::new(stream),
+                    config,
+                )
+                .await
+                .map_err(Failure::of_handshake)
+                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+            }
+            // TLS: redis-rs's own connection (its TLS set-up, the same whole-reply
+            // deadline; the size budget applies to plain TCP and Unix sockets only).
+            _ => {
+                let connection = self
+                    .client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(Failure::of_handshake)?;
+                return Ok(connection);
+            }
+        };
+        tokio::spawn(driver);
+        Ok(connection)
     }
 
-    /// The admission script, async: as [`RedisIo::admit_sync`].
-    pub(crate) async fn admit_async(
-        &self,
-        push_backs: &[(String, u64)],
-        call: &Invocation,
-    ) -> redis::RedisResult<Reply> {
-        let result = async {
-            let mut connection = self.async_connection().await?;
-            for (group_key, wait_us) in push_backs {
+    /// Forgets the connection after an error (the next call connects again).
+    fn forget(&self) {
+        *self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// One exchange: the push-backs, then the admission script if any; all of it within
+    /// one response timeout once connected.
+    async fn exchange(
+        self: Arc<Self>,
+        push_backs: Vec<(String, u64)>,
+        call: Option<Invocation>,
+    ) -> Result<Option<Reply>, Failure> {
+        let mut connection = self.connection().await?;
+        let exchange = async {
+            for (group_key, wait_us) in &push_backs {
                 self.scripts
                     .push_back
                     .key(group_key)
@@ -155,34 +402,47 @@ impl RedisIo {
                     .invoke_async::<i64>(&mut connection)
                     .await?;
             }
-            self.scripts
-                .admit_call(call)
-                .invoke_async::<Reply>(&mut connection)
-                .await
+            match &call {
+                Some(call) => self
+                    .scripts
+                    .admit_call(call)
+                    .invoke_async::<Reply>(&mut connection)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let result = match tokio::time::timeout(self.response_timeout, exchange).await {
+            Ok(result) => result.map_err(Failure::of_request),
+            Err(_) => Err(Failure::outage(
+                "Redis did not answer within the response timeout",
+            )),
+        };
+        if result.is_err() {
+            self.forget();
         }
-        .await;
-        self.drop_async_connection(&result);
         result
     }
 
-    /// Pushes the group's next slot to at least now + `wait_us`, async.
-    pub(crate) async fn push_back_async(
-        &self,
-        group_key: &str,
-        wait_us: u64,
-    ) -> redis::RedisResult<()> {
-        let result = async {
-            let mut connection = self.async_connection().await?;
-            self.scripts
-                .push_back
-                .key(group_key)
-                .arg(wait_us)
-                .invoke_async::<i64>(&mut connection)
-                .await
-                .map(drop)
+    /// Connects and loads both scripts (which needs the `SCRIPT` permission; `EVALSHA`'s is
+    /// checked by the first admission).
+    async fn check(self: Arc<Self>) -> Result<(), Failure> {
+        let mut connection = self.connection().await?;
+        let exchange = async {
+            self.scripts.admit.load_async(&mut connection).await?;
+            self.scripts.push_back.load_async(&mut connection).await
+        };
+        let result = match tokio::time::timeout(self.response_timeout, exchange).await {
+            Ok(result) => result.map(drop).map_err(Failure::of_request),
+            Err(_) => Err(Failure::outage(
+                "Redis did not answer within the response timeout",
+            )),
+        };
+        if result.is_err() {
+            self.forget();
         }
-        .await;
-        self.drop_async_connection(&result);
         result
     }
 }
+
+type Driver = Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;

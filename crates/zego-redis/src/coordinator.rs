@@ -15,11 +15,11 @@ use zego_proto::clock::{Clock, SystemClock};
 use zego_proto::Sequence;
 
 use crate::builder::Settings;
-use crate::connection::RedisIo;
+use crate::connection::{ConfigProblem, Failure, RedisIo};
 use crate::failover::{Failover, FailurePolicy, Route};
 use crate::keys;
 use crate::script::{Answer, Invocation, Reply};
-use crate::url::RedisUrl;
+use crate::url::{RedisConfigError, RedisUrl};
 
 /// The fleet's admission coordinator: every instance that uses one with the same Redis
 /// shares ZEGO's quota per AppId and one `Sequence` order per stream.
@@ -236,20 +236,25 @@ impl RedisCoordinator {
         Ok((push_backs, call))
     }
 
-    /// The admission once Redis answered (or failed to).
+    /// The admission once Redis answered (or failed to): an outage goes to the failure
+    /// policy, a configuration error to the caller.
     fn finish(
         &self,
         request: &AdmissionRequest<'_>,
-        reply: redis::RedisResult<Reply>,
+        reply: Result<Reply, Failure>,
         call: &Invocation,
     ) -> Result<Admission, AdmissionError> {
-        let admission = reply.and_then(|reply| self.answer(request.key, reply, call));
+        let admission = reply.and_then(|reply| {
+            self.answer(request.key, reply, call)
+                .map_err(Failure::Outage)
+        });
         match self.record(admission) {
-            Some(admission) => {
+            Ok(Some(admission)) => {
                 self.note(request.key, &admission);
                 Ok(admission)
             }
-            None => self.degraded(request, self.settings.policy),
+            Ok(None) => self.degraded(request, self.settings.policy),
+            Err(config) => Err(AdmissionError::new(config.to_string())),
         }
     }
 
@@ -278,17 +283,20 @@ impl RedisCoordinator {
         }
     }
 
-    /// Records Redis's answer or failure in the failover state, logging each transition once.
-    fn record<T>(&self, result: redis::RedisResult<T>) -> Option<T> {
+    /// Records Redis's answer or failure in the failover state, logging each transition
+    /// once: `Ok(None)` for an outage, `Err` for a configuration error (not an outage: the
+    /// failover state is left as it is).
+    fn record<T>(&self, result: Result<T, Failure>) -> Result<Option<T>, RedisConfigError> {
         let now = self.clock.monotonic();
         match result {
             Ok(value) => {
                 if self.failover.on_answer(now) {
                     tracing::info!(url = %self.url, "Redis answers again: the fleet shares its quota again");
                 }
-                Some(value)
+                Ok(Some(value))
             }
-            Err(error) => {
+            Err(Failure::Config(problem, error)) => Err(self.config_error(problem, &error)),
+            Err(Failure::Outage(error)) => {
                 if let Some(holds) = self.failover.on_failure(now) {
                     for (key, until) in holds {
                         self.fallback.hold_until(key, until);
@@ -300,9 +308,45 @@ impl RedisCoordinator {
                         "Redis is unreachable: admitting by the failure policy until it answers"
                     );
                 }
-                None
+                Ok(None)
             }
         }
+    }
+
+    fn config_error(&self, problem: ConfigProblem, error: &redis::RedisError) -> RedisConfigError {
+        let url = self.url.to_string();
+        let detail = self.url.scrub(&error.to_string());
+        match problem {
+            ConfigProblem::Authentication => RedisConfigError::Authentication { url, detail },
+            ConfigProblem::Permission => RedisConfigError::Permission { url, detail },
+            ConfigProblem::NotRedis => RedisConfigError::NotRedis { url, detail },
+        }
+    }
+
+    /// Connects now and checks the configuration: a wrong password or user, a missing ACL
+    /// permission, or an address where something other than Redis answers is an error; an
+    /// unreachable or slow Redis is not (it is an outage: the circuit opens and the failure
+    /// policy admits until Redis answers). Blocking, within the connect and response
+    /// timeouts. [`RedisCoordinatorBuilder::connect`](crate::RedisCoordinatorBuilder::connect)
+    /// builds and checks in one step.
+    ///
+    /// The same errors are found by every admission too (a password changed mid-run): the
+    /// call then fails with `CallErrorKind::Admission` naming the problem, and nothing is
+    /// sent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_redis::RedisCoordinator;
+    /// // Nothing listens on port 1: an outage, not a configuration error.
+    /// let coordinator = RedisCoordinator::builder("redis://127.0.0.1:1/")?
+    ///     .connect_timeout(Duration::from_millis(100))
+    ///     .build();
+    /// assert!(coordinator.check().is_ok());
+    /// assert!(coordinator.is_degraded());
+    /// # Ok::<(), zego_redis::RedisConfigError>(())
+    /// ```
+    pub fn check(&self) -> Result<(), RedisConfigError> {
+        self.record(self.io.check_sync()).map(drop)
     }
 
     fn penalty_us(&self) -> u64 {
@@ -330,7 +374,7 @@ impl Coordinator for RedisCoordinator {
             Ok(prepared) => prepared,
             Err(admission) => return Ok(admission),
         };
-        let reply = self.io.admit_sync(|| self.bypassed(), &push_backs, &call);
+        let reply = self.io.admit_sync(push_backs, call.clone());
         self.finish(request, reply, &call)
     }
 
@@ -343,10 +387,9 @@ impl Coordinator for RedisCoordinator {
             return;
         }
         let group_key = keys::rate_limit(&self.settings.key_prefix, *key);
-        let result = self
-            .io
-            .push_back_sync(|| self.bypassed(), &group_key, self.penalty_us());
-        self.record(result);
+        let result = self.io.push_back_sync(group_key, self.penalty_us());
+        // A configuration error shows in the next admission.
+        let _ = self.record(result);
     }
 
     fn admit_async<'a>(
@@ -368,7 +411,7 @@ impl Coordinator for RedisCoordinator {
                 Ok(prepared) => prepared,
                 Err(admission) => return Ok(admission),
             };
-            let reply = self.io.admit_async(&push_backs, &call).await;
+            let reply = self.io.admit_async(push_backs, call.clone()).await;
             self.finish(request, reply, &call)
         })
     }
@@ -383,8 +426,9 @@ impl Coordinator for RedisCoordinator {
                 return;
             }
             let group_key = keys::rate_limit(&self.settings.key_prefix, *key);
-            let result = self.io.push_back_async(&group_key, self.penalty_us()).await;
-            self.record(result);
+            let result = self.io.push_back_async(group_key, self.penalty_us()).await;
+            // A configuration error shows in the next admission.
+            let _ = self.record(result);
         })
     }
 }

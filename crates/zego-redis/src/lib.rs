@@ -62,6 +62,36 @@
 //! value this process has seen — then Redis is tried again, and the first answer closes the
 //! breaker. The outage and the recovery are each logged once. The URL's password never
 //! appears in `Debug`, `Display`, errors or logs.
+//!
+//! # Every answer is bounded
+//!
+//! A Redis that answers slowly, without end, or with garbage is an outage like one that does
+//! not answer. Both the blocking and the async client go through one multiplexed connection
+//! driven on the coordinator's own one-thread tokio runtime, and:
+//!
+//! - **time**: one deadline (the response timeout) covers a whole exchange — every byte
+//!   of the reply, and the push-backs of a reconciliation before it — not each read; the
+//!   connection and its handshake have the connect timeout;
+//! - **size**: Redis may send at most 16 KiB per request written, and never more than
+//!   256 KiB ahead of the requests in flight; a reply past that (a `$2000000000` bulk
+//!   string, a `*2000000000` array) ends the connection. The admission script's reply is
+//!   four integers.
+//!
+//! Over `rediss://` the connection is redis-rs's own (its TLS set-up): the deadline holds,
+//! the size budget does not.
+//!
+//! # Configuration errors are not outages
+//!
+//! A wrong password or user (NOAUTH, WRONGPASS), an ACL user without a command the
+//! coordinator needs (NOPERM: it needs `EVALSHA`, `EVAL`, `SCRIPT LOAD` and the keys of its
+//! prefix), or an address where something answers that does not speak RESP is a
+//! [`RedisConfigError`] naming the problem (never the password). It is found when
+//! [`RedisCoordinatorBuilder::connect`] (or [`RedisCoordinator::check`]) connects at
+//! start-up, and by every admission after that (a password changed mid-run): the call then
+//! fails with `CallErrorKind::Admission` and nothing is sent; the failover state is not
+//! touched. A reply that does not parse counts as "not Redis" only in the connection's
+//! handshake; after it, garbage is an outage. An unreachable Redis at start-up is an
+//! outage, not an error.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -165,7 +165,7 @@ impl Answer {
 }
 
 /// The arguments of one admission script call.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Invocation {
     pub(crate) keys: Vec<String>,
     pub(crate) interval_us: u64,

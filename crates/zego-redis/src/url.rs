@@ -19,6 +19,29 @@ pub enum RedisConfigError {
         /// The URL, password redacted.
         url: String,
     },
+    /// Redis refused the credentials: NOAUTH (a password is needed), WRONGPASS (wrong
+    /// user or password), or another authentication failure.
+    Authentication {
+        /// The URL, password redacted.
+        url: String,
+        /// Redis's message, password removed.
+        detail: String,
+    },
+    /// The ACL user may not run a command the coordinator needs (NOPERM): it needs
+    /// `EVALSHA`, `SCRIPT LOAD` (`EVAL` after a NOSCRIPT) and the keys `<prefix>:*`.
+    Permission {
+        /// The URL, password redacted.
+        url: String,
+        /// Redis's message, password removed.
+        detail: String,
+    },
+    /// What answers at the URL does not speak the Redis protocol.
+    NotRedis {
+        /// The URL, password redacted.
+        url: String,
+        /// What went wrong, password removed.
+        detail: String,
+    },
 }
 
 impl fmt::Display for RedisConfigError {
@@ -28,6 +51,18 @@ impl fmt::Display for RedisConfigError {
             Self::TlsNotEnabled { url } => write!(
                 f,
                 "Redis URL {url:?} uses TLS (rediss://), which needs zego-redis's `tls-rustls` feature"
+            ),
+            Self::Authentication { url, detail } => write!(
+                f,
+                "Redis at {url:?} refused the credentials ({detail}): check the user and password in the URL"
+            ),
+            Self::Permission { url, detail } => write!(
+                f,
+                "Redis at {url:?} denies a command the coordinator needs ({detail}): the ACL user needs EVALSHA, EVAL, SCRIPT and the keys of its prefix"
+            ),
+            Self::NotRedis { url, detail } => write!(
+                f,
+                "{url:?} does not answer as a Redis server ({detail}): check the host and port"
             ),
         }
     }

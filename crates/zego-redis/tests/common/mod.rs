@@ -58,21 +58,29 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// Extra `redis-server` arguments (e.g. `--requirepass`).
+    args: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port and waits until it answers PING.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra arguments (`--requirepass PASSWORD` makes the URL of
+    /// [`RedisServer::url`] carry the password).
+    pub fn start_with(args: &[&str]) -> Self {
         ensure_redis_server();
         for _ in 0..5 {
-            if let Some(server) = Self::try_start(free_port()) {
+            if let Some(server) = Self::try_start(free_port(), args) {
                 return server;
             }
         }
         panic!("redis-server did not start");
     }
 
-    fn try_start(port: u16) -> Option<Self> {
+    fn try_start(port: u16, args: &[&str]) -> Option<Self> {
         let dir =
             std::env::temp_dir().join(format!("zego-redis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
@@ -80,6 +88,7 @@ impl RedisServer {
             child: None,
             port,
             dir,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.spawn().then_some(server)
     }
@@ -91,6 +100,7 @@ impl RedisServer {
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
@@ -123,9 +133,22 @@ impl RedisServer {
         false
     }
 
-    /// `redis://127.0.0.1:PORT/`.
+    /// `redis://[:PASSWORD@]127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let password = self
+            .args
+            .iter()
+            .position(|a| a == "--requirepass")
+            .and_then(|at| self.args.get(at + 1));
+        match password {
+            Some(password) => format!("redis://:{password}@127.0.0.1:{}/", self.port),
+            None => format!("redis://127.0.0.1:{}/", self.port),
+        }
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The server's PID.
