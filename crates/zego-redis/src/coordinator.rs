@@ -106,6 +106,9 @@ impl RedisCoordinator {
         if let Some(streams) = streams {
             keys.extend(keys::sequences(&self.settings.key_prefix, key, streams));
         }
+        let epoch_key = keys::epoch(&self.settings.key_prefix, key);
+        let epoch = self.failover.epoch(&epoch_key);
+        keys.push(epoch_key);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // < 2e6 µs.
         let interval_us = self
             .settings
@@ -131,16 +134,36 @@ impl RedisCoordinator {
             room_spacing_us: room_spacing.map_or(0, |(_, spacing)| {
                 u64::try_from(spacing.as_micros()).unwrap_or(u64::MAX)
             }),
+            epoch,
+            lost_guard_us: u64::try_from(
+                self.failover
+                    .lost_guard(key, self.clock.monotonic())
+                    .as_micros(),
+            )
+            .unwrap_or(u64::MAX),
         }
     }
 
-    /// Turns the script's reply into an admission, recording the stamped sequence.
+    /// Turns the script's reply into an admission, recording the stamped sequence; `None`
+    /// when the bucket was lost (recorded in the failover state: the caller asks again).
     fn answer(
         &self,
         key: RateLimitKey,
         reply: Reply,
         call: &Invocation,
-    ) -> Result<Admission, redis::RedisError> {
+    ) -> Result<Option<Admission>, redis::RedisError> {
+        let epoch_key = call.keys.last().map_or("", String::as_str);
+        if reply.0 == 3 {
+            let now = self.clock.monotonic();
+            self.failover.on_lost_bucket(now, key, epoch_key, reply.4);
+            tracing::warn!(
+                url = %self.url,
+                app_id = %key.app_id,
+                "Redis lost the fleet's buckets (flushed, restarted empty, or failed over to a replica without the latest writes): pacing on the local share until the slots booked before have left"
+            );
+            return Ok(None);
+        }
+        self.failover.observe_epoch(epoch_key, reply.4);
         let depth = Duration::from_micros(u64::try_from(reply.3).unwrap_or(0));
         self.failover.observe_depth(key, depth);
         let answer = Answer::from_reply(reply, call.wants_sequence).ok_or_else(|| {
@@ -149,7 +172,8 @@ impl RedisCoordinator {
                 "unexpected admission script reply",
             ))
         })?;
-        Ok(match answer {
+        Ok(Some(match answer {
+            Answer::Lost => return Ok(None),
             Answer::Go { sequence } => {
                 let sequence = sequence.map(Sequence::new);
                 if let Some(sequence) = sequence {
@@ -164,7 +188,7 @@ impl RedisCoordinator {
             Answer::Refused { wait_us } => Admission::Refused {
                 earliest: Duration::from_micros(wait_us),
             },
-        })
+        }))
     }
 
     /// Nothing to ask Redis: an unmetered group and no sequence to stamp.
@@ -221,7 +245,7 @@ impl RedisCoordinator {
         // slots this instance booked locally meanwhile.
         let push_backs = if reconcile {
             self.failover
-                .held(self.clock.monotonic())
+                .push_backs(self.clock.monotonic())
                 .into_iter()
                 .map(|(key, wait)| {
                     (
@@ -237,23 +261,25 @@ impl RedisCoordinator {
     }
 
     /// The admission once Redis answered (or failed to): an outage goes to the failure
-    /// policy, a configuration error to the caller.
+    /// policy, a configuration error to the caller; `None` when the bucket was lost (ask
+    /// again: the failover state now pushes back and settles).
     fn finish(
         &self,
         request: &AdmissionRequest<'_>,
         reply: Result<Reply, Failure>,
         call: &Invocation,
-    ) -> Result<Admission, AdmissionError> {
+    ) -> Result<Option<Admission>, AdmissionError> {
         let admission = reply.and_then(|reply| {
             self.answer(request.key, reply, call)
                 .map_err(Failure::Outage)
         });
         match self.record(admission) {
-            Ok(Some(admission)) => {
+            Ok(Some(Some(admission))) => {
                 self.note(request.key, &admission);
-                Ok(admission)
+                Ok(Some(admission))
             }
-            Ok(None) => self.degraded(request, self.settings.policy),
+            Ok(Some(None)) => Ok(None),
+            Ok(None) => self.degraded(request, self.settings.policy).map(Some),
             Err(config) => Err(AdmissionError::new(config.to_string())),
         }
     }
@@ -358,24 +384,35 @@ impl RedisCoordinator {
     }
 }
 
+/// How many exchanges one admission makes when Redis reports lost buckets: the first finds
+/// the loss, the second books after the push-backs; a third loss in a row (Redis flushed
+/// again meanwhile) admits on the local share.
+const LOST_BUCKET_ATTEMPTS: usize = 2;
+
 impl Coordinator for RedisCoordinator {
     fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Admission, AdmissionError> {
         if self.trivially_admitted(request) {
             return Ok(Admission::Go { sequence: None });
         }
-        let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
-            Route::Degraded(policy) => return self.degraded(request, policy),
-            Route::Redis {
-                reconcile,
-                settling,
-            } => (reconcile, settling),
-        };
-        let (push_backs, call) = match self.prepare(request, reconcile, settling) {
-            Ok(prepared) => prepared,
-            Err(admission) => return Ok(admission),
-        };
-        let reply = self.io.admit_sync(push_backs, call.clone());
-        self.finish(request, reply, &call)
+        // A lost bucket is found by one exchange and paced by the next.
+        for _ in 0..LOST_BUCKET_ATTEMPTS {
+            let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
+                Route::Degraded(policy) => return self.degraded(request, policy),
+                Route::Redis {
+                    reconcile,
+                    settling,
+                } => (reconcile, settling),
+            };
+            let (push_backs, call) = match self.prepare(request, reconcile, settling) {
+                Ok(prepared) => prepared,
+                Err(admission) => return Ok(admission),
+            };
+            let reply = self.io.admit_sync(push_backs, call.clone());
+            if let Some(admission) = self.finish(request, reply, &call)? {
+                return Ok(admission);
+            }
+        }
+        self.degraded(request, FailurePolicy::LocalShare)
     }
 
     fn feedback(&self, feedback: &Feedback) {
@@ -400,19 +437,24 @@ impl Coordinator for RedisCoordinator {
             if self.trivially_admitted(request) {
                 return Ok(Admission::Go { sequence: None });
             }
-            let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
-                Route::Degraded(policy) => return self.degraded(request, policy),
-                Route::Redis {
-                    reconcile,
-                    settling,
-                } => (reconcile, settling),
-            };
-            let (push_backs, call) = match self.prepare(request, reconcile, settling) {
-                Ok(prepared) => prepared,
-                Err(admission) => return Ok(admission),
-            };
-            let reply = self.io.admit_async(push_backs, call.clone()).await;
-            self.finish(request, reply, &call)
+            for _ in 0..LOST_BUCKET_ATTEMPTS {
+                let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
+                    Route::Degraded(policy) => return self.degraded(request, policy),
+                    Route::Redis {
+                        reconcile,
+                        settling,
+                    } => (reconcile, settling),
+                };
+                let (push_backs, call) = match self.prepare(request, reconcile, settling) {
+                    Ok(prepared) => prepared,
+                    Err(admission) => return Ok(admission),
+                };
+                let reply = self.io.admit_async(push_backs, call.clone()).await;
+                if let Some(admission) = self.finish(request, reply, &call)? {
+                    return Ok(admission);
+                }
+            }
+            self.degraded(request, FailurePolicy::LocalShare)
         })
     }
 

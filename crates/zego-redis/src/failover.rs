@@ -64,6 +64,8 @@ struct State {
     depth: HashMap<RateLimitKey, Duration>,
     /// After a recovery, until this time, admissions also take a slot of the local share.
     settle_until: Option<Duration>,
+    /// The epoch of each app's buckets as Redis last showed it, by epoch key.
+    epochs: HashMap<String, i64>,
 }
 
 /// The failover state of one coordinator.
@@ -116,9 +118,62 @@ impl Failover {
         self.lock().depth.insert(key, depth);
     }
 
-    /// The slots this instance still holds at `now`, per group, as waits from `now`.
-    pub(crate) fn held(&self, now: Duration) -> Vec<(RateLimitKey, Duration)> {
-        held(&mut self.lock(), now)
+    /// After an outage, before Redis admits again: how far to push each group's slot, as
+    /// waits from `now` (past the slots this instance booked locally meanwhile).
+    pub(crate) fn push_backs(&self, now: Duration) -> Vec<(RateLimitKey, Duration)> {
+        let mut state = self.lock();
+        if state.outage {
+            held(&mut state, now)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// If Redis finds `key`'s bucket lost, how far from now it pushes the bucket's next
+    /// slot: past the slot this instance holds and the fleet's queue as the last answer
+    /// showed it (those slots still leave though Redis forgot them), plus a quiet second.
+    pub(crate) fn lost_guard(&self, key: RateLimitKey, now: Duration) -> Duration {
+        let state = self.lock();
+        let held = state
+            .horizon
+            .get(&key)
+            .map_or(Duration::ZERO, |until| until.saturating_sub(now));
+        let depth = state.depth.get(&key).copied().unwrap_or_default();
+        held.max(depth) + QUIET
+    }
+
+    /// The epoch of the buckets behind `epoch_key` that this instance saw last (0: none).
+    pub(crate) fn epoch(&self, epoch_key: &str) -> i64 {
+        self.lock().epochs.get(epoch_key).copied().unwrap_or(0)
+    }
+
+    /// Records the epoch an answer showed.
+    pub(crate) fn observe_epoch(&self, epoch_key: &str, epoch: i64) {
+        if epoch != 0 {
+            self.lock().epochs.insert(epoch_key.to_owned(), epoch);
+        }
+    }
+
+    /// Records that Redis lost `key`'s bucket (its epoch changed to `epoch`) at `now`;
+    /// Redis pushed the bucket by [`Failover::lost_guard`] in the same script. As after an
+    /// outage, the instance also settles on its local share: the other instances find the
+    /// loss at their next admission of the group (within their own queue) and push the
+    /// bucket past what they knew; until the deepest queue this instance knew has drained
+    /// plus two retry intervals (at least 5 s), every instance has either sent its old slots
+    /// or found the loss.
+    pub(crate) fn on_lost_bucket(
+        &self,
+        now: Duration,
+        key: RateLimitKey,
+        epoch_key: &str,
+        epoch: i64,
+    ) {
+        let guard = self.lost_guard(key, now);
+        let mut state = self.lock();
+        state.epochs.insert(epoch_key.to_owned(), epoch);
+        let settle = (guard.saturating_sub(QUIET) + 2 * self.retry_interval).max(SETTLE_AT_LEAST);
+        let until = now + settle;
+        state.settle_until = Some(state.settle_until.map_or(until, |u| u.max(until)));
     }
 
     /// Records a failure at `now`. When it starts an outage, returns when the fallback may
@@ -272,7 +327,11 @@ mod tests {
                 (forbid, now + Duration::from_millis(700) + QUIET),
             ]
         );
-        assert_eq!(f.held(now), [(forbid, Duration::from_millis(300))]);
+        assert_eq!(
+            f.push_backs(now),
+            [(forbid, Duration::from_millis(300))],
+            "the recovery pushes Redis past the held slots"
+        );
     }
 
     #[test]
@@ -303,5 +362,57 @@ mod tests {
             redis(false, true)
         );
         assert_eq!(short.route(now + SETTLE_AT_LEAST), redis(false, false));
+    }
+
+    #[test]
+    fn a_lost_bucket_is_pushed_past_the_known_queue_and_the_instance_settles() {
+        let forbid = key(RateLimitGroup::StreamForbid);
+        let rules = key(RateLimitGroup::Rules);
+        let f = Failover::new(SECOND, FailurePolicy::LocalShare);
+        let now = Duration::from_secs(50);
+        assert_eq!(f.epoch("e1"), 0, "no epoch seen yet");
+        f.observe_epoch("e1", 111);
+        assert_eq!(f.epoch("e1"), 111);
+        assert_eq!(
+            f.lost_guard(forbid, now),
+            QUIET,
+            "nothing held, no queue seen"
+        );
+        f.hold(forbid, now + Duration::from_millis(400));
+        assert_eq!(
+            f.lost_guard(forbid, now),
+            Duration::from_millis(400) + QUIET
+        );
+        f.observe_depth(forbid, Duration::from_millis(900));
+        // The deepest of the held slot and the fleet's queue, plus a quiet second, per group.
+        assert_eq!(
+            f.lost_guard(forbid, now),
+            Duration::from_millis(900) + QUIET
+        );
+        assert_eq!(f.lost_guard(rules, now), QUIET);
+        f.on_lost_bucket(now, forbid, "e1", 222);
+        assert_eq!(f.epoch("e1"), 222);
+        assert!(
+            f.push_backs(now).is_empty(),
+            "Redis pushed in the same script"
+        );
+        assert!(!f.on_answer(now), "a lost bucket is not an outage");
+        // Settles for 0.9 s + 2 retry intervals, at least 5 s.
+        assert_eq!(
+            f.route(now + Duration::from_millis(4_999)),
+            redis(false, true)
+        );
+        assert_eq!(f.route(now + SETTLE_AT_LEAST), redis(false, false));
+        let long = Failover::new(Duration::from_secs(3), FailurePolicy::LocalShare);
+        long.observe_depth(forbid, Duration::from_millis(900));
+        long.on_lost_bucket(now, forbid, "e1", 222);
+        assert_eq!(
+            long.route(now + Duration::from_millis(6_899)),
+            redis(false, true)
+        );
+        assert_eq!(
+            long.route(now + Duration::from_millis(6_900)),
+            redis(false, false)
+        );
     }
 }

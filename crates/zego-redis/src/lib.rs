@@ -42,6 +42,7 @@
 //! ```text
 //! zego:<prod|test>:{<AppId>}:rl:<group>
 //! zego:<prod|test>:{<AppId>}:seq:<StreamId>
+//! zego:<prod|test>:{<AppId>}:epoch:<group>      (no TTL)
 //! ```
 //!
 //! The `Sequence` is a time value, not an `INCR` counter: after a restart without persistence
@@ -62,6 +63,22 @@
 //! value this process has seen — then Redis is tried again, and the first answer closes the
 //! breaker. The outage and the recovery are each logged once. The URL's password never
 //! appears in `Debug`, `Display`, errors or logs.
+//!
+//! # When Redis loses the buckets
+//!
+//! FLUSHALL, a restart without persistence, or a failover to a replica that missed the last
+//! writes empties the buckets while slots booked in them are still waiting to be sent. Each
+//! group has an epoch key (set when missing, no expiry), and every admission passes the
+//! epoch it saw last: if the key is gone or different, the same script pushes the group's
+//! next slot past what this instance knew of the fleet's queue (its own held slots and the
+//! queue depth of the last answer) plus a quiet second, and books nothing; the instance then
+//! settles on its local share, as after an outage, for that queue plus two retry intervals
+//! (at least 5 s): by then every instance that held slots has sent them or found the loss
+//! at its next admission and pushed the bucket itself. An instance that never saw an epoch
+//! (started after the loss) cannot tell a lost bucket from a new one. The `Sequence` needs
+//! no epoch: it is `max(now_ms, caller's floor, last + 1)`, so a stream whose key was lost
+//! still gets a value above its last one as long as that one was stamped at least a
+//! millisecond ago on a clock no more ahead than the quota's interval (51 ms at 20/s).
 //!
 //! # Every answer is bounded
 //!

@@ -340,3 +340,46 @@ fn a_redis_outage_mid_run_loses_nothing_and_keeps_the_quota_and_the_order() {
         "Sequence went backwards outside the outage: {outside:?} ({seen:?})"
     );
 }
+
+#[test]
+fn a_flushall_mid_run_is_a_lost_bucket_the_fleet_paces_through() {
+    if std::env::var("ZEGO_FLEET_WORKER").is_ok() {
+        return;
+    }
+    let _one = ONE_FLEET_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let redis = RedisServer::start();
+    let sim = simulator();
+    let workers = spawn_fleet(&sim, Some(&redis.url()));
+    // The workers start 1.5 s from now; let them run 3 s, then Redis loses every bucket
+    // (and every sequence key) while it keeps answering.
+    std::thread::sleep(Duration::from_millis(4_500));
+    let mut admin = redis.connection();
+    redis::cmd("FLUSHALL").query::<()>(&mut admin).unwrap();
+    let flushed_at = sim.request_log().len();
+    eprintln!("FLUSHALL after {flushed_at} requests");
+    let results = reports(workers);
+    let log = sim.request_log();
+    if std::env::var("ZEGO_FLEET_DEBUG").is_ok() {
+        let t0 = log.first().map_or(0, |r| r.time_ms);
+        let marks: Vec<String> = log.iter().map(|r| format!("{}", r.time_ms - t0)).collect();
+        eprintln!("arrivals (ms): {}", marks.join(" "));
+    }
+    let seen = traffic(&log);
+    let rejections = sim.sequence_rejections();
+    eprintln!("fleet across a FLUSHALL: {seen:?}, {rejections} sequence rejections");
+    for (succeeded, failed) in &results {
+        assert_eq!(
+            (*succeeded, *failed),
+            (STREAMS, 0),
+            "every operation completes: {results:?}"
+        );
+    }
+    assert!(seen.busiest_second <= QUOTA + 1, "{seen:?}");
+    assert_eq!(seen.rate_limited, 0, "{seen:?}");
+    // The Sequence is time-based and floored by each caller: with the keys gone, a stream's
+    // next value is still above its last one, before, across and after the flush.
+    assert!(seen.backwards.is_empty(), "{seen:?}");
+    assert_eq!(rejections, 0);
+}
