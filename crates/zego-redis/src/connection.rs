@@ -22,6 +22,7 @@ use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, RedisError, Server
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::script::{Invocation, Reply, Scripts};
+use crate::url::Target;
 
 /// How many bytes Redis may send per request written: the admission script's reply is
 /// four integers (under 100 bytes), the connection's handshake replies are a few `+OK`s.
@@ -50,6 +51,8 @@ pub(crate) enum ConfigProblem {
     Permission,
     /// The first reply was not RESP: the URL points to something that is not Redis.
     NotRedis,
+    /// The sentinels answered, and none knows the master name.
+    UnknownMaster,
 }
 
 impl Failure {
@@ -187,6 +190,7 @@ pub(crate) struct RedisIo {
 
 struct Inner {
     client: redis::Client,
+    target: Target,
     scripts: Scripts,
     connect_timeout: Duration,
     response_timeout: Duration,
@@ -197,12 +201,14 @@ struct Inner {
 impl RedisIo {
     pub(crate) fn new(
         client: redis::Client,
+        target: Target,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 client,
+                target,
                 scripts: Scripts::new(),
                 connect_timeout,
                 response_timeout,
@@ -241,7 +247,7 @@ impl RedisIo {
             let _ = sender.send(future.await);
         });
         // The exchange bounds itself; this margin only covers a runtime that cannot run.
-        let bound = self.inner.connect_timeout + self.inner.response_timeout;
+        let bound = self.inner.connect_bound() + self.inner.response_timeout;
         receiver
             .recv_timeout(bound + Duration::from_secs(1))
             .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O thread did not answer")))
@@ -310,7 +316,17 @@ type BoxedExchange<T> =
     Pin<Box<dyn std::future::Future<Output = Result<T, Failure>> + Send + 'static>>;
 
 impl Inner {
-    /// The connection, connecting first if needed (within the connect timeout).
+    /// How long connecting may take: the connect timeout, and as much again per sentinel.
+    fn connect_bound(&self) -> Duration {
+        let sentinels = match &self.target {
+            Target::Direct => 0,
+            Target::Sentinel { sentinels, .. } => u32::try_from(sentinels.len()).unwrap_or(64),
+        };
+        self.connect_timeout * (1 + sentinels)
+    }
+
+    /// The connection, connecting first if needed: to the URL's address, or to the primary
+    /// the sentinels name (asked again for every new connection).
     async fn connection(&self) -> Result<MultiplexedConnection, Failure> {
         let existing = self
             .connection
@@ -320,9 +336,37 @@ impl Inner {
         if let Some(connection) = existing {
             return Ok(connection);
         }
-        let connection = tokio::time::timeout(self.connect_timeout, self.connect())
-            .await
-            .unwrap_or_else(|_| Err(Failure::outage("connecting to Redis timed out")))?;
+        let info = self.client.get_connection_info();
+        let connection = match &self.target {
+            Target::Direct => {
+                self.bounded(self.connect(info.addr(), info.redis_settings()))
+                    .await?
+            }
+            Target::Sentinel { sentinels, master } => {
+                let (host, port) = self.primary(sentinels, master).await?;
+                let addr = ConnectionAddr::Tcp(host, port);
+                let mut connection = self
+                    .bounded(self.connect(&addr, info.redis_settings()))
+                    .await?;
+                // During a failover a sentinel may still name a primary that was demoted.
+                let role = self
+                    .bounded(async {
+                        redis::cmd("ROLE")
+                            .query_async::<redis::Value>(&mut connection)
+                            .await
+                            .map_err(Failure::of_request)
+                    })
+                    .await?;
+                let is_primary = matches!(&role, redis::Value::Array(items)
+                    if matches!(items.first(), Some(redis::Value::BulkString(role)) if role == b"master"));
+                if !is_primary {
+                    return Err(Failure::outage(
+                        "the server the sentinels name is not a primary (a failover is in progress)",
+                    ));
+                }
+                connection
+            }
+        };
         *self
             .connection
             .lock()
@@ -330,37 +374,83 @@ impl Inner {
         Ok(connection)
     }
 
-    async fn connect(&self) -> Result<MultiplexedConnection, Failure> {
-        let info = self.client.get_connection_info();
+    /// `step` within the connect timeout.
+    async fn bounded<T>(
+        &self,
+        step: impl std::future::Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        tokio::time::timeout(self.connect_timeout, step)
+            .await
+            .unwrap_or_else(|_| Err(Failure::outage("connecting to Redis timed out")))
+    }
+
+    /// The primary's address, from the first sentinel that knows the master name.
+    async fn primary(
+        &self,
+        sentinels: &[(String, u16)],
+        master: &str,
+    ) -> Result<(String, u16), Failure> {
+        let mut unknown = false;
+        let mut last_error = None;
+        let plain = redis::RedisConnectionInfo::default();
+        for (host, port) in sentinels {
+            let asked = self
+                .bounded(async {
+                    let mut connection = self
+                        .connect(&ConnectionAddr::Tcp(host.clone(), *port), &plain)
+                        .await?;
+                    redis::cmd("SENTINEL")
+                        .arg("get-master-addr-by-name")
+                        .arg(master)
+                        .query_async::<Option<(String, u16)>>(&mut connection)
+                        .await
+                        .map_err(Failure::of_request)
+                })
+                .await;
+            match asked {
+                Ok(Some(address)) => return Ok(address),
+                Ok(None) => unknown = true,
+                Err(error) => last_error = Some(error),
+            }
+        }
+        if unknown {
+            return Err(Failure::Config(
+                ConfigProblem::UnknownMaster,
+                RedisError::from((
+                    ErrorKind::MasterNameNotFoundBySentinel,
+                    "no sentinel knows the master name",
+                )),
+            ));
+        }
+        Err(last_error.unwrap_or_else(|| Failure::outage("no sentinel answered")))
+    }
+
+    async fn connect(
+        &self,
+        addr: &ConnectionAddr,
+        settings: &redis::RedisConnectionInfo,
+    ) -> Result<MultiplexedConnection, Failure> {
         let config = AsyncConnectionConfig::new().set_response_timeout(Some(self.response_timeout));
-        let (connection, driver) = match info.addr() {
+        let (connection, driver) = match addr {
             ConnectionAddr::Tcp(host, port) => {
                 let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
                     .await
                     .map_err(|e| Failure::Outage(e.into()))?;
                 let _ = stream.set_nodelay(true);
-                MultiplexedConnection::new_with_config(
-                    info.redis_settings(),
-                    BoundedStream::new(stream),
-                    config,
-                )
-                .await
-                .map_err(Failure::of_handshake)
-                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+                MultiplexedConnection::new_with_config(settings, BoundedStream::new(stream), config)
+                    .await
+                    .map_err(Failure::of_handshake)
+                    .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
             }
             #[cfg(unix)]
             ConnectionAddr::Unix(path) => {
                 let stream = tokio::net::UnixStream::connect(path)
                     .await
                     .map_err(|e| Failure::Outage(e.into()))?;
-                MultiplexedConnection::new_with_config(
-                    info.redis_settings(),
-                    BoundedStream::new(stream),
-                    config,
-                )
-                .await
-                .map_err(Failure::of_handshake)
-                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+                MultiplexedConnection::new_with_config(settings, BoundedStream::new(stream), config)
+                    .await
+                    .map_err(Failure::of_handshake)
+                    .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
             }
             // TLS: redis-rs's own connection (its TLS set-up, the same whole-reply
             // deadline; the size budget applies to plain TCP and Unix sockets only).

@@ -19,7 +19,7 @@ use crate::connection::{ConfigProblem, Failure, RedisIo};
 use crate::failover::{Failover, FailurePolicy, Route};
 use crate::keys;
 use crate::script::{Answer, Invocation, Reply};
-use crate::url::{RedisConfigError, RedisUrl};
+use crate::url::{RedisConfigError, RedisUrl, Target};
 
 /// The fleet's admission coordinator: every instance that uses one with the same Redis
 /// shares ZEGO's quota per AppId and one `Sequence` order per stream.
@@ -66,6 +66,7 @@ impl RedisCoordinator {
         Self {
             io: RedisIo::new(
                 url.client().clone(),
+                url.target().clone(),
                 settings.connect_timeout,
                 settings.response_timeout,
             ),
@@ -346,6 +347,13 @@ impl RedisCoordinator {
             ConfigProblem::Authentication => RedisConfigError::Authentication { url, detail },
             ConfigProblem::Permission => RedisConfigError::Permission { url, detail },
             ConfigProblem::NotRedis => RedisConfigError::NotRedis { url, detail },
+            ConfigProblem::UnknownMaster => RedisConfigError::UnknownMaster {
+                url,
+                master: match self.url.target() {
+                    Target::Sentinel { master, .. } => master.clone(),
+                    Target::Direct => String::new(),
+                },
+            },
         }
     }
 

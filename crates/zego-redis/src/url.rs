@@ -35,6 +35,13 @@ pub enum RedisConfigError {
         /// Redis's message, password removed.
         detail: String,
     },
+    /// No sentinel knows the master name of a `redis+sentinel://` URL.
+    UnknownMaster {
+        /// The URL, password redacted.
+        url: String,
+        /// The master name.
+        master: String,
+    },
     /// What answers at the URL does not speak the Redis protocol.
     NotRedis {
         /// The URL, password redacted.
@@ -60,6 +67,10 @@ impl fmt::Display for RedisConfigError {
                 f,
                 "Redis at {url:?} denies a command the coordinator needs ({detail}): the ACL user needs EVALSHA, EVAL, SCRIPT and the keys of its prefix"
             ),
+            Self::UnknownMaster { url, master } => write!(
+                f,
+                "no sentinel of {url:?} monitors a master named {master:?}: check the name after the sentinels' addresses"
+            ),
             Self::NotRedis { url, detail } => write!(
                 f,
                 "{url:?} does not answer as a Redis server ({detail}): check the host and port"
@@ -70,9 +81,27 @@ impl fmt::Display for RedisConfigError {
 
 impl std::error::Error for RedisConfigError {}
 
+/// Where the coordinator connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The URL's one address.
+    Direct,
+    /// The primary that the sentinels name, resolved again on every new connection (so a
+    /// failover is followed: a connection ends with the first error, e.g. READONLY from a
+    /// demoted primary, or the primary going away).
+    Sentinel {
+        /// The sentinels' addresses, asked in order.
+        sentinels: Vec<(String, u16)>,
+        /// The master name.
+        master: String,
+    },
+}
+
 /// A parsed Redis URL.
 pub(crate) struct RedisUrl {
+    /// The client of the URL's address, or for Sentinel only its settings (password, DB).
     client: redis::Client,
+    target: Target,
     redacted: String,
     password: Option<String>,
 }
@@ -134,27 +163,90 @@ fn raw_password(url: &str) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
+/// `redis+sentinel://[[USER]:PASSWORD@]H1[:P1],H2[:P2],.../MASTER[/DB]`: the sentinels (port
+/// 26379 by default), the master name, and a `redis://` URL holding the primary's settings
+/// (user, password, DB; its address is not used).
+fn sentinel(url: &str) -> Result<(String, Target), String> {
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, rest)) => (Some(userinfo), rest),
+        None => (None, rest),
+    };
+    let (hosts, path) = rest
+        .split_once('/')
+        .ok_or("name the master after the sentinels: redis+sentinel://H1:P1,H2:P2/MASTER")?;
+    let (master, db) = match path.split_once('/') {
+        Some((master, db)) => (master, db),
+        None => (path, "0"),
+    };
+    if master.is_empty() {
+        return Err(
+            "name the master after the sentinels: redis+sentinel://H1:P1,H2:P2/MASTER".into(),
+        );
+    }
+    let db = if db.is_empty() { "0" } else { db };
+    let mut sentinels = Vec::new();
+    for host in hosts.split(',').filter(|h| !h.is_empty()) {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) => (
+                name,
+                port.parse::<u16>()
+                    .map_err(|_| format!("the sentinel port of {host:?} is not a port number"))?,
+            ),
+            None => (host, 26379),
+        };
+        sentinels.push((name.to_owned(), port));
+    }
+    if sentinels.is_empty() {
+        return Err("give at least one sentinel: redis+sentinel://H1:P1,H2:P2/MASTER".into());
+    }
+    let userinfo = userinfo.map_or(String::new(), |u| format!("{u}@"));
+    Ok((
+        format!("redis://{userinfo}127.0.0.1/{db}"),
+        Target::Sentinel {
+            sentinels,
+            master: master.to_owned(),
+        },
+    ))
+}
+
 impl RedisUrl {
     pub(crate) fn parse(url: &str) -> Result<Self, RedisConfigError> {
         let redacted = redact(url);
-        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
-        match scheme {
-            Some("redis" | "redis+unix" | "unix") => {}
-            Some("rediss") if cfg!(feature = "tls-rustls") => {}
-            Some("rediss") => return Err(RedisConfigError::TlsNotEnabled { url: redacted }),
-            _ => {
-                return Err(RedisConfigError::InvalidUrl {
-                    url: redacted,
-                    reason: "it must start with redis:// (or rediss://)".to_owned(),
-                })
-            }
-        }
-        let client = redis::Client::open(url).map_err(|e| RedisConfigError::InvalidUrl {
+        let invalid = |reason: &str| RedisConfigError::InvalidUrl {
             url: redacted.clone(),
-            reason: match raw_password(url) {
-                Some(password) => e.to_string().replace(password, "***"),
-                None => e.to_string(),
-            },
+            reason: reason.to_owned(),
+        };
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        let (settings_url, target) =
+            match scheme {
+                Some("redis" | "redis+unix" | "unix") => (url.to_owned(), Target::Direct),
+                Some("rediss") if cfg!(feature = "tls-rustls") => (url.to_owned(), Target::Direct),
+                Some("rediss") => return Err(RedisConfigError::TlsNotEnabled { url: redacted }),
+                Some("redis+sentinel") => sentinel(url).map_err(|reason| invalid(&reason))?,
+                Some("rediss+sentinel") => {
+                    return Err(invalid(
+                        "TLS through Sentinel (rediss+sentinel://) is not supported yet",
+                    ))
+                }
+                Some("redis+cluster" | "rediss+cluster") => return Err(invalid(
+                    "Redis Cluster (redis+cluster://) is not supported yet: give the URL of the \
+                     primary that holds the AppId's slot",
+                )),
+                _ => {
+                    return Err(invalid(
+                        "it must start with redis://, rediss:// or redis+sentinel://",
+                    ))
+                }
+            };
+        let client = redis::Client::open(settings_url.as_str()).map_err(|e| {
+            RedisConfigError::InvalidUrl {
+                url: redacted.clone(),
+                reason: match raw_password(url) {
+                    Some(password) => e.to_string().replace(password, "***"),
+                    None => e.to_string(),
+                },
+            }
         })?;
         let password = client
             .get_connection_info()
@@ -163,9 +255,14 @@ impl RedisUrl {
             .map(str::to_owned);
         Ok(Self {
             client,
+            target,
             redacted,
             password,
         })
+    }
+
+    pub(crate) fn target(&self) -> &Target {
+        &self.target
     }
 
     pub(crate) fn client(&self) -> &redis::Client {
@@ -210,6 +307,33 @@ mod tests {
         if let Ok(url) = RedisUrl::parse("redis+unix:///tmp/r.sock?pass=hunter2") {
             assert!(!format!("{url} {url:?}").contains("hunter2"));
             assert_eq!(url.scrub("x hunter2 y"), "x *** y");
+        }
+    }
+
+    #[test]
+    fn sentinel_urls_name_the_sentinels_the_master_and_the_primarys_settings() {
+        let url = RedisUrl::parse("redis+sentinel://:s3cret@10.0.0.1:26380,h2/mymaster/3").unwrap();
+        assert_eq!(
+            url.target(),
+            &Target::Sentinel {
+                sentinels: vec![("10.0.0.1".into(), 26380), ("h2".into(), 26379)],
+                master: "mymaster".into(),
+            }
+        );
+        let settings = url.client().get_connection_info().redis_settings();
+        assert_eq!(settings.password(), Some("s3cret"));
+        assert_eq!(settings.db(), 3);
+        assert!(!format!("{url} {url:?}").contains("s3cret"));
+        for bad in [
+            "redis+sentinel://:s3cret@h1:1,h2:2",
+            "redis+sentinel://:s3cret@h1:1,h2:2/",
+            "redis+sentinel://:s3cret@h1:x/m",
+            "redis+cluster://:s3cret@h1:1,h2:2",
+            "rediss+sentinel://:s3cret@h1:1/m",
+        ] {
+            let err = RedisUrl::parse(bad).err().unwrap();
+            assert!(matches!(err, RedisConfigError::InvalidUrl { .. }), "{bad}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
         }
     }
 

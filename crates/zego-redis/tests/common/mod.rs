@@ -184,3 +184,116 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A `redis-server --sentinel` on a free port, monitoring `master` at `primary_port` (quorum
+/// 2, down after 1 s); stopped (SIGKILL by PID) when dropped.
+pub struct Sentinel {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sentinel {
+    /// Starts a sentinel and waits until it answers PING.
+    pub fn start(master: &str, primary_port: u16) -> Self {
+        ensure_redis_server();
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("zego-sentinel-test-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            let conf = dir.join("sentinel.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {port}\nbind 127.0.0.1\ndir {}\n\
+                     sentinel monitor {master} 127.0.0.1 {primary_port} 2\n\
+                     sentinel down-after-milliseconds {master} 1000\n\
+                     sentinel failover-timeout {master} 3000\n\
+                     sentinel parallel-syncs {master} 1\n",
+                    dir.display()
+                ),
+            )
+            .expect("the sentinel's configuration");
+            let child = Command::new("redis-server")
+                .arg(&conf)
+                .arg("--sentinel")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server --sentinel");
+            let mut sentinel = Self {
+                child: Some(child),
+                port,
+                dir,
+            };
+            if sentinel.wait_ready(Duration::from_secs(10)) {
+                return sentinel;
+            }
+        }
+        panic!("redis-server --sentinel did not start");
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> bool {
+        let started = Instant::now();
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
+        while started.elapsed() < timeout {
+            if let Some(child) = &mut self.child {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return false;
+                }
+            }
+            if let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(200)) {
+                if redis::cmd("PING").query::<String>(&mut conn).is_ok() {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A primary, one replica and three sentinels monitoring them as `master`.
+pub struct SentinelSetup {
+    pub primary: RedisServer,
+    pub replica: RedisServer,
+    pub sentinels: Vec<Sentinel>,
+}
+
+impl SentinelSetup {
+    pub fn start(master: &str) -> Self {
+        let primary = RedisServer::start();
+        let primary_port = primary.port().to_string();
+        let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary_port]);
+        let sentinels = (0..3)
+            .map(|_| Sentinel::start(master, primary.port()))
+            .collect();
+        Self {
+            primary,
+            replica,
+            sentinels,
+        }
+    }
+
+    /// `redis+sentinel://S1,S2,S3/NAME`.
+    pub fn url(&self, name: &str) -> String {
+        let addresses: Vec<String> = self.sentinels.iter().map(Sentinel::address).collect();
+        format!("redis+sentinel://{}/{name}", addresses.join(","))
+    }
+}
