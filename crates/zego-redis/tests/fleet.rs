@@ -383,3 +383,65 @@ fn a_flushall_mid_run_is_a_lost_bucket_the_fleet_paces_through() {
     assert!(seen.backwards.is_empty(), "{seen:?}");
     assert_eq!(rejections, 0);
 }
+
+#[test]
+fn a_fleet_on_sentinel_follows_a_failover_without_breaking_the_quota_or_the_order() {
+    if std::env::var("ZEGO_FLEET_WORKER").is_ok() {
+        return;
+    }
+    let _one = ONE_FLEET_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut setup = common::SentinelSetup::start("fleet-primary");
+    let sim = simulator();
+    let workers = spawn_fleet(&sim, Some(&setup.url("fleet-primary")));
+    std::thread::sleep(Duration::from_millis(4_500));
+    setup.primary.kill();
+    let killed_at = sim.request_log().len();
+    // When the sentinels have promoted the replica.
+    let started = std::time::Instant::now();
+    let mut promoted_at = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        let role = redis::cmd("ROLE").query::<redis::Value>(&mut setup.replica.connection());
+        if matches!(&role, Ok(redis::Value::Array(items))
+            if matches!(items.first(), Some(redis::Value::BulkString(r)) if r == b"master"))
+        {
+            promoted_at = Some(sim.request_log().len());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let promoted_at = promoted_at.expect("the sentinels promote the replica");
+    eprintln!(
+        "primary killed after {killed_at} requests, replica promoted after {promoted_at} ({:?})",
+        started.elapsed()
+    );
+    let results = reports(workers);
+    let seen = traffic(&sim.request_log());
+    eprintln!(
+        "fleet across a Sentinel failover: {seen:?}, {} sequence rejections",
+        sim.sequence_rejections()
+    );
+    for (succeeded, failed) in &results {
+        assert_eq!(
+            (*succeeded, *failed),
+            (STREAMS, 0),
+            "every operation completes: {results:?}"
+        );
+    }
+    assert!(seen.busiest_second <= QUOTA + 1, "{seen:?}");
+    assert_eq!(seen.rate_limited, 0, "{seen:?}");
+    // As across an outage (see the test above): Redis's order before the kill and once every
+    // instance is back on the promoted replica; the local shares' clocks in between.
+    let back = promoted_at + 3 * QUOTA;
+    let outside: Vec<usize> = seen
+        .backwards
+        .iter()
+        .copied()
+        .filter(|p| *p < killed_at || *p > back)
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "Sequence went backwards outside the failover: {outside:?} ({seen:?})"
+    );
+}
