@@ -195,7 +195,10 @@ fn resolve_redis(
             zego_redis::RedisConfigError::Permission { .. } => {
                 "give the Redis ACL user +evalsha +eval +script|load and the keys of its prefix (~zego:*)"
             }
-            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB]",
+            zego_redis::RedisConfigError::UnknownMaster { .. } => {
+                "give the master name the sentinels monitor: redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB]"
+            }
+            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB] or redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB]",
         };
         CliError::usage(e.to_string(), hint)
     };
