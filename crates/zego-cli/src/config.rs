@@ -198,7 +198,7 @@ fn resolve_redis(
             zego_redis::RedisConfigError::UnknownMaster { .. } => {
                 "give the master name the sentinels monitor: redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB]"
             }
-            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB] or redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB]",
+            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB], redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB] or redis+cluster://[:PASSWORD@]H1:P1,H2:P2",
         };
         CliError::usage(e.to_string(), hint)
     };

@@ -196,6 +196,77 @@ struct Inner {
     response_timeout: Duration,
     /// The connection; dropped after an error, so the next call builds a new one.
     connection: Mutex<Option<MultiplexedConnection>>,
+    /// A Cluster's slot map and node connections; forgotten after an error.
+    cluster: Mutex<ClusterState>,
+}
+
+/// A Cluster node's address.
+type Node = (String, u16);
+
+/// `(first slot, last slot, primary)`.
+type SlotRange = (u16, u16, Node);
+
+/// What this coordinator knows of a Cluster.
+#[derive(Default)]
+struct ClusterState {
+    /// `(first slot, last slot, primary)`, from `CLUSTER SLOTS`.
+    slots: Vec<SlotRange>,
+    /// A connection per primary.
+    nodes: std::collections::HashMap<Node, MultiplexedConnection>,
+}
+
+impl ClusterState {
+    fn primary_of(&self, slot: u16) -> Option<(String, u16)> {
+        self.slots
+            .iter()
+            .find(|(first, last, _)| (*first..=*last).contains(&slot))
+            .map(|(_, _, node)| node.clone())
+    }
+}
+
+/// The Cluster slot of a key: CRC16 (XMODEM) of its hash tag, modulo 16384.
+pub(crate) fn slot_of(key: &str) -> u16 {
+    let tag = key
+        .split_once('{')
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(tag, _)| tag)
+        .filter(|tag| !tag.is_empty())
+        .unwrap_or(key);
+    crc16::State::<crc16::XMODEM>::calculate(tag.as_bytes()) % 16384
+}
+
+/// The slot ranges of a `CLUSTER SLOTS` reply; `asked` stands in for an empty host.
+fn slot_ranges(reply: &redis::Value, asked: &str) -> Vec<SlotRange> {
+    let redis::Value::Array(ranges) = reply else {
+        return Vec::new();
+    };
+    let int = |v: &redis::Value| match v {
+        redis::Value::Int(i) => u16::try_from(*i).ok(),
+        _ => None,
+    };
+    ranges
+        .iter()
+        .filter_map(|range| {
+            let redis::Value::Array(fields) = range else {
+                return None;
+            };
+            let first = int(fields.first()?)?;
+            let last = int(fields.get(1)?)?;
+            let redis::Value::Array(primary) = fields.get(2)? else {
+                return None;
+            };
+            let host = match primary.first()? {
+                redis::Value::BulkString(host) => String::from_utf8_lossy(host).into_owned(),
+                _ => return None,
+            };
+            let host = if host.is_empty() || host == "?" {
+                asked.to_owned()
+            } else {
+                host
+            };
+            Some((first, last, (host, int(primary.get(1)?)?)))
+        })
+        .collect()
 }
 
 impl RedisIo {
@@ -213,6 +284,7 @@ impl RedisIo {
                 connect_timeout,
                 response_timeout,
                 connection: Mutex::new(None),
+                cluster: Mutex::new(ClusterState::default()),
             }),
             runtime: OnceLock::new(),
         }
@@ -318,16 +390,22 @@ type BoxedExchange<T> =
 impl Inner {
     /// How long connecting may take: the connect timeout, and as much again per sentinel.
     fn connect_bound(&self) -> Duration {
-        let sentinels = match &self.target {
+        let asked = match &self.target {
             Target::Direct => 0,
-            Target::Sentinel { sentinels, .. } => u32::try_from(sentinels.len()).unwrap_or(64),
+            Target::Sentinel { sentinels, .. } => sentinels.len(),
+            // The seeds for the slot map, then the primary.
+            Target::Cluster { seeds } => seeds.len(),
         };
-        self.connect_timeout * (1 + sentinels)
+        self.connect_timeout * (1 + u32::try_from(asked).unwrap_or(64))
     }
 
-    /// The connection, connecting first if needed: to the URL's address, or to the primary
-    /// the sentinels name (asked again for every new connection).
-    async fn connection(&self) -> Result<MultiplexedConnection, Failure> {
+    /// The connection for `key`, connecting first if needed: to the URL's address, to the
+    /// primary the sentinels name (asked again for every new connection), or to the primary
+    /// of the key's Cluster slot.
+    async fn connection(&self, key: &str) -> Result<MultiplexedConnection, Failure> {
+        if let Target::Cluster { seeds } = &self.target {
+            return self.cluster_connection(seeds, key).await;
+        }
         let existing = self
             .connection
             .lock()
@@ -342,6 +420,7 @@ impl Inner {
                 self.bounded(self.connect(info.addr(), info.redis_settings()))
                     .await?
             }
+            Target::Cluster { .. } => unreachable!("answered above"),
             Target::Sentinel { sentinels, master } => {
                 let (host, port) = self.primary(sentinels, master).await?;
                 let addr = ConnectionAddr::Tcp(host, port);
@@ -372,6 +451,83 @@ impl Inner {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// The connection to the primary of `key`'s slot, asking a seed (or a known node) for
+    /// the slot map first if needed.
+    async fn cluster_connection(
+        &self,
+        seeds: &[(String, u16)],
+        key: &str,
+    ) -> Result<MultiplexedConnection, Failure> {
+        let slot = slot_of(key);
+        let known = self
+            .cluster
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .primary_of(slot);
+        let primary = if let Some(primary) = known {
+            primary
+        } else {
+            let slots = self.slot_map(seeds).await?;
+            let mut state = self.cluster.lock().unwrap_or_else(PoisonError::into_inner);
+            state.slots = slots;
+            state
+                .primary_of(slot)
+                .ok_or_else(|| Failure::outage("no Cluster node serves the AppId's slot"))?
+        };
+        let existing = self
+            .cluster
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .nodes
+            .get(&primary)
+            .cloned();
+        if let Some(connection) = existing {
+            return Ok(connection);
+        }
+        let info = self.client.get_connection_info();
+        let addr = ConnectionAddr::Tcp(primary.0.clone(), primary.1);
+        let connection = self
+            .bounded(self.connect(&addr, info.redis_settings()))
+            .await?;
+        self.cluster
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .nodes
+            .insert(primary, connection.clone());
+        Ok(connection)
+    }
+
+    /// The slot map, from the first seed that answers `CLUSTER SLOTS`.
+    async fn slot_map(&self, seeds: &[(String, u16)]) -> Result<Vec<SlotRange>, Failure> {
+        let info = self.client.get_connection_info();
+        let mut last_error = None;
+        for (host, port) in seeds {
+            let asked = self
+                .bounded(async {
+                    let addr = ConnectionAddr::Tcp(host.clone(), *port);
+                    let mut connection = self.connect(&addr, info.redis_settings()).await?;
+                    redis::cmd("CLUSTER")
+                        .arg("SLOTS")
+                        .query_async::<redis::Value>(&mut connection)
+                        .await
+                        .map_err(Failure::of_request)
+                })
+                .await;
+            match asked {
+                Ok(reply) => {
+                    let slots = slot_ranges(&reply, host);
+                    if !slots.is_empty() {
+                        return Ok(slots);
+                    }
+                }
+                Err(config @ Failure::Config(..)) => return Err(config),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| Failure::outage("no Cluster seed answered with a slot map")))
     }
 
     /// `step` within the connect timeout.
@@ -473,6 +629,7 @@ impl Inner {
             .connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
+        *self.cluster.lock().unwrap_or_else(PoisonError::into_inner) = ClusterState::default();
     }
 
     /// One exchange: the push-backs, then the admission script if any; all of it within
@@ -482,18 +639,40 @@ impl Inner {
         push_backs: Vec<(String, u64)>,
         call: Option<Invocation>,
     ) -> Result<Option<Reply>, Failure> {
-        let mut connection = self.connection().await?;
-        let exchange = async {
+        // The connections first (each key's node, in a Cluster), within the connect timeout;
+        // a failure forgets what is known (a Cluster's slot map may be stale).
+        let connections = async {
+            let mut pushes = Vec::with_capacity(push_backs.len());
             for (group_key, wait_us) in &push_backs {
+                pushes.push((self.connection(group_key).await?, group_key, *wait_us));
+            }
+            let admission = match &call {
+                Some(call) => {
+                    let key = call.keys.first().map_or("", String::as_str);
+                    Some((self.connection(key).await?, call))
+                }
+                None => None,
+            };
+            Ok((pushes, admission))
+        };
+        let (pushes, admission) = match connections.await {
+            Ok(connections) => connections,
+            Err(failure) => {
+                self.forget();
+                return Err(failure);
+            }
+        };
+        let exchange = async {
+            for (mut connection, group_key, wait_us) in pushes {
                 self.scripts
                     .push_back
                     .key(group_key)
-                    .arg(*wait_us)
+                    .arg(wait_us)
                     .invoke_async::<i64>(&mut connection)
                     .await?;
             }
-            match &call {
-                Some(call) => self
+            match admission {
+                Some((mut connection, call)) => self
                     .scripts
                     .admit_call(call)
                     .invoke_async::<Reply>(&mut connection)
@@ -517,7 +696,13 @@ impl Inner {
     /// Connects and loads both scripts (which needs the `SCRIPT` permission; `EVALSHA`'s is
     /// checked by the first admission).
     async fn check(self: Arc<Self>) -> Result<(), Failure> {
-        let mut connection = self.connection().await?;
+        let mut connection = match self.connection("{check}").await {
+            Ok(connection) => connection,
+            Err(failure) => {
+                self.forget();
+                return Err(failure);
+            }
+        };
         let exchange = async {
             self.scripts.admit.load_async(&mut connection).await?;
             self.scripts.push_back.load_async(&mut connection).await
@@ -536,3 +721,25 @@ impl Inner {
 }
 
 type Driver = Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_follow_the_hash_tag() {
+        // Redis's own: CLUSTER KEYSLOT foo = 12182, CLUSTER KEYSLOT 123456789 = 12739.
+        assert_eq!(slot_of("foo"), 12182);
+        assert_eq!(slot_of("123456789"), 12739);
+        assert_eq!(slot_of("a:{foo}:b"), slot_of("foo"));
+        assert_eq!(
+            slot_of("zego:prod:{7}:rl:g"),
+            slot_of("zego:test:{7}:seq:s")
+        );
+        assert_eq!(
+            slot_of("a{}b"),
+            slot_of("a{}b"),
+            "an empty tag hashes the whole key"
+        );
+    }
+}

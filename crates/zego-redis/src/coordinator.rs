@@ -351,7 +351,7 @@ impl RedisCoordinator {
                 url,
                 master: match self.url.target() {
                     Target::Sentinel { master, .. } => master.clone(),
-                    Target::Direct => String::new(),
+                    Target::Direct | Target::Cluster { .. } => String::new(),
                 },
             },
         }

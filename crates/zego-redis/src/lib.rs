@@ -64,6 +64,18 @@
 //! breaker. The outage and the recovery are each logged once. The URL's password never
 //! appears in `Debug`, `Display`, errors or logs.
 //!
+//! # Sentinel and Cluster
+//!
+//! Besides `redis://` (and `rediss://`), [`RedisCoordinator::builder`] takes
+//! `redis+sentinel://[[USER]:PASSWORD@]H1[:P1],H2[:P2],.../MASTER[/DB]` (the primary is
+//! asked of the sentinels for every new connection and checked with `ROLE`, so a failover is
+//! followed: redis-rs's own Sentinel client does not re-resolve by itself, its issue 1438) and
+//! `redis+cluster://[[USER]:PASSWORD@]H1[:P1],H2[:P2],...` (seed nodes; the slot map is asked
+//! again after any error, so MOVED and failovers are followed). Every key of one app carries
+//! the `{AppId}` hash tag, so one admission is one script on one slot. While a primary fails
+//! over, admissions are an outage for the [`FailurePolicy`]. TLS through Sentinel or to a
+//! Cluster is not supported yet.
+//!
 //! # When Redis loses the buckets
 //!
 //! FLUSHALL, a restart without persistence, or a failover to a replica that missed the last

@@ -95,6 +95,12 @@ pub(crate) enum Target {
         /// The master name.
         master: String,
     },
+    /// A Redis Cluster, found from its seed nodes: each admission goes to the primary of its
+    /// AppId's slot (the slot map is asked again after any error, e.g. MOVED or a failover).
+    Cluster {
+        /// The seed nodes' addresses.
+        seeds: Vec<(String, u16)>,
+    },
 }
 
 /// A parsed Redis URL.
@@ -163,40 +169,62 @@ fn raw_password(url: &str) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
+/// A multi-host URL's parts: the user-info, the addresses, the path after them.
+type Hosts<'a> = (Option<&'a str>, Vec<(String, u16)>, &'a str);
+
+/// `[[USER]:PASSWORD@]H1[:P1],H2[:P2],...`: the user-info, if any, and the addresses.
+fn hosts(rest: &str, default_port: u16) -> Result<Hosts<'_>, String> {
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, rest)) => (Some(userinfo), rest),
+        None => (None, rest),
+    };
+    let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut addresses = Vec::new();
+    for host in hosts.split(',').filter(|h| !h.is_empty()) {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) => (
+                name,
+                port.parse::<u16>()
+                    .map_err(|_| format!("the port of {host:?} is not a port number"))?,
+            ),
+            None => (host, default_port),
+        };
+        addresses.push((name.to_owned(), port));
+    }
+    Ok((userinfo, addresses, path))
+}
+
+/// `redis+cluster://[[USER]:PASSWORD@]H1[:P1],H2[:P2],...`: the seed nodes (port 6379 by
+/// default) and a `redis://` URL holding the nodes' settings (user, password).
+fn cluster(url: &str) -> Result<(String, Target), String> {
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    let (userinfo, seeds, path) = hosts(rest, 6379)?;
+    if seeds.is_empty() {
+        return Err("give at least one seed node: redis+cluster://H1:P1,H2:P2".into());
+    }
+    if !path.is_empty() && path != "0" {
+        return Err("a Cluster has only database 0".into());
+    }
+    let userinfo = userinfo.map_or(String::new(), |u| format!("{u}@"));
+    Ok((
+        format!("redis://{userinfo}127.0.0.1/0"),
+        Target::Cluster { seeds },
+    ))
+}
+
 /// `redis+sentinel://[[USER]:PASSWORD@]H1[:P1],H2[:P2],.../MASTER[/DB]`: the sentinels (port
 /// 26379 by default), the master name, and a `redis://` URL holding the primary's settings
 /// (user, password, DB; its address is not used).
 fn sentinel(url: &str) -> Result<(String, Target), String> {
     let rest = url.split_once("://").map_or("", |(_, rest)| rest);
-    let (userinfo, rest) = match rest.rsplit_once('@') {
-        Some((userinfo, rest)) => (Some(userinfo), rest),
-        None => (None, rest),
-    };
-    let (hosts, path) = rest
-        .split_once('/')
-        .ok_or("name the master after the sentinels: redis+sentinel://H1:P1,H2:P2/MASTER")?;
-    let (master, db) = match path.split_once('/') {
-        Some((master, db)) => (master, db),
-        None => (path, "0"),
-    };
+    let (userinfo, sentinels, path) = hosts(rest, 26379)?;
+    let (master, db) = path.split_once('/').unwrap_or((path, "0"));
     if master.is_empty() {
         return Err(
             "name the master after the sentinels: redis+sentinel://H1:P1,H2:P2/MASTER".into(),
         );
     }
     let db = if db.is_empty() { "0" } else { db };
-    let mut sentinels = Vec::new();
-    for host in hosts.split(',').filter(|h| !h.is_empty()) {
-        let (name, port) = match host.rsplit_once(':') {
-            Some((name, port)) => (
-                name,
-                port.parse::<u16>()
-                    .map_err(|_| format!("the sentinel port of {host:?} is not a port number"))?,
-            ),
-            None => (host, 26379),
-        };
-        sentinels.push((name.to_owned(), port));
-    }
     if sentinels.is_empty() {
         return Err("give at least one sentinel: redis+sentinel://H1:P1,H2:P2/MASTER".into());
     }
@@ -229,15 +257,15 @@ impl RedisUrl {
                         "TLS through Sentinel (rediss+sentinel://) is not supported yet",
                     ))
                 }
-                Some("redis+cluster" | "rediss+cluster") => return Err(invalid(
-                    "Redis Cluster (redis+cluster://) is not supported yet: give the URL of the \
-                     primary that holds the AppId's slot",
-                )),
-                _ => {
+                Some("redis+cluster") => cluster(url).map_err(|reason| invalid(&reason))?,
+                Some("rediss+cluster") => {
                     return Err(invalid(
-                        "it must start with redis://, rediss:// or redis+sentinel://",
+                        "TLS to a Cluster (rediss+cluster://) is not supported yet",
                     ))
                 }
+                _ => return Err(invalid(
+                    "it must start with redis://, rediss://, redis+sentinel:// or redis+cluster://",
+                )),
             };
         let client = redis::Client::open(settings_url.as_str()).map_err(|e| {
             RedisConfigError::InvalidUrl {
@@ -323,12 +351,22 @@ mod tests {
         let settings = url.client().get_connection_info().redis_settings();
         assert_eq!(settings.password(), Some("s3cret"));
         assert_eq!(settings.db(), 3);
+        let cluster = RedisUrl::parse("redis+cluster://:s3cret@h1:7000,h2").unwrap();
+        assert_eq!(
+            cluster.target(),
+            &Target::Cluster {
+                seeds: vec![("h1".into(), 7000), ("h2".into(), 6379)]
+            }
+        );
+        assert!(!format!("{cluster} {cluster:?}").contains("s3cret"));
         assert!(!format!("{url} {url:?}").contains("s3cret"));
         for bad in [
             "redis+sentinel://:s3cret@h1:1,h2:2",
             "redis+sentinel://:s3cret@h1:1,h2:2/",
             "redis+sentinel://:s3cret@h1:x/m",
-            "redis+cluster://:s3cret@h1:1,h2:2",
+            "redis+cluster://:s3cret@h1:1,h2:x",
+            "redis+cluster://:s3cret@/",
+            "rediss+cluster://:s3cret@h1:1",
             "rediss+sentinel://:s3cret@h1:1/m",
         ] {
             let err = RedisUrl::parse(bad).err().unwrap();

@@ -297,3 +297,87 @@ impl SentinelSetup {
         format!("redis+sentinel://{}/{name}", addresses.join(","))
     }
 }
+
+/// A Redis Cluster of three primaries and three replicas (`--cluster-enabled yes`, node
+/// timeout 1 s), created with `redis-cli --cluster create ... --cluster-replicas 1`.
+pub struct ClusterSetup {
+    pub nodes: Vec<RedisServer>,
+}
+
+impl ClusterSetup {
+    pub fn start() -> Self {
+        let nodes: Vec<RedisServer> = (0..6)
+            .map(|_| {
+                RedisServer::start_with(&[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "1000",
+                ])
+            })
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli");
+        assert!(status.success(), "redis-cli --cluster create");
+        let setup = Self { nodes };
+        let started = Instant::now();
+        while !setup.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the cluster did not become ok"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        setup
+    }
+
+    /// Every node sees the cluster ok, and every replica has synced with its primary (a
+    /// replica that never synced cannot be promoted).
+    fn is_ok(&self) -> bool {
+        self.nodes.iter().all(|n| {
+            let mut connection = n.connection();
+            let cluster_ok = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query::<String>(&mut connection)
+                .is_ok_and(|info| info.contains("cluster_state:ok"));
+            let synced = redis::cmd("INFO")
+                .arg("replication")
+                .query::<String>(&mut connection)
+                .is_ok_and(|info| {
+                    info.contains("role:master") || info.contains("master_link_status:up")
+                });
+            cluster_ok && synced
+        })
+    }
+
+    /// `redis+cluster://` with the first two nodes as seeds.
+    pub fn url(&self) -> String {
+        format!(
+            "redis+cluster://127.0.0.1:{},127.0.0.1:{}",
+            self.nodes[0].port(),
+            self.nodes[1].port()
+        )
+    }
+
+    /// The node that serves `key` as a primary (the others answer MOVED), if any.
+    pub fn owner_of(&self, key: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| {
+            redis::Client::open(n.url())
+                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(300)))
+                .and_then(|mut c| redis::cmd("EXISTS").arg(key).query::<i64>(&mut c))
+                .is_ok()
+        })
+    }
+}
