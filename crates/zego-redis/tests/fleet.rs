@@ -445,3 +445,83 @@ fn a_fleet_on_sentinel_follows_a_failover_without_breaking_the_quota_or_the_orde
         "Sequence went backwards outside the failover: {outside:?} ({seen:?})"
     );
 }
+
+#[test]
+fn a_fleet_on_a_cluster_shares_the_quota_and_follows_a_primary_failover() {
+    if std::env::var("ZEGO_FLEET_WORKER").is_ok() {
+        return;
+    }
+    let _one = ONE_FLEET_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cluster = common::ClusterSetup::start();
+
+    // The fleet test, unchanged, on three primaries and three replicas.
+    let sim = simulator();
+    let results = reports(spawn_fleet(&sim, Some(&cluster.url())));
+    let seen = traffic(&sim.request_log());
+    eprintln!(
+        "fleet on a Cluster: {seen:?}, {} sequence rejections",
+        sim.sequence_rejections()
+    );
+    for (succeeded, failed) in &results {
+        assert_eq!((*succeeded, *failed), (STREAMS, 0), "{results:?}");
+    }
+    assert_eq!(seen.requests, 4 * STREAMS / 20, "no retries were needed");
+    assert_eq!(seen.rate_limited, 0);
+    assert!(seen.busiest_second <= QUOTA + ARRIVAL_JITTER, "{seen:?}");
+    assert!(seen.utilisation >= 0.9, "{seen:?}");
+    assert_eq!(sim.sequence_rejections(), 0);
+    assert!(seen.backwards.is_empty(), "{seen:?}");
+
+    // Again, with the primary of the app's slot killed mid-run.
+    let epoch_key = format!("zego:prod:{{{APP_ID}}}:epoch:stream_forbid");
+    let owner = cluster
+        .owner_of(&epoch_key)
+        .expect("a primary holds the app's keys");
+    let sim = simulator();
+    let workers = spawn_fleet(&sim, Some(&cluster.url()));
+    std::thread::sleep(Duration::from_millis(4_500));
+    cluster.nodes[owner].kill();
+    let killed_at = sim.request_log().len();
+    let started = std::time::Instant::now();
+    let mut promoted_at = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        if cluster.owner_of(&epoch_key).is_some_and(|n| n != owner) {
+            promoted_at = Some(sim.request_log().len());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let promoted_at = promoted_at.expect("the cluster promotes the replica");
+    eprintln!(
+        "slot primary killed after {killed_at} requests, replica promoted after {promoted_at} ({:?})",
+        started.elapsed()
+    );
+    let results = reports(workers);
+    let seen = traffic(&sim.request_log());
+    eprintln!(
+        "fleet across a Cluster failover: {seen:?}, {} sequence rejections",
+        sim.sequence_rejections()
+    );
+    for (succeeded, failed) in &results {
+        assert_eq!(
+            (*succeeded, *failed),
+            (STREAMS, 0),
+            "every operation completes: {results:?}"
+        );
+    }
+    assert!(seen.busiest_second <= QUOTA + 1, "{seen:?}");
+    assert_eq!(seen.rate_limited, 0, "{seen:?}");
+    let back = promoted_at + 3 * QUOTA;
+    let outside: Vec<usize> = seen
+        .backwards
+        .iter()
+        .copied()
+        .filter(|p| *p < killed_at || *p > back)
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "Sequence went backwards outside the failover: {outside:?} ({seen:?})"
+    );
+}
