@@ -34,7 +34,7 @@ enum Misbehaviour {
     HugeBulk,
     /// `*2000000000` and then `:1` elements for as long as the client reads.
     HugeArray,
-    /// A well-formed reply, one byte every 50 ms.
+    /// A well-formed 200-byte bulk string, one byte every 50 ms (10 s in all).
     Trickle,
     /// Bytes that are not RESP.
     Garbage,
@@ -142,7 +142,8 @@ fn serve(stream: TcpStream, misbehaviour: Misbehaviour, stop: &AtomicBool) {
                 while alive() && writer.write_all(&chunk).is_ok() {}
             }
             Misbehaviour::Trickle => {
-                for byte in b"*4\r\n:0\r\n:0\r\n:1\r\n:0\r\n".repeat(1000) {
+                let reply = [&b"$200\r\n"[..], &[b'x'; 200], b"\r\n"].concat();
+                for byte in reply {
                     if !alive() || writer.write_all(&[byte]).is_err() {
                         break;
                     }
