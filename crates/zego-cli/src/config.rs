@@ -229,6 +229,10 @@ fn resolve_quotas(
 
 /// `--redis` / `ZEGO_REDIS_URL` over the profile's `redis`; a URL that cannot be used is a
 /// usage error naming the problem (never the password).
+/// `--redis` / `ZEGO_REDIS_URL` over the profile's `redis`; a URL that cannot be used, and a
+/// Redis that refuses the configuration (wrong password or user, a missing ACL permission,
+/// something other than Redis at the address), is a usage error naming the problem (never
+/// the password). An unreachable Redis is not: the failure policy admits until it answers.
 fn resolve_redis(
     global: &GlobalArgs,
     profile: &Profile,
@@ -238,15 +242,28 @@ fn resolve_redis(
         return Ok(None);
     };
     let fleet_size = global.fleet_size.or(profile.fleet_size).unwrap_or(1);
-    let builder = zego_redis::RedisCoordinator::builder(url).map_err(|e| {
-        CliError::usage(
-            e.to_string(),
-            "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB]",
-        )
-    })?;
-    Ok(Some(std::sync::Arc::new(
-        builder.fleet_size(fleet_size).quotas(quotas).build(),
-    )))
+    let usage = |e: zego_redis::RedisConfigError| {
+        let hint = match e {
+            zego_redis::RedisConfigError::Authentication { .. } => {
+                "check the user and password in --redis / ZEGO_REDIS_URL (redis://[USER]:PASSWORD@HOST[:PORT][/DB])"
+            }
+            zego_redis::RedisConfigError::Permission { .. } => {
+                "give the Redis ACL user +evalsha +eval +script|load and the keys of its prefix (~zego:*)"
+            }
+            zego_redis::RedisConfigError::UnknownMaster { .. } => {
+                "give the master name the sentinels monitor: redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB]"
+            }
+            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB], redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB] or redis+cluster://[:PASSWORD@]H1:P1,H2:P2",
+        };
+        CliError::usage(e.to_string(), hint)
+    };
+    let coordinator = zego_redis::RedisCoordinator::builder(url)
+        .map_err(usage)?
+        .fleet_size(fleet_size)
+        .quotas(quotas)
+        .connect()
+        .map_err(usage)?;
+    Ok(Some(std::sync::Arc::new(coordinator)))
 }
 
 /// The secret file to read, if a file is where the secret comes from by precedence.

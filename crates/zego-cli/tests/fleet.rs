@@ -84,6 +84,30 @@ fn a_bad_redis_url_is_a_usage_error_without_the_password() {
 }
 
 #[test]
+fn a_wrong_redis_password_is_a_usage_error_without_the_password() {
+    let redis = RedisServer::start_with(&["--requirepass", "right-pw-4711"]);
+    let sim = sim();
+    let output = zego(&sim)
+        .args([
+            "--redis",
+            &format!("redis://:hunter2@127.0.0.1:{}/", redis.port()),
+            "forbid",
+            "s1",
+        ])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(all.contains("refused the credentials"), "{all}");
+    assert!(!all.contains("hunter2"), "{all}");
+    assert!(sim.request_log().is_empty());
+}
+
+#[test]
 fn an_unreachable_redis_is_reported_once_and_the_local_share_admits() {
     let sim = sim();
     let port = redis_server::free_port();

@@ -7,6 +7,7 @@
 //! <prefix>:<env>:{<AppId>}:cal:<group>       the send times booked in such a group (sorted set)
 //! <prefix>:<env>:{<AppId>}:seq:<StreamId>    the stream's last Sequence
 //! <prefix>:<env>:{<AppId>}:seq               the app-wide last Sequence (raw operations)
+//! <prefix>:<env>:{<AppId>}:epoch:<group>     when the group's bucket was created (no expiry)
 //! ```
 
 use zego_proto::admission::RateLimitKey;
@@ -37,6 +38,12 @@ pub(crate) fn room(prefix: &str, key: RateLimitKey, room: &str) -> String {
 /// The key of the calendar of a group with a per-room quota.
 pub(crate) fn calendar(prefix: &str, key: RateLimitKey) -> String {
     format!("{}:cal:{}", app_prefix(prefix, key), key.group.as_str())
+}
+
+/// The key of a group's epoch: a bucket lost since an instance last saw it shows as a
+/// missing or different epoch.
+pub(crate) fn epoch(prefix: &str, key: RateLimitKey) -> String {
+    format!("{}:epoch:{}", app_prefix(prefix, key), key.group.as_str())
 }
 
 /// The keys holding the last `Sequence` of each stream (or of the whole app, for an
@@ -71,6 +78,7 @@ mod tests {
             ..key
         };
         assert_eq!(sequences("x", test, &[]), ["x:test:{42}:seq"]);
+        assert_eq!(epoch("zego", key), "zego:prod:{42}:epoch:stream_forbid");
         let list = RateLimitKey {
             group: RateLimitGroup::RoomUserList,
             ..key

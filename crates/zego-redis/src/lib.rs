@@ -42,6 +42,7 @@
 //! ```text
 //! zego:<prod|test>:{<AppId>}:rl:<group>
 //! zego:<prod|test>:{<AppId>}:seq:<StreamId>
+//! zego:<prod|test>:{<AppId>}:epoch:<group>      (no TTL)
 //! ```
 //!
 //! The `Sequence` is a time value, not an `INCR` counter: after a restart without persistence
@@ -62,14 +63,76 @@
 //! value this process has seen — then Redis is tried again, and the first answer closes the
 //! breaker. The outage and the recovery are each logged once. The URL's password never
 //! appears in `Debug`, `Display`, errors or logs.
+//!
+//! # Sentinel and Cluster
+//!
+//! Besides `redis://` (and `rediss://`), [`RedisCoordinator::builder`] takes
+//! `redis+sentinel://[[USER]:PASSWORD@]H1[:P1],H2[:P2],.../MASTER[/DB]` (the primary is
+//! asked of the sentinels for every new connection and checked with `ROLE`, so a failover is
+//! followed: redis-rs's own Sentinel client does not re-resolve by itself, its issue 1438) and
+//! `redis+cluster://[[USER]:PASSWORD@]H1[:P1],H2[:P2],...` (seed nodes; the slot map is asked
+//! again after any error, so MOVED and failovers are followed). Every key of one app carries
+//! the `{AppId}` hash tag, so one admission is one script on one slot. While a primary fails
+//! over, admissions are an outage for the [`FailurePolicy`]. TLS through Sentinel or to a
+//! Cluster is not supported yet.
+//!
+//! # When Redis loses the buckets
+//!
+//! FLUSHALL, a restart without persistence, or a failover to a replica that missed the last
+//! writes empties the buckets while slots booked in them are still waiting to be sent. Each
+//! group has an epoch key (set when missing, no expiry), and every admission passes the
+//! epoch it saw last: if the key is gone or different, the same script pushes the group's
+//! next slot past what this instance knew of the fleet's queue (its own held slots and the
+//! queue depth of the last answer) plus a quiet second, and books nothing; the instance then
+//! settles on its local share, as after an outage, for that queue plus two retry intervals
+//! (at least 5 s): by then every instance that held slots has sent them or found the loss
+//! at its next admission and pushed the bucket itself. An instance that never saw an epoch
+//! (started after the loss) cannot tell a lost bucket from a new one. The `Sequence` needs
+//! no epoch: it is `max(now_ms, caller's floor, last + 1)`, so a stream whose key was lost
+//! still gets a value above its last one as long as that one was stamped at least a
+//! millisecond ago on a clock no more ahead than the quota's interval (51 ms at 20/s).
+//!
+//! # Every answer is bounded
+//!
+//! A Redis that answers slowly, without end, or with garbage is an outage like one that does
+//! not answer. Both the blocking and the async client go through one multiplexed connection
+//! driven on the coordinator's own one-thread tokio runtime, and:
+//!
+//! - **time**: one deadline (the response timeout) covers a whole exchange — every byte
+//!   of the reply, and the push-backs of a reconciliation before it — not each read; the
+//!   connection and its handshake have the connect timeout;
+//! - **size**: Redis may send at most 16 KiB per request written, and never more than
+//!   256 KiB ahead of the requests in flight; a reply past that (a `$2000000000` bulk
+//!   string, a `*2000000000` array) ends the connection. The admission script's reply is
+//!   four integers.
+//!
+//! Over `rediss://` the connection is redis-rs's own (its TLS set-up): the deadline holds,
+//! the size budget does not.
+//!
+//! # Configuration errors are not outages
+//!
+//! A wrong password or user (NOAUTH, WRONGPASS), an ACL user without a command the
+//! coordinator needs (NOPERM: it needs `EVALSHA`, `EVAL`, `SCRIPT LOAD` and the keys of its
+//! prefix), or an address where something answers that does not speak RESP is a
+//! [`RedisConfigError`] naming the problem (never the password). It is found when
+//! [`RedisCoordinatorBuilder::connect`] (or [`RedisCoordinator::check`]) connects at
+//! start-up, and by every admission after that (a password changed mid-run): the call then
+//! fails with `CallErrorKind::Admission` and nothing is sent; the failover state is not
+//! touched. A reply that does not parse counts as "not Redis" only in the connection's
+//! handshake; after it, garbage is an outage. An unreachable Redis at start-up is an
+//! outage, not an error.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod breaker;
+mod builder;
+mod connection;
 mod coordinator;
+mod failover;
 mod keys;
 mod script;
 mod url;
 
-pub use coordinator::{FailurePolicy, RedisCoordinator, RedisCoordinatorBuilder};
+pub use builder::RedisCoordinatorBuilder;
+pub use coordinator::RedisCoordinator;
+pub use failover::FailurePolicy;
 pub use url::RedisConfigError;

@@ -19,6 +19,36 @@ pub enum RedisConfigError {
         /// The URL, password redacted.
         url: String,
     },
+    /// Redis refused the credentials: NOAUTH (a password is needed), WRONGPASS (wrong
+    /// user or password), or another authentication failure.
+    Authentication {
+        /// The URL, password redacted.
+        url: String,
+        /// Redis's message, password removed.
+        detail: String,
+    },
+    /// The ACL user may not run a command the coordinator needs (NOPERM): it needs
+    /// `EVALSHA`, `SCRIPT LOAD` (`EVAL` after a NOSCRIPT) and the keys `<prefix>:*`.
+    Permission {
+        /// The URL, password redacted.
+        url: String,
+        /// Redis's message, password removed.
+        detail: String,
+    },
+    /// No sentinel knows the master name of a `redis+sentinel://` URL.
+    UnknownMaster {
+        /// The URL, password redacted.
+        url: String,
+        /// The master name.
+        master: String,
+    },
+    /// What answers at the URL does not speak the Redis protocol.
+    NotRedis {
+        /// The URL, password redacted.
+        url: String,
+        /// What went wrong, password removed.
+        detail: String,
+    },
 }
 
 impl fmt::Display for RedisConfigError {
@@ -29,15 +59,55 @@ impl fmt::Display for RedisConfigError {
                 f,
                 "Redis URL {url:?} uses TLS (rediss://), which needs zego-redis's `tls-rustls` feature"
             ),
+            Self::Authentication { url, detail } => write!(
+                f,
+                "Redis at {url:?} refused the credentials ({detail}): check the user and password in the URL"
+            ),
+            Self::Permission { url, detail } => write!(
+                f,
+                "Redis at {url:?} denies a command the coordinator needs ({detail}): the ACL user needs EVALSHA, EVAL, SCRIPT and the keys of its prefix"
+            ),
+            Self::UnknownMaster { url, master } => write!(
+                f,
+                "no sentinel of {url:?} monitors a master named {master:?}: check the name after the sentinels' addresses"
+            ),
+            Self::NotRedis { url, detail } => write!(
+                f,
+                "{url:?} does not answer as a Redis server ({detail}): check the host and port"
+            ),
         }
     }
 }
 
 impl std::error::Error for RedisConfigError {}
 
+/// Where the coordinator connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The URL's one address.
+    Direct,
+    /// The primary that the sentinels name, resolved again on every new connection (so a
+    /// failover is followed: a connection ends with the first error, e.g. READONLY from a
+    /// demoted primary, or the primary going away).
+    Sentinel {
+        /// The sentinels' addresses, asked in order.
+        sentinels: Vec<(String, u16)>,
+        /// The master name.
+        master: String,
+    },
+    /// A Redis Cluster, found from its seed nodes: each admission goes to the primary of its
+    /// AppId's slot (the slot map is asked again after any error, e.g. MOVED or a failover).
+    Cluster {
+        /// The seed nodes' addresses.
+        seeds: Vec<(String, u16)>,
+    },
+}
+
 /// A parsed Redis URL.
 pub(crate) struct RedisUrl {
+    /// The client of the URL's address, or for Sentinel only its settings (password, DB).
     client: redis::Client,
+    target: Target,
     redacted: String,
     password: Option<String>,
 }
@@ -99,27 +169,112 @@ fn raw_password(url: &str) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
+/// A multi-host URL's parts: the user-info, the addresses, the path after them.
+type Hosts<'a> = (Option<&'a str>, Vec<(String, u16)>, &'a str);
+
+/// `[[USER]:PASSWORD@]H1[:P1],H2[:P2],...`: the user-info, if any, and the addresses.
+fn hosts(rest: &str, default_port: u16) -> Result<Hosts<'_>, String> {
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, rest)) => (Some(userinfo), rest),
+        None => (None, rest),
+    };
+    let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut addresses = Vec::new();
+    for host in hosts.split(',').filter(|h| !h.is_empty()) {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) => (
+                name,
+                port.parse::<u16>()
+                    .map_err(|_| format!("the port of {host:?} is not a port number"))?,
+            ),
+            None => (host, default_port),
+        };
+        addresses.push((name.to_owned(), port));
+    }
+    Ok((userinfo, addresses, path))
+}
+
+/// `redis+cluster://[[USER]:PASSWORD@]H1[:P1],H2[:P2],...`: the seed nodes (port 6379 by
+/// default) and a `redis://` URL holding the nodes' settings (user, password).
+fn cluster(url: &str) -> Result<(String, Target), String> {
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    let (userinfo, seeds, path) = hosts(rest, 6379)?;
+    if seeds.is_empty() {
+        return Err("give at least one seed node: redis+cluster://H1:P1,H2:P2".into());
+    }
+    if !path.is_empty() && path != "0" {
+        return Err("a Cluster has only database 0".into());
+    }
+    let userinfo = userinfo.map_or(String::new(), |u| format!("{u}@"));
+    Ok((
+        format!("redis://{userinfo}127.0.0.1/0"),
+        Target::Cluster { seeds },
+    ))
+}
+
+/// `redis+sentinel://[[USER]:PASSWORD@]H1[:P1],H2[:P2],.../MASTER[/DB]`: the sentinels (port
+/// 26379 by default), the master name, and a `redis://` URL holding the primary's settings
+/// (user, password, DB; its address is not used).
+fn sentinel(url: &str) -> Result<(String, Target), String> {
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    let (userinfo, sentinels, path) = hosts(rest, 26379)?;
+    let (master, db) = path.split_once('/').unwrap_or((path, "0"));
+    if master.is_empty() {
+        return Err(
+            "name the master after the sentinels: redis+sentinel://H1:P1,H2:P2/MASTER".into(),
+        );
+    }
+    let db = if db.is_empty() { "0" } else { db };
+    if sentinels.is_empty() {
+        return Err("give at least one sentinel: redis+sentinel://H1:P1,H2:P2/MASTER".into());
+    }
+    let userinfo = userinfo.map_or(String::new(), |u| format!("{u}@"));
+    Ok((
+        format!("redis://{userinfo}127.0.0.1/{db}"),
+        Target::Sentinel {
+            sentinels,
+            master: master.to_owned(),
+        },
+    ))
+}
+
 impl RedisUrl {
     pub(crate) fn parse(url: &str) -> Result<Self, RedisConfigError> {
         let redacted = redact(url);
-        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
-        match scheme {
-            Some("redis" | "redis+unix" | "unix") => {}
-            Some("rediss") if cfg!(feature = "tls-rustls") => {}
-            Some("rediss") => return Err(RedisConfigError::TlsNotEnabled { url: redacted }),
-            _ => {
-                return Err(RedisConfigError::InvalidUrl {
-                    url: redacted,
-                    reason: "it must start with redis:// (or rediss://)".to_owned(),
-                })
-            }
-        }
-        let client = redis::Client::open(url).map_err(|e| RedisConfigError::InvalidUrl {
+        let invalid = |reason: &str| RedisConfigError::InvalidUrl {
             url: redacted.clone(),
-            reason: match raw_password(url) {
-                Some(password) => e.to_string().replace(password, "***"),
-                None => e.to_string(),
-            },
+            reason: reason.to_owned(),
+        };
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        let (settings_url, target) =
+            match scheme {
+                Some("redis" | "redis+unix" | "unix") => (url.to_owned(), Target::Direct),
+                Some("rediss") if cfg!(feature = "tls-rustls") => (url.to_owned(), Target::Direct),
+                Some("rediss") => return Err(RedisConfigError::TlsNotEnabled { url: redacted }),
+                Some("redis+sentinel") => sentinel(url).map_err(|reason| invalid(&reason))?,
+                Some("rediss+sentinel") => {
+                    return Err(invalid(
+                        "TLS through Sentinel (rediss+sentinel://) is not supported yet",
+                    ))
+                }
+                Some("redis+cluster") => cluster(url).map_err(|reason| invalid(&reason))?,
+                Some("rediss+cluster") => {
+                    return Err(invalid(
+                        "TLS to a Cluster (rediss+cluster://) is not supported yet",
+                    ))
+                }
+                _ => return Err(invalid(
+                    "it must start with redis://, rediss://, redis+sentinel:// or redis+cluster://",
+                )),
+            };
+        let client = redis::Client::open(settings_url.as_str()).map_err(|e| {
+            RedisConfigError::InvalidUrl {
+                url: redacted.clone(),
+                reason: match raw_password(url) {
+                    Some(password) => e.to_string().replace(password, "***"),
+                    None => e.to_string(),
+                },
+            }
         })?;
         let password = client
             .get_connection_info()
@@ -128,9 +283,14 @@ impl RedisUrl {
             .map(str::to_owned);
         Ok(Self {
             client,
+            target,
             redacted,
             password,
         })
+    }
+
+    pub(crate) fn target(&self) -> &Target {
+        &self.target
     }
 
     pub(crate) fn client(&self) -> &redis::Client {
@@ -175,6 +335,43 @@ mod tests {
         if let Ok(url) = RedisUrl::parse("redis+unix:///tmp/r.sock?pass=hunter2") {
             assert!(!format!("{url} {url:?}").contains("hunter2"));
             assert_eq!(url.scrub("x hunter2 y"), "x *** y");
+        }
+    }
+
+    #[test]
+    fn sentinel_urls_name_the_sentinels_the_master_and_the_primarys_settings() {
+        let url = RedisUrl::parse("redis+sentinel://:s3cret@10.0.0.1:26380,h2/mymaster/3").unwrap();
+        assert_eq!(
+            url.target(),
+            &Target::Sentinel {
+                sentinels: vec![("10.0.0.1".into(), 26380), ("h2".into(), 26379)],
+                master: "mymaster".into(),
+            }
+        );
+        let settings = url.client().get_connection_info().redis_settings();
+        assert_eq!(settings.password(), Some("s3cret"));
+        assert_eq!(settings.db(), 3);
+        let cluster = RedisUrl::parse("redis+cluster://:s3cret@h1:7000,h2").unwrap();
+        assert_eq!(
+            cluster.target(),
+            &Target::Cluster {
+                seeds: vec![("h1".into(), 7000), ("h2".into(), 6379)]
+            }
+        );
+        assert!(!format!("{cluster} {cluster:?}").contains("s3cret"));
+        assert!(!format!("{url} {url:?}").contains("s3cret"));
+        for bad in [
+            "redis+sentinel://:s3cret@h1:1,h2:2",
+            "redis+sentinel://:s3cret@h1:1,h2:2/",
+            "redis+sentinel://:s3cret@h1:x/m",
+            "redis+cluster://:s3cret@h1:1,h2:x",
+            "redis+cluster://:s3cret@/",
+            "rediss+cluster://:s3cret@h1:1",
+            "rediss+sentinel://:s3cret@h1:1/m",
+        ] {
+            let err = RedisUrl::parse(bad).err().unwrap();
+            assert!(matches!(err, RedisConfigError::InvalidUrl { .. }), "{bad}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
         }
     }
 

@@ -343,3 +343,188 @@ fn a_redis_outage_mid_run_loses_nothing_and_keeps_the_quota_and_the_order() {
         "Sequence went backwards outside the outage: {outside:?} ({seen:?})"
     );
 }
+
+#[test]
+fn a_flushall_mid_run_is_a_lost_bucket_the_fleet_paces_through() {
+    if std::env::var("ZEGO_FLEET_WORKER").is_ok() {
+        return;
+    }
+    let _one = ONE_FLEET_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let redis = RedisServer::start();
+    let sim = simulator();
+    let workers = spawn_fleet(&sim, Some(&redis.url()));
+    // The workers start 1.5 s from now; let them run 3 s, then Redis loses every bucket
+    // (and every sequence key) while it keeps answering.
+    std::thread::sleep(Duration::from_millis(4_500));
+    let mut admin = redis.connection();
+    redis::cmd("FLUSHALL").query::<()>(&mut admin).unwrap();
+    let flushed_at = sim.request_log().len();
+    eprintln!("FLUSHALL after {flushed_at} requests");
+    let results = reports(workers);
+    let log = sim.request_log();
+    if std::env::var("ZEGO_FLEET_DEBUG").is_ok() {
+        let t0 = log.first().map_or(0, |r| r.time_ms);
+        let marks: Vec<String> = log.iter().map(|r| format!("{}", r.time_ms - t0)).collect();
+        eprintln!("arrivals (ms): {}", marks.join(" "));
+    }
+    let seen = traffic(&log);
+    let rejections = sim.sequence_rejections();
+    eprintln!("fleet across a FLUSHALL: {seen:?}, {rejections} sequence rejections");
+    for (succeeded, failed) in &results {
+        assert_eq!(
+            (*succeeded, *failed),
+            (STREAMS, 0),
+            "every operation completes: {results:?}"
+        );
+    }
+    assert!(seen.busiest_second <= QUOTA + 1, "{seen:?}");
+    assert_eq!(seen.rate_limited, 0, "{seen:?}");
+    // The Sequence is time-based and floored by each caller: with the keys gone, a stream's
+    // next value is still above its last one, before, across and after the flush.
+    assert!(seen.backwards.is_empty(), "{seen:?}");
+    assert_eq!(rejections, 0);
+}
+
+#[test]
+fn a_fleet_on_sentinel_follows_a_failover_without_breaking_the_quota_or_the_order() {
+    if std::env::var("ZEGO_FLEET_WORKER").is_ok() {
+        return;
+    }
+    let _one = ONE_FLEET_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut setup = common::SentinelSetup::start("fleet-primary");
+    let sim = simulator();
+    let workers = spawn_fleet(&sim, Some(&setup.url("fleet-primary")));
+    std::thread::sleep(Duration::from_millis(4_500));
+    setup.primary.kill();
+    let killed_at = sim.request_log().len();
+    // When the sentinels have promoted the replica.
+    let started = std::time::Instant::now();
+    let mut promoted_at = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        let role = redis::cmd("ROLE").query::<redis::Value>(&mut setup.replica.connection());
+        if matches!(&role, Ok(redis::Value::Array(items))
+            if matches!(items.first(), Some(redis::Value::BulkString(r)) if r == b"master"))
+        {
+            promoted_at = Some(sim.request_log().len());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let promoted_at = promoted_at.expect("the sentinels promote the replica");
+    eprintln!(
+        "primary killed after {killed_at} requests, replica promoted after {promoted_at} ({:?})",
+        started.elapsed()
+    );
+    let results = reports(workers);
+    let seen = traffic(&sim.request_log());
+    eprintln!(
+        "fleet across a Sentinel failover: {seen:?}, {} sequence rejections",
+        sim.sequence_rejections()
+    );
+    for (succeeded, failed) in &results {
+        assert_eq!(
+            (*succeeded, *failed),
+            (STREAMS, 0),
+            "every operation completes: {results:?}"
+        );
+    }
+    assert!(seen.busiest_second <= QUOTA + 1, "{seen:?}");
+    assert_eq!(seen.rate_limited, 0, "{seen:?}");
+    // As across an outage (see the test above): Redis's order before the kill and once every
+    // instance is back on the promoted replica; the local shares' clocks in between.
+    let back = promoted_at + 3 * QUOTA;
+    let outside: Vec<usize> = seen
+        .backwards
+        .iter()
+        .copied()
+        .filter(|p| *p < killed_at || *p > back)
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "Sequence went backwards outside the failover: {outside:?} ({seen:?})"
+    );
+}
+
+#[test]
+fn a_fleet_on_a_cluster_shares_the_quota_and_follows_a_primary_failover() {
+    if std::env::var("ZEGO_FLEET_WORKER").is_ok() {
+        return;
+    }
+    let _one = ONE_FLEET_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cluster = common::ClusterSetup::start();
+
+    // The fleet test, unchanged, on three primaries and three replicas.
+    let sim = simulator();
+    let results = reports(spawn_fleet(&sim, Some(&cluster.url())));
+    let seen = traffic(&sim.request_log());
+    eprintln!(
+        "fleet on a Cluster: {seen:?}, {} sequence rejections",
+        sim.sequence_rejections()
+    );
+    for (succeeded, failed) in &results {
+        assert_eq!((*succeeded, *failed), (STREAMS, 0), "{results:?}");
+    }
+    assert_eq!(seen.requests, 4 * STREAMS / 20, "no retries were needed");
+    assert_eq!(seen.rate_limited, 0);
+    assert!(seen.busiest_second <= QUOTA + ARRIVAL_JITTER, "{seen:?}");
+    assert!(seen.utilisation >= 0.9, "{seen:?}");
+    assert_eq!(sim.sequence_rejections(), 0);
+    assert!(seen.backwards.is_empty(), "{seen:?}");
+
+    // Again, with the primary of the app's slot killed mid-run.
+    let epoch_key = format!("zego:prod:{{{APP_ID}}}:epoch:stream_forbid");
+    let owner = cluster
+        .owner_of(&epoch_key)
+        .expect("a primary holds the app's keys");
+    let sim = simulator();
+    let workers = spawn_fleet(&sim, Some(&cluster.url()));
+    std::thread::sleep(Duration::from_millis(4_500));
+    cluster.nodes[owner].kill();
+    let killed_at = sim.request_log().len();
+    let started = std::time::Instant::now();
+    let mut promoted_at = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        if cluster.owner_of(&epoch_key).is_some_and(|n| n != owner) {
+            promoted_at = Some(sim.request_log().len());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let promoted_at = promoted_at.expect("the cluster promotes the replica");
+    eprintln!(
+        "slot primary killed after {killed_at} requests, replica promoted after {promoted_at} ({:?})",
+        started.elapsed()
+    );
+    let results = reports(workers);
+    let seen = traffic(&sim.request_log());
+    eprintln!(
+        "fleet across a Cluster failover: {seen:?}, {} sequence rejections",
+        sim.sequence_rejections()
+    );
+    for (succeeded, failed) in &results {
+        assert_eq!(
+            (*succeeded, *failed),
+            (STREAMS, 0),
+            "every operation completes: {results:?}"
+        );
+    }
+    assert!(seen.busiest_second <= QUOTA + 1, "{seen:?}");
+    assert_eq!(seen.rate_limited, 0, "{seen:?}");
+    let back = promoted_at + 3 * QUOTA;
+    let outside: Vec<usize> = seen
+        .backwards
+        .iter()
+        .copied()
+        .filter(|p| *p < killed_at || *p > back)
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "Sequence went backwards outside the failover: {outside:?} ({seen:?})"
+    );
+}

@@ -305,3 +305,44 @@ fn a_rooms_quota_is_shared_by_the_fleet_without_holding_up_other_rooms() {
         "{wait:?}"
     );
 }
+
+#[test]
+fn a_flushed_bucket_is_found_and_pushed_past_the_queue_the_instance_knew() {
+    let redis = RedisServer::start();
+    let c = coordinator(&redis);
+    let streams = vec!["flushed".to_owned()];
+    let forbid = key(RateLimitGroup::StreamForbid);
+    let before = stamped(
+        &c,
+        AdmissionRequest::new(forbid, now()).with_sequence_for(&streams),
+    );
+    // Nine more slots booked: the queue reaches about 9 x 51 ms ahead.
+    let mut queue = Duration::ZERO;
+    for _ in 0..9 {
+        queue = queue.max(wait_of(
+            c.admit(&AdmissionRequest::new(forbid, now())).unwrap(),
+        ));
+    }
+    assert!(queue >= Duration::from_millis(400), "{queue:?}");
+    let mut admin = redis.connection();
+    assert!(admin
+        .exists::<_, bool>("zego:prod:{7}:epoch:stream_forbid")
+        .unwrap());
+    redis::cmd("FLUSHALL").query::<()>(&mut admin).unwrap();
+    // The next admission finds the loss: Redis no longer knows the queue, but the slots
+    // still leave, so the bucket is pushed past them plus a quiet second.
+    let wait = wait_of(c.admit(&AdmissionRequest::new(forbid, now())).unwrap());
+    assert!(
+        wait >= queue + Duration::from_millis(800),
+        "booked {wait:?} ahead, the queue was {queue:?}"
+    );
+    assert!(admin
+        .exists::<_, bool>("zego:prod:{7}:epoch:stream_forbid")
+        .unwrap());
+    // The stream's key is gone too, and its Sequence still rises.
+    let after = stamped(
+        &c,
+        AdmissionRequest::new(forbid, now()).with_sequence_for(&streams),
+    );
+    assert!(after > before, "{after:?} after {before:?}");
+}

@@ -58,21 +58,29 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// Extra `redis-server` arguments (e.g. `--requirepass`).
+    args: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port and waits until it answers PING.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra arguments (`--requirepass PASSWORD` makes the URL of
+    /// [`RedisServer::url`] carry the password).
+    pub fn start_with(args: &[&str]) -> Self {
         ensure_redis_server();
         for _ in 0..5 {
-            if let Some(server) = Self::try_start(free_port()) {
+            if let Some(server) = Self::try_start(free_port(), args) {
                 return server;
             }
         }
         panic!("redis-server did not start");
     }
 
-    fn try_start(port: u16) -> Option<Self> {
+    fn try_start(port: u16, args: &[&str]) -> Option<Self> {
         let dir =
             std::env::temp_dir().join(format!("zego-redis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
@@ -80,6 +88,7 @@ impl RedisServer {
             child: None,
             port,
             dir,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.spawn().then_some(server)
     }
@@ -91,6 +100,7 @@ impl RedisServer {
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
@@ -123,9 +133,22 @@ impl RedisServer {
         false
     }
 
-    /// `redis://127.0.0.1:PORT/`.
+    /// `redis://[:PASSWORD@]127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let password = self
+            .args
+            .iter()
+            .position(|a| a == "--requirepass")
+            .and_then(|at| self.args.get(at + 1));
+        match password {
+            Some(password) => format!("redis://:{password}@127.0.0.1:{}/", self.port),
+            None => format!("redis://127.0.0.1:{}/", self.port),
+        }
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The server's PID.
@@ -159,5 +182,202 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A `redis-server --sentinel` on a free port, monitoring `master` at `primary_port` (quorum
+/// 2, down after 1 s); stopped (SIGKILL by PID) when dropped.
+pub struct Sentinel {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sentinel {
+    /// Starts a sentinel and waits until it answers PING.
+    pub fn start(master: &str, primary_port: u16) -> Self {
+        ensure_redis_server();
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("zego-sentinel-test-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            let conf = dir.join("sentinel.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {port}\nbind 127.0.0.1\ndir {}\n\
+                     sentinel monitor {master} 127.0.0.1 {primary_port} 2\n\
+                     sentinel down-after-milliseconds {master} 1000\n\
+                     sentinel failover-timeout {master} 3000\n\
+                     sentinel parallel-syncs {master} 1\n",
+                    dir.display()
+                ),
+            )
+            .expect("the sentinel's configuration");
+            let child = Command::new("redis-server")
+                .arg(&conf)
+                .arg("--sentinel")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server --sentinel");
+            let mut sentinel = Self {
+                child: Some(child),
+                port,
+                dir,
+            };
+            if sentinel.wait_ready(Duration::from_secs(10)) {
+                return sentinel;
+            }
+        }
+        panic!("redis-server --sentinel did not start");
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> bool {
+        let started = Instant::now();
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
+        while started.elapsed() < timeout {
+            if let Some(child) = &mut self.child {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return false;
+                }
+            }
+            if let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(200)) {
+                if redis::cmd("PING").query::<String>(&mut conn).is_ok() {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A primary, one replica and three sentinels monitoring them as `master`.
+pub struct SentinelSetup {
+    pub primary: RedisServer,
+    pub replica: RedisServer,
+    pub sentinels: Vec<Sentinel>,
+}
+
+impl SentinelSetup {
+    pub fn start(master: &str) -> Self {
+        let primary = RedisServer::start();
+        let primary_port = primary.port().to_string();
+        let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary_port]);
+        let sentinels = (0..3)
+            .map(|_| Sentinel::start(master, primary.port()))
+            .collect();
+        Self {
+            primary,
+            replica,
+            sentinels,
+        }
+    }
+
+    /// `redis+sentinel://S1,S2,S3/NAME`.
+    pub fn url(&self, name: &str) -> String {
+        let addresses: Vec<String> = self.sentinels.iter().map(Sentinel::address).collect();
+        format!("redis+sentinel://{}/{name}", addresses.join(","))
+    }
+}
+
+/// A Redis Cluster of three primaries and three replicas (`--cluster-enabled yes`, node
+/// timeout 1 s), created with `redis-cli --cluster create ... --cluster-replicas 1`.
+pub struct ClusterSetup {
+    pub nodes: Vec<RedisServer>,
+}
+
+impl ClusterSetup {
+    pub fn start() -> Self {
+        let nodes: Vec<RedisServer> = (0..6)
+            .map(|_| {
+                RedisServer::start_with(&[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "1000",
+                ])
+            })
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli");
+        assert!(status.success(), "redis-cli --cluster create");
+        let setup = Self { nodes };
+        let started = Instant::now();
+        while !setup.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the cluster did not become ok"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        setup
+    }
+
+    /// Every node sees the cluster ok, and every replica has synced with its primary (a
+    /// replica that never synced cannot be promoted).
+    fn is_ok(&self) -> bool {
+        self.nodes.iter().all(|n| {
+            let mut connection = n.connection();
+            let cluster_ok = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query::<String>(&mut connection)
+                .is_ok_and(|info| info.contains("cluster_state:ok"));
+            let synced = redis::cmd("INFO")
+                .arg("replication")
+                .query::<String>(&mut connection)
+                .is_ok_and(|info| {
+                    info.contains("role:master") || info.contains("master_link_status:up")
+                });
+            cluster_ok && synced
+        })
+    }
+
+    /// `redis+cluster://` with the first two nodes as seeds.
+    pub fn url(&self) -> String {
+        format!(
+            "redis+cluster://127.0.0.1:{},127.0.0.1:{}",
+            self.nodes[0].port(),
+            self.nodes[1].port()
+        )
+    }
+
+    /// The node that serves `key` as a primary (the others answer MOVED), if any.
+    pub fn owner_of(&self, key: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| {
+            redis::Client::open(n.url())
+                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(300)))
+                .and_then(|mut c| redis::cmd("EXISTS").arg(key).query::<i64>(&mut c))
+                .is_ok()
+        })
     }
 }
