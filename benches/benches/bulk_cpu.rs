@@ -36,8 +36,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use zego_benches::{fixtures, results};
-use zego_proto::ops::ForbidRtcStreams;
 use zego_proto::bulk::{BulkAction, BulkOptions};
+use zego_proto::ops::ForbidRtcStreams;
 use zego_proto::Endpoint;
 
 /// IDs of a run: 500 requests of 20.

@@ -11,10 +11,10 @@ use crate::call::{ClientCore, WaitNotice, WaitObserver};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Endpoint, Environment};
 use crate::credentials::Credentials;
-use crate::operation::RateLimitGroup;
-use crate::rate_limit::Quotas;
 use crate::env::EnvSettings;
 use crate::error::ConfigError;
+use crate::operation::RateLimitGroup;
+use crate::rate_limit::Quotas;
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::transport_options::TransportOptions;
 

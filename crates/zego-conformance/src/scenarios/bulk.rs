@@ -8,9 +8,7 @@ use zego_proto::bulk::{BulkAction, BulkOptions, BulkReport};
 use zego_proto::Credentials;
 use zego_sim::{Fault, FaultPlan, Simulator};
 
-use super::{
-    forbidden, ids, rate_limit_answers, setup, sim, MakeClient, Scenario, APP_ID, SECRET,
-};
+use super::{forbidden, ids, rate_limit_answers, setup, sim, MakeClient, Scenario, APP_ID, SECRET};
 use crate::ClientUnderTest;
 
 /// This theme's scenarios.

@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zego_proto::admission::{LocalCoordinator, Quotas, WaitLimit};
+use zego_proto::bulk::{BulkAction, BulkOptions};
 use zego_proto::clock::{Clock, ManualClock, SystemClock};
+use zego_proto::ops::RateLimitGroup;
 use zego_proto::ops::{
     DelForbidStreamRule, DescribeSimpleStreamList, DescribeUserList, ForbidRtcStream,
     ResumeRtcStream,
 };
-use zego_proto::bulk::{BulkAction, BulkOptions};
-use zego_proto::ops::RateLimitGroup;
 use zego_proto::retry::RetryPolicy;
 use zego_proto::{CallErrorKind, CallOptions, Environment};
 use zego_sim::{Env, RateGroup, Simulator};

@@ -22,13 +22,13 @@ use zego_proto::ops::{
     RawOperation, ResumeCdnLiveStream, ResumeRtcStream, ResumeRtcStreams, SetForbidStreamRule,
     SetForbidUserRule, UserRuleTarget, UserRuleType,
 };
+use zego_proto::ops::{RateLimitGroup, Sequencing};
 use zego_proto::retry::{AttemptFailure, RetryDecision, RetryOn};
+use zego_proto::retry::{RetryPolicy, StopReason};
 use zego_proto::wire::{
     decode_query, parse_response, prepare, prepare_with_nonce, sign, test_stream_prefix,
     HttpResponse, Nonce, ResponseError, BODY_SNIPPET_BYTES,
 };
-use zego_proto::ops::{RateLimitGroup, Sequencing};
-use zego_proto::retry::{RetryPolicy, StopReason};
 use zego_proto::{
     AppId, Config, Credentials, Endpoint, Environment, ErrorClass, Operation, Problem, ReturnCode,
     Sequence, ServerSecret, ValidationError,
