@@ -192,6 +192,7 @@ mod callbacks;
 mod clock;
 mod codes;
 mod control;
+mod enforce;
 mod engine;
 mod env;
 mod error;
@@ -214,6 +215,7 @@ pub use callbacks::{
     RETRY_DELAYS_SECS,
 };
 pub use clock::SimClock;
+pub use enforce::{Refusal, LOGIN_FORBIDDEN_CODE, PUBLISH_FORBIDDEN_CODE};
 pub use env::Env;
 pub use error::SimError;
 pub use faults::{Fault, FaultEntry, FaultPlan, FaultPlanParseError};
