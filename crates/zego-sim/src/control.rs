@@ -79,7 +79,7 @@ fn user_ok(user: &str) -> Result<(), Answer> {
 
 /// A refused login or publish: 403 with `{"ok":false,"code":N,"message":...}` (the code a
 /// client SDK reports), or 409 for a stream another user publishes (as before).
-fn refused(why: Refusal) -> Answer {
+fn refused(why: &Refusal) -> Answer {
     match why.code() {
         Some(code) => (
             403,
@@ -141,7 +141,7 @@ fn room_user(
     room_for_more(engine, app_id, env)?;
     engine
         .login_user(at, &user, &user_name, role)
-        .map_err(refused)?;
+        .map_err(|why| refused(&why))?;
     Ok(ok())
 }
 
@@ -163,7 +163,7 @@ fn publish(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer>
     room_for_more(engine, app_id, env)?;
     engine
         .publish_stream(RoomAt { app_id, env, room }, user, &stream)
-        .map_err(refused)?;
+        .map_err(|why| refused(&why))?;
     Ok(ok())
 }
 
