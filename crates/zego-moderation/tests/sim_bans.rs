@@ -1,0 +1,301 @@
+//! Bans against the simulator over real HTTP, on its manual clock: a 3-day user ban probed
+//! every simulated minute, overlapping bans, two workers on one SQLite file (a crashed one
+//! included), and the 200-rule cap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use zego_moderation::{
+    issue_token, BanDuration, BanRequest, Enforcement, Engine, Scopes, SqliteStore, Store, Target,
+    TokenRefusal,
+};
+use zego_proto::clock::Clock;
+use zego_proto::ops::{DisabledPrivilege, EffectiveTime, SetForbidUserRule, UserRuleTarget};
+use zego_proto::token::TokenRequest;
+use zego_proto::{Credentials, Endpoint};
+use zego_sim::{Env, Refusal, SimClock, SimHandle, Simulator};
+use zego_transport_blocking::Client;
+
+const APP: u32 = 1;
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+const T0_MS: i64 = 1_700_000_000_000;
+const DAY: u64 = 86_400;
+
+/// The client reads the simulator's clock, so signing, sequences and the engine's time all
+/// move with it.
+struct SimTime(SimClock);
+
+impl Clock for SimTime {
+    fn unix_time(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.0.now_millis()).unwrap())
+    }
+    fn monotonic(&self) -> Duration {
+        self.unix_time()
+    }
+}
+
+fn sim() -> SimHandle {
+    Simulator::builder()
+        .app(APP, SECRET)
+        .clock(SimClock::manual(T0_MS))
+        .start()
+        .unwrap()
+}
+
+fn client(sim: &SimHandle) -> Client {
+    // The simulator enforces the quotas; the client must not wait on a clock that only the
+    // test moves.
+    Client::builder(Credentials::new(APP, SECRET).unwrap())
+        .endpoint(Endpoint::custom(&sim.base_url()).unwrap())
+        .clock(Arc::new(SimTime(sim.clock().clone())))
+        .no_rate_limit()
+        .build()
+}
+
+fn user_ban(user: &str, room: &str, scopes: Scopes, secs: u64) -> BanRequest {
+    BanRequest::new(
+        Target::User {
+            user_id: user.into(),
+            room_id: Some(room.into()),
+            scopes,
+        },
+        BanDuration::For(Duration::from_secs(secs)),
+        "spam",
+        "mod-1",
+    )
+    .unwrap()
+}
+
+fn count(sim: &SimHandle, action: &str) -> usize {
+    sim.request_log()
+        .iter()
+        .filter(|r| r.action == action && r.code == Some(0))
+        .count()
+}
+
+fn login(sim: &SimHandle, room: &str, user: &str) -> Result<(), Refusal> {
+    sim.try_login_user(APP, Env::Production, room, user, user, 2)
+}
+
+fn publish(sim: &SimHandle, room: &str, user: &str, stream: &str) -> Result<(), Refusal> {
+    sim.try_publish_stream(APP, Env::Production, room, user, stream)
+}
+
+#[test]
+fn a_three_day_ban_holds_every_simulated_minute_and_is_lifted_at_the_end() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    publish(&sim, "room1", "troll", "s-troll").unwrap();
+    publish(&sim, "room1", "host", "s-host").unwrap();
+
+    let ban = engine
+        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
+        .unwrap();
+    assert_eq!(ban.enforcement, Enforcement::Full);
+    assert_eq!(ban.effects.forbidden_streams, ["s-troll"]);
+    assert!(ban.effects.kicked);
+    let state = sim.state(APP, Env::Production);
+    assert!(state.forbidden_rtc_streams.contains("s-troll"));
+    assert!(!state.forbidden_rtc_streams.contains("s-host"));
+    let room = sim.room(APP, Env::Production, "room1").unwrap();
+    assert!(!room.users.contains_key("troll"));
+    assert!(room.streams.contains_key("s-host"));
+
+    let end = ban.ends_at.unwrap();
+    let mut minutes = 0;
+    while sim.clock().now_secs() + 60 < end {
+        sim.clock().advance(Duration::from_secs(60));
+        engine.tick().unwrap();
+        minutes += 1;
+        assert!(
+            matches!(
+                login(&sim, "room1", "troll"),
+                Err(Refusal::LoginForbidden { .. })
+            ),
+            "minute {minutes}: login allowed"
+        );
+        assert!(
+            publish(&sim, "room1", "troll", "s-troll-2").is_err(),
+            "minute {minutes}: publish allowed"
+        );
+        assert_eq!(
+            publish(&sim, "room1", "troll", "s-troll"),
+            Err(Refusal::StreamForbidden)
+        );
+    }
+    assert!(minutes >= 4318, "{minutes}");
+    sim.clock().set(end * 1000);
+    engine.tick().unwrap();
+    assert_eq!(store.ban(ban.id).unwrap().enforcement, Enforcement::Lifted);
+    assert_eq!(login(&sim, "room1", "troll"), Ok(()));
+    assert_eq!(publish(&sim, "room1", "troll", "s-troll"), Ok(()));
+    // One rule at the ban, renewed an hour before each lapse: 82800 s, 165600 s, 248400 s.
+    assert_eq!(count(&sim, "SetForbidUserRule"), 4);
+    assert_eq!(count(&sim, "ResumeRTCStreams"), 1);
+    let audit: Vec<String> = store
+        .audit(&zego_moderation::AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(audit, ["ban", "apply", "renew", "renew", "renew", "lift"]);
+}
+
+#[test]
+fn lifting_one_of_two_overlapping_bans_keeps_the_other_in_force() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    publish(&sim, "room1", "troll", "s-troll").unwrap();
+    let full = engine
+        .ban(&user_ban("troll", "room1", Scopes::ALL, 2 * DAY))
+        .unwrap();
+    sim.clock().advance(Duration::from_secs(11)); // the room's stream-list quota
+    let publish_only = Scopes {
+        login: false,
+        publish: true,
+    };
+    let mute = engine
+        .ban(&user_ban("troll", "room1", publish_only, DAY))
+        .unwrap();
+    assert_eq!(mute.enforcement, Enforcement::Full);
+    assert!(login(&sim, "room1", "troll").is_err());
+
+    // Lifting the login ban: the user may log in again but still not publish, and the
+    // stream the first ban forbade stays forbidden only if another ban holds it (none does).
+    engine.unban(full.id, "mod-2").unwrap();
+    assert_eq!(login(&sim, "room1", "troll"), Ok(()));
+    assert_eq!(
+        publish(&sim, "room1", "troll", "s-new"),
+        Err(Refusal::PublishForbiddenByRule { rule_type: 4 })
+    );
+    assert_eq!(
+        publish(&sim, "room1", "troll", "s-troll").unwrap_err(),
+        Refusal::PublishForbiddenByRule { rule_type: 4 }
+    );
+    assert!(!sim
+        .forbidden_rtc_streams(APP, Env::Production)
+        .contains("s-troll"));
+    let rules = sim.state(APP, Env::Production).user_rules;
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].disabled_privileges, [2]);
+
+    // Lifting the second: nothing is left.
+    engine.unban(mute.id, "mod-2").unwrap();
+    assert_eq!(publish(&sim, "room1", "troll", "s-new"), Ok(()));
+    assert!(sim.state(APP, Env::Production).user_rules.is_empty());
+}
+
+#[test]
+fn two_workers_on_one_sqlite_file_send_each_renewal_and_lift_once_even_after_a_crash() {
+    let dir = std::env::temp_dir().join(format!("zego-moderation-fleet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bans.sqlite");
+    let sim = sim();
+    let (c1, c2) = (client(&sim), client(&sim));
+    let (s1, s2) = (
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
+    );
+    let (w1, w2) = (Engine::new(&c1, &s1, "w1"), Engine::new(&c2, &s2, "w2"));
+    let ban = w1
+        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
+        .unwrap();
+    let end = ban.ends_at.unwrap();
+
+    // w1 claims the first renewal and "crashes" before doing it.
+    let first_renewal = end - 3 * 86_400 + 86_400 - 3600;
+    sim.clock().set(first_renewal * 1000);
+    let lost = s1.claim_due("w1", first_renewal, 60, 10).unwrap();
+    assert_eq!(lost.len(), 1);
+    let mut minute = 0;
+    while sim.clock().now_secs() < end + 120 {
+        sim.clock().advance(Duration::from_secs(60));
+        minute += 1;
+        // Both workers tick every minute, in turn first.
+        if minute % 2 == 0 {
+            w1.tick().unwrap();
+            w2.tick().unwrap();
+        } else {
+            w2.tick().unwrap();
+            w1.tick().unwrap();
+        }
+        if sim.clock().now_secs() < end {
+            assert!(
+                login(&sim, "room1", "troll").is_err(),
+                "minute {minute} after the crash"
+            );
+        }
+    }
+    assert_eq!(count(&sim, "SetForbidUserRule"), 4);
+    assert_eq!(
+        count(&sim, "DelForbidUserRule") + count(&sim, "ResumeRTCStreams"),
+        1
+    );
+    assert_eq!(login(&sim, "room1", "troll"), Ok(()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn past_the_rule_cap_the_ban_holds_by_its_other_means_and_says_so() {
+    let sim = sim();
+    let client = client(&sim);
+    for i in 0..200 {
+        if i % 10 == 0 {
+            sim.clock().advance(Duration::from_secs(1)); // 10/s
+        }
+        let op = SetForbidUserRule::new(
+            UserRuleTarget::room_user("other", format!("u{i}")).unwrap(),
+            [DisabledPrivilege::Publish],
+            EffectiveTime::new(3600).unwrap(),
+        )
+        .unwrap();
+        client.execute(&op).unwrap();
+    }
+    sim.clock().advance(Duration::from_secs(1));
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    publish(&sim, "room1", "troll", "s-troll").unwrap();
+    let ban = engine
+        .ban(&user_ban("troll", "room1", Scopes::ALL, DAY))
+        .unwrap();
+    assert_eq!(
+        ban.enforcement,
+        Enforcement::WithoutRule {
+            means: vec![
+                "stream forbids".into(),
+                "kick".into(),
+                "token refusal".into()
+            ]
+        }
+    );
+    assert_eq!(
+        publish(&sim, "room1", "troll", "s-troll"),
+        Err(Refusal::StreamForbidden)
+    );
+    let credentials = Credentials::new(APP, SECRET).unwrap();
+    let request = TokenRequest::new("troll", Duration::from_secs(3600)).unwrap();
+    let now = u64::try_from(sim.clock().now_secs()).unwrap();
+    assert!(matches!(
+        issue_token(&store, &credentials, &request, now),
+        Err(TokenRefusal::Banned { .. })
+    ));
+    // The rule is tried again every 10 minutes and lands once the other rules lapse.
+    sim.clock().advance(Duration::from_secs(1200));
+    engine.tick().unwrap();
+    assert!(matches!(
+        store.ban(ban.id).unwrap().enforcement,
+        Enforcement::WithoutRule { .. }
+    ));
+    sim.clock().advance(Duration::from_secs(3600));
+    engine.tick().unwrap();
+    assert_eq!(store.ban(ban.id).unwrap().enforcement, Enforcement::Full);
+    assert!(matches!(
+        login(&sim, "room1", "troll"),
+        Err(Refusal::LoginForbidden { .. })
+    ));
+}
