@@ -263,6 +263,12 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
                 self.apply(&mut ban, now, &mut ids)?;
                 "apply"
             }
+            WorkKind::Renew if ban.effects.rule_expires_at.is_some_and(|e| now >= e) => {
+                // The rule lapsed (an outage outlasted the margin): the user may have come
+                // back meanwhile, so apply the whole ban again, not just the rule.
+                self.apply(&mut ban, now, &mut ids)?;
+                "reapply"
+            }
             WorkKind::Renew => {
                 self.set_rule(&mut ban, None, now, &mut ids)?;
                 "renew"

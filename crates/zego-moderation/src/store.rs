@@ -135,7 +135,8 @@ pub struct AuditEntry {
     pub at: i64,
     /// The ban.
     pub ban: BanId,
-    /// What happened: `ban`, `apply`, `renew`, `lift`, `unban`.
+    /// What happened: `ban`, `apply`, `renew`, `reapply` (a renewal after the rule lapsed),
+    /// `lift`, `unban`.
     pub action: String,
     /// Who asked for the ban (or the unban).
     pub actor: String,

@@ -299,3 +299,34 @@ fn past_the_rule_cap_the_ban_holds_by_its_other_means_and_says_so() {
         Err(Refusal::LoginForbidden { .. })
     ));
 }
+
+#[test]
+fn a_worker_back_after_an_outage_reapplies_what_lapsed() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    let ban = engine
+        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
+        .unwrap();
+    // No worker runs for 30 hours: the rule lapses at 24 h and the user comes back.
+    sim.clock().advance(Duration::from_secs(30 * 3600));
+    publish(&sim, "room1", "troll", "s-back").unwrap();
+    engine.tick().unwrap();
+    let after = store.ban(ban.id).unwrap();
+    assert_eq!(after.enforcement, Enforcement::Full);
+    assert_eq!(after.effects.forbidden_streams, ["s-back"]);
+    let room = sim.room(APP, Env::Production, "room1");
+    assert!(room.is_none_or(|r| !r.users.contains_key("troll")));
+    assert!(matches!(
+        login(&sim, "room1", "troll"),
+        Err(Refusal::LoginForbidden { .. })
+    ));
+    let actions: Vec<String> = store
+        .audit(&zego_moderation::AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["ban", "apply", "reapply"]);
+}
