@@ -211,7 +211,8 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
                 return Ok(report);
             }
             for w in work {
-                match self.run(&w, now) {
+                let mut ids = RequestIds::new();
+                match self.run(&w, now, &mut ids) {
                     Ok(()) => {
                         if self.store.complete(&w, &self.worker)? {
                             report.done += 1;
@@ -228,49 +229,42 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
                         };
                         self.store.update_ban(&ban)?;
                         let actor = ban.request.actor().to_owned();
-                        self.audit(
-                            &ban,
-                            now,
-                            w.kind.as_str(),
-                            &actor,
-                            Vec::new(),
-                            &e.to_string(),
-                        )?;
+                        self.audit(&ban, now, w.kind.as_str(), &actor, ids, &e.to_string())?;
                     }
                 }
             }
         }
     }
 
-    fn run(&self, work: &DueWork, now: i64) -> Result<(), EngineError> {
+    /// Does one piece of work; `ids` collects the RequestIds of its calls, failed ones too.
+    fn run(&self, work: &DueWork, now: i64, ids: &mut RequestIds) -> Result<(), EngineError> {
         let mut ban = self.store.ban(work.ban)?;
         if ban.enforcement == Enforcement::Lifted {
             return Ok(());
         }
         let past_end = ban.ends_at.is_some_and(|end| now >= end);
-        let mut ids = RequestIds::new();
         let action = match work.kind {
             WorkKind::Lift => {
-                self.lift(&mut ban, now, &mut ids)?;
+                self.lift(&mut ban, now, ids)?;
                 "lift"
             }
             _ if past_end => {
                 // Overdue after an outage: the ban is over, so undo it instead.
-                self.lift(&mut ban, now, &mut ids)?;
+                self.lift(&mut ban, now, ids)?;
                 "lift"
             }
             WorkKind::Apply => {
-                self.apply(&mut ban, now, &mut ids)?;
+                self.apply(&mut ban, now, ids)?;
                 "apply"
             }
             WorkKind::Renew if ban.effects.rule_expires_at.is_some_and(|e| now >= e) => {
                 // The rule lapsed (an outage outlasted the margin): the user may have come
                 // back meanwhile, so apply the whole ban again, not just the rule.
-                self.apply(&mut ban, now, &mut ids)?;
+                self.apply(&mut ban, now, ids)?;
                 "reapply"
             }
             WorkKind::Renew => {
-                self.set_rule(&mut ban, None, now, &mut ids)?;
+                self.set_rule(&mut ban, None, now, ids)?;
                 "renew"
             }
         };
@@ -279,7 +273,7 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
             self.schedule_next(&ban, now)?;
         }
         let actor = ban.request.actor().to_owned();
-        self.audit(&ban, now, action, &actor, ids, "ok")
+        self.audit(&ban, now, action, &actor, std::mem::take(ids), "ok")
     }
 
     fn call<O: Operation + ?Sized>(

@@ -330,3 +330,41 @@ fn a_worker_back_after_an_outage_reapplies_what_lapsed() {
         .collect();
     assert_eq!(actions, ["ban", "apply", "reapply"]);
 }
+
+#[test]
+fn a_failed_call_is_audited_with_its_request_id_and_retried_when_the_lease_runs_out() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    // Code 3 (authentication failed): never retried by the client.
+    sim.set_faults(zego_sim::FaultPlan::new().action("KickoutUser", zego_sim::Fault::Code(3), 1.0));
+    sim.login_user(APP, Env::Production, "room1", "troll", "troll");
+    let ban = engine
+        .ban(&user_ban("troll", "room1", Scopes::ALL, DAY))
+        .unwrap();
+    assert!(
+        matches!(ban.enforcement, Enforcement::Failing { .. }),
+        "{:?}",
+        ban.enforcement
+    );
+    let audit = store
+        .audit(&zego_moderation::AuditFilter::default())
+        .unwrap();
+    let failed = audit.last().unwrap();
+    assert_eq!(failed.action, "apply");
+    assert_ne!(failed.outcome, "ok");
+    // The stream list and the refused kick both answered with a RequestId.
+    assert_eq!(failed.request_ids.len(), 2, "{failed:?}");
+    // Within the lease nothing is retried; after it, the apply succeeds.
+    sim.set_faults(zego_sim::FaultPlan::new());
+    sim.clock().advance(Duration::from_secs(30));
+    assert_eq!(engine.tick().unwrap().done, 0);
+    sim.clock().advance(Duration::from_secs(31));
+    assert_eq!(engine.tick().unwrap().done, 1);
+    assert_eq!(store.ban(ban.id).unwrap().enforcement, Enforcement::Full);
+    assert!(matches!(
+        login(&sim, "room1", "troll"),
+        Err(Refusal::LoginForbidden { .. })
+    ));
+}
