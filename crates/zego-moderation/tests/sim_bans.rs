@@ -368,3 +368,124 @@ fn a_failed_call_is_audited_with_its_request_id_and_retried_when_the_lease_runs_
         Err(Refusal::LoginForbidden { .. })
     ));
 }
+
+fn run_until(sim: &SimHandle, engine: &Engine<'_, SqliteStore>, until: i64, step: u64) {
+    while sim.clock().now_secs() < until {
+        sim.clock().advance(Duration::from_secs(step));
+        engine.tick().unwrap();
+    }
+}
+
+#[test]
+fn a_stream_ban_is_resumed_at_its_end_unless_a_user_ban_still_holds_the_stream() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    let stream_ban = |id: &str, secs| {
+        BanRequest::new(
+            Target::Stream {
+                stream_id: id.into(),
+            },
+            BanDuration::For(Duration::from_secs(secs)),
+            "spam",
+            "mod-1",
+        )
+        .unwrap()
+    };
+    let short = engine.ban(&stream_ban("s-a", 1800)).unwrap();
+    engine.ban(&stream_ban("s-b", 1800)).unwrap();
+    publish(&sim, "room1", "troll", "s-b").unwrap_err();
+    // A user ban that (as its effects record) forbade s-b too.
+    sim.clock().advance(Duration::from_secs(1));
+    let forbidden = sim.forbidden_rtc_streams(APP, Env::Production);
+    assert!(forbidden.contains("s-a") && forbidden.contains("s-b"));
+    let mut user = store
+        .insert_ban(
+            &user_ban("troll", "room1", Scopes::ALL, DAY),
+            sim.clock().now_secs(),
+        )
+        .unwrap();
+    user.effects.forbidden_streams = vec!["s-b".into()];
+    store.update_ban(&user).unwrap();
+    run_until(&sim, &engine, short.ends_at.unwrap() + 60, 60);
+    let forbidden = sim.forbidden_rtc_streams(APP, Env::Production);
+    assert!(!forbidden.contains("s-a"), "s-a resumed at its end");
+    assert!(forbidden.contains("s-b"), "the user ban still holds s-b");
+    assert_eq!(count(&sim, "ResumeRTCStreams"), 1);
+}
+
+#[test]
+fn a_media_ban_sets_renews_and_deletes_its_stream_rule() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    let ban = engine
+        .ban(
+            &BanRequest::new(
+                Target::Media {
+                    room_id: "room1".into(),
+                    stream_id: "s1".into(),
+                    audio: true,
+                    video: false,
+                },
+                BanDuration::For(Duration::from_secs(2 * DAY)),
+                "loud",
+                "mod-1",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(ban.enforcement, Enforcement::Full);
+    let end = ban.ends_at.unwrap();
+    while sim.clock().now_secs() + 3600 < end {
+        sim.clock().advance(Duration::from_secs(3600));
+        engine.tick().unwrap();
+        let rules = sim.state(APP, Env::Production).stream_rules;
+        assert_eq!(rules.len(), 1, "hour {}", sim.clock().now_secs());
+        assert!(rules[0].disable_audio && !rules[0].disable_video);
+    }
+    run_until(&sim, &engine, end, 3600);
+    assert!(sim.state(APP, Env::Production).stream_rules.is_empty());
+    // Set at 0, renewed at 82800 s (for 24 h) and 165600 s (for the last 2 h).
+    assert_eq!(count(&sim, "SetForbidStreamRule"), 3);
+    assert_eq!(store.ban(ban.id).unwrap().enforcement, Enforcement::Lifted);
+}
+
+#[test]
+fn an_app_wide_ban_keeps_the_user_out_of_every_room_and_from_tokens() {
+    let sim = sim();
+    let client = client(&sim);
+    let store = SqliteStore::open_in_memory().unwrap();
+    let engine = Engine::new(&client, &store, "w1");
+    let ban = BanRequest::new(
+        Target::User {
+            user_id: "troll".into(),
+            room_id: None,
+            scopes: Scopes::ALL,
+        },
+        BanDuration::Forever,
+        "spam",
+        "mod-1",
+    )
+    .unwrap();
+    let ban = engine.ban(&ban).unwrap();
+    assert_eq!(ban.enforcement, Enforcement::Full);
+    for room in ["room1", "room2"] {
+        assert_eq!(
+            login(&sim, room, "troll"),
+            Err(Refusal::LoginForbidden { rule_type: 3 })
+        );
+    }
+    let credentials = Credentials::new(APP, SECRET).unwrap();
+    let privileged = TokenRequest::new("troll", Duration::from_secs(60))
+        .unwrap()
+        .privilege(zego_proto::token::RoomPrivilege::new("room9").unwrap());
+    let now = u64::try_from(sim.clock().now_secs()).unwrap();
+    assert!(issue_token(&store, &credentials, &privileged, now).is_err());
+    // Forever: renewed every day (an hour early), never lifted.
+    run_until(&sim, &engine, sim.clock().now_secs() + 10 * 86_400, 3600);
+    assert!(login(&sim, "room1", "troll").is_err());
+    assert_eq!(count(&sim, "SetForbidUserRule"), 11);
+}
