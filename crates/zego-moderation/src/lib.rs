@@ -47,6 +47,13 @@
 //! probed every simulated minute, two workers on one SQLite file with a crashed lease). Not
 //! yet: the async engine, the Redis store, callbacks as a shortcut, the CLI.
 //!
+//! Known limits of this slice: the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast one
+//! piece of work including the client's retries, or a second worker may repeat it (harmless
+//! for ZEGO, which keeps the last rule, but sent twice); a renewal already under way when
+//! another worker lifts the same ban can set the rule once more after the lift (it then
+//! lapses by itself within 24 h); an app-wide user ban has no room to list or kick from, so
+//! it holds through the rule and token refusal only (callbacks will add the streams).
+//!
 //! Time: [`Engine::tick`] reads the client's clock (inject one with `ClientBuilder::clock`);
 //! [`Engine::tick_at`] takes it. [`Engine::ban`] stores the ban and runs due work at once
 //! (its own `Apply` among it), so a ban is in force when it returns.
