@@ -227,6 +227,7 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
                         ban.enforcement = Enforcement::Failing {
                             reason: e.to_string(),
                         };
+                        // A lifted ban stays lifted (`update_ban` refuses to revive it).
                         self.store.update_ban(&ban)?;
                         let actor = ban.request.actor().to_owned();
                         self.audit(&ban, now, w.kind.as_str(), &actor, ids, &e.to_string())?;
@@ -268,7 +269,13 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
                 "renew"
             }
         };
-        self.store.update_ban(&ban)?;
+        let mut action = action;
+        if !self.store.update_ban(&ban)? && action != "lift" {
+            // Another worker lifted the ban while this one applied or renewed it: undo what
+            // this work just did too (a rule set after that lift, say).
+            self.lift(&mut ban, now, ids)?;
+            action = "lift";
+        }
         if action != "lift" {
             self.schedule_next(&ban, now)?;
         }

@@ -49,9 +49,10 @@
 //!
 //! Known limits of this slice: the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast one
 //! piece of work including the client's retries, or a second worker may repeat it (harmless
-//! for ZEGO, which keeps the last rule, but sent twice); a renewal already under way when
-//! another worker lifts the same ban can set the rule once more after the lift (it then
-//! lapses by itself within 24 h); an app-wide user ban has no room to list or kick from, so
+//! for ZEGO, which keeps the last rule, but sent twice); a renewal under way when another
+//! worker lifts the same ban notices at its end (the store never revives a lifted ban) and
+//! undoes what it set, so the user may be held up to one call's time after the unban; an
+//! app-wide user ban has no room to list or kick from, so
 //! it holds through the rule and token refusal only (callbacks will add the streams).
 //!
 //! Time: [`Engine::tick`] reads the client's clock (inject one with `ClientBuilder::clock`);

@@ -208,24 +208,26 @@ impl Store for SqliteStore {
         rows.into_iter().map(Self::decode).collect()
     }
 
-    fn update_ban(&self, ban: &StoredBan) -> Result<(), StoreError> {
+    fn update_ban(&self, ban: &StoredBan) -> Result<bool, StoreError> {
         let lifted = ban.enforcement == Enforcement::Lifted;
-        let n = self
-            .conn()
+        let conn = self.conn();
+        let n = conn
             .execute(
-                "UPDATE bans SET enforcement = ?2, effects = ?3, lifted = ?4 WHERE id = ?1",
-                params![
-                    ban.id.0,
-                    json(&ban.enforcement)?,
-                    json(&ban.effects)?,
-                    lifted
-                ],
+                "UPDATE bans SET enforcement = ?2, effects = ?3, lifted = ?4 WHERE id = ?1 AND lifted = 0",
+                params![ban.id.0, json(&ban.enforcement)?, json(&ban.effects)?, lifted],
             )
             .map_err(db)?;
-        if n == 0 {
-            return Err(StoreError::NoSuchBan(ban.id));
+        if n == 1 {
+            return Ok(true);
         }
-        Ok(())
+        let exists = conn
+            .query_row("SELECT 1 FROM bans WHERE id = ?1", [ban.id.0], |_| Ok(()))
+            .optional()
+            .map_err(db)?;
+        match exists {
+            Some(()) => Ok(false),
+            None => Err(StoreError::NoSuchBan(ban.id)),
+        }
     }
 
     fn schedule(&self, ban: BanId, kind: WorkKind, due_at: i64) -> Result<(), StoreError> {

@@ -192,8 +192,9 @@ pub trait Store: Send + Sync {
     fn ban(&self, id: BanId) -> Result<StoredBan, StoreError>;
     /// Every ban not lifted (those past their end but not lifted yet included).
     fn unlifted_bans(&self) -> Result<Vec<StoredBan>, StoreError>;
-    /// Replaces a ban's enforcement and effects.
-    fn update_ban(&self, ban: &StoredBan) -> Result<(), StoreError>;
+    /// Replaces a ban's enforcement and effects; `false` (nothing changes) when the ban is
+    /// already lifted, so a worker never revives a ban another worker lifted meanwhile.
+    fn update_ban(&self, ban: &StoredBan) -> Result<bool, StoreError>;
     /// Schedules work for a ban (replacing any unleased work of the same kind for it).
     fn schedule(&self, ban: BanId, kind: WorkKind, due_at: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` pieces of work due at `now_secs` that no live lease holds, leasing

@@ -489,3 +489,114 @@ fn an_app_wide_ban_keeps_the_user_out_of_every_room_and_from_tokens() {
     assert!(login(&sim, "room1", "troll").is_err());
     assert_eq!(count(&sim, "SetForbidUserRule"), 11);
 }
+
+/// A store through which "another worker" lifts a ban at the moment this worker's renewal
+/// reads the other bans (after its claim, before its `SetForbidUserRule`).
+struct LiftsMidway<'a> {
+    inner: &'a SqliteStore,
+    hook: std::sync::Mutex<Option<Box<dyn FnOnce() + Send + 'a>>>,
+}
+
+impl Store for LiftsMidway<'_> {
+    fn insert_ban(
+        &self,
+        r: &BanRequest,
+        now: i64,
+    ) -> Result<zego_moderation::StoredBan, zego_moderation::StoreError> {
+        self.inner.insert_ban(r, now)
+    }
+    fn ban(
+        &self,
+        id: zego_moderation::BanId,
+    ) -> Result<zego_moderation::StoredBan, zego_moderation::StoreError> {
+        self.inner.ban(id)
+    }
+    fn unlifted_bans(
+        &self,
+    ) -> Result<Vec<zego_moderation::StoredBan>, zego_moderation::StoreError> {
+        let hook = self.hook.lock().unwrap().take();
+        if let Some(lift) = hook {
+            lift();
+        }
+        self.inner.unlifted_bans()
+    }
+    fn update_ban(
+        &self,
+        b: &zego_moderation::StoredBan,
+    ) -> Result<bool, zego_moderation::StoreError> {
+        self.inner.update_ban(b)
+    }
+    fn schedule(
+        &self,
+        id: zego_moderation::BanId,
+        kind: zego_moderation::WorkKind,
+        at: i64,
+    ) -> Result<(), zego_moderation::StoreError> {
+        self.inner.schedule(id, kind, at)
+    }
+    fn claim_due(
+        &self,
+        w: &str,
+        now: i64,
+        lease: i64,
+        limit: usize,
+    ) -> Result<Vec<zego_moderation::DueWork>, zego_moderation::StoreError> {
+        self.inner.claim_due(w, now, lease, limit)
+    }
+    fn complete(
+        &self,
+        work: &zego_moderation::DueWork,
+        w: &str,
+    ) -> Result<bool, zego_moderation::StoreError> {
+        self.inner.complete(work, w)
+    }
+    fn append_audit(
+        &self,
+        e: &zego_moderation::AuditEntry,
+    ) -> Result<(), zego_moderation::StoreError> {
+        self.inner.append_audit(e)
+    }
+    fn audit(
+        &self,
+        f: &zego_moderation::AuditFilter,
+    ) -> Result<Vec<zego_moderation::AuditEntry>, zego_moderation::StoreError> {
+        self.inner.audit(f)
+    }
+}
+
+#[test]
+fn a_renewal_racing_an_unban_never_revives_the_ban_nor_leaves_its_rule() {
+    let sim = sim();
+    let (c1, c2) = (client(&sim), client(&sim));
+    let inner = SqliteStore::open_in_memory().unwrap();
+    let racing = LiftsMidway {
+        inner: &inner,
+        hook: std::sync::Mutex::new(None),
+    };
+    let w1 = Engine::new(&c1, &racing, "w1");
+    let ban = w1
+        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
+        .unwrap();
+    sim.clock().set((ban.created_at + 86_400 - 3600) * 1000);
+    let id = ban.id;
+    let (c2, inner_ref) = (&c2, &inner);
+    *racing.hook.lock().unwrap() = Some(Box::new(move || {
+        Engine::new(c2, inner_ref, "w2").unban(id, "mod-2").unwrap();
+    }));
+    w1.tick().unwrap();
+    assert!(
+        racing.hook.lock().unwrap().is_none(),
+        "the other worker lifted midway"
+    );
+    // The renewal's rule landed after the other worker's delete, and was deleted again.
+    assert_eq!(count(&sim, "SetForbidUserRule"), 2);
+    assert_eq!(count(&sim, "DelForbidUserRule"), 2);
+    assert_eq!(inner.ban(id).unwrap().enforcement, Enforcement::Lifted);
+    assert!(sim.state(APP, Env::Production).user_rules.is_empty());
+    assert_eq!(login(&sim, "room1", "troll"), Ok(()));
+    // Nothing more is due for the ban.
+    sim.clock().advance(Duration::from_secs(4 * DAY));
+    let before = sim.request_log().len();
+    w1.tick().unwrap();
+    assert_eq!(sim.request_log().len(), before);
+}

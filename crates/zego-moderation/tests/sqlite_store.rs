@@ -133,7 +133,12 @@ fn lifted_bans_leave_the_unlifted_list_and_enforcement_round_trips() {
     store.update_ban(&ban).unwrap();
     assert_eq!(store.ban(ban.id).unwrap(), ban);
     ban.enforcement = Enforcement::Lifted;
-    store.update_ban(&ban).unwrap();
+    assert!(store.update_ban(&ban).unwrap());
+    assert!(store.unlifted_bans().unwrap().is_empty());
+    // A worker that still holds the old copy cannot revive it.
+    ban.enforcement = Enforcement::Full;
+    assert!(!store.update_ban(&ban).unwrap());
+    assert_eq!(store.ban(ban.id).unwrap().enforcement, Enforcement::Lifted);
     assert!(store.unlifted_bans().unwrap().is_empty());
     assert!(!store.ban(ban.id).unwrap().is_active_at(1));
 }
