@@ -20,6 +20,8 @@ pub const ROOM_QPS_LIMITED: i64 = 207;
 pub const STREAM_OTHER_USER: i64 = 1012;
 /// Room does not exist (`CloseRoom`).
 pub const ROOM_NOT_EXIST_CLOSE: i64 = 5024;
+/// Too many live ban rules (`SetForbidUserRule` past its per-type cap).
+pub const TOO_MANY_RULES: i64 = 50123;
 /// Room does not exist (`DescribeUsers`, `AddStream`).
 pub const ROOM_NOT_EXIST: i64 = 50001;
 /// Too many users in the request (`KickoutUser`, `DescribeUsers`).
@@ -81,6 +83,7 @@ pub fn message(code: i64) -> &'static str {
         STREAM_OTHER_USER => "stream operated by another user",
         ROOM_NOT_EXIST_CLOSE | ROOM_NOT_EXIST => "room not exist",
         TOO_MANY_USERS => "user list too long",
+        TOO_MANY_RULES => "too many live ban rules",
         MEDIA_RATE_LIMITED => "rate too high",
         MEDIA_INTERNAL => "internal error",
         IS_TEST_WRONG => "IsTest wrong",

@@ -5,10 +5,12 @@
 //! Each takes `app_id` (optional when one app is configured) and `env` (`production`,
 //! the default, or `test`) in the query, answers HTTP 200 with a small JSON body, 400 for
 //! bad input, 404 for an app the simulator was not started with or an unknown room, 409
-//! for a stream another user publishes, and 507 when the app's room state is at its bound
+//! for a stream another user publishes, 403 with the client SDK's error code for a login
+//! or publish a ban refuses (`{"ok":false,"code":N,"message":...}`, see [`crate::Refusal`]), and 507 when the app's room state is at its bound
 //! (`SimulatorBuilder::room_entries_per_app`).
 
 use crate::actions::rooms::{check_room_id, check_user_id};
+use crate::enforce::Refusal;
 use crate::engine::{Engine, RoomAt};
 use crate::env::Env;
 use crate::query::{decode_component, Params};
@@ -75,6 +77,19 @@ fn user_ok(user: &str) -> Result<(), Answer> {
     check_user_id(user).map_err(|_| bad("user ID (1..=64 bytes of ZEGO's ID characters)"))
 }
 
+/// A refused login or publish: 403 with `{"ok":false,"code":N,"message":...}` (the code a
+/// client SDK reports), or 409 for a stream another user publishes (as before).
+fn refused(why: &Refusal) -> Answer {
+    match why.code() {
+        Some(code) => (
+            403,
+            "application/json",
+            serde_json::json!({"ok": false, "code": code, "message": why.to_string()}).to_string(),
+        ),
+        None => (409, "text/plain", why.to_string()),
+    }
+}
+
 /// Serves a control path, or `None` if `path` is not one.
 pub(crate) fn handle(engine: &Engine, post: bool, path: &str, query: &str) -> Option<Answer> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -124,7 +139,9 @@ fn room_user(
     };
     let user_name = params.get("user_name").unwrap_or(&user).to_owned();
     room_for_more(engine, app_id, env)?;
-    engine.login_user(at, &user, &user_name, role);
+    engine
+        .login_user(at, &user, &user_name, role)
+        .map_err(|why| refused(&why))?;
     Ok(ok())
 }
 
@@ -144,15 +161,10 @@ fn publish(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer>
     room_ok(room)?;
     user_ok(user)?;
     room_for_more(engine, app_id, env)?;
-    if engine.publish_stream(RoomAt { app_id, env, room }, user, &stream) {
-        Ok(ok())
-    } else {
-        Ok((
-            409,
-            "text/plain",
-            "another user publishes this stream in the room".to_owned(),
-        ))
-    }
+    engine
+        .publish_stream(RoomAt { app_id, env, room }, user, &stream)
+        .map_err(|why| refused(&why))?;
+    Ok(ok())
 }
 
 fn close(engine: &Engine, stream: &str, query: &str) -> Result<Answer, Answer> {

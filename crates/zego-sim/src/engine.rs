@@ -14,6 +14,7 @@ use crate::actions::{self, Action, Ctx, Data, Reply};
 use crate::callbacks::{Callbacks, Event, StreamInfo};
 use crate::clock::SimClock;
 use crate::codes;
+use crate::enforce::Refusal;
 use crate::env::Env;
 use crate::faults::{Fault, FaultDecider, FaultPlan};
 use crate::gateway::{self, AppConfig};
@@ -479,15 +480,24 @@ impl Engine {
         }
     }
 
-    /// Logs a user into a room (creating the room), at the simulator clock's time.
-    pub fn login_user(&self, at: RoomAt<'_>, user: &str, user_name: &str, role: u8) {
+    /// Logs a user into a room (creating the room), at the simulator clock's time, unless a
+    /// login rule in force covers them.
+    pub fn login_user(
+        &self,
+        at: RoomAt<'_>,
+        user: &str,
+        user_name: &str,
+        role: u8,
+    ) -> Result<(), Refusal> {
         let now_ms = self.clock.now_millis();
         self.with_env_state(at.app_id, at.env, |s| {
+            s.check_login(at.room, user, now_ms.div_euclid(1000))?;
             s.rooms
                 .entry(at.room.to_owned())
                 .or_default()
                 .login(user, user_name, role, now_ms);
-        });
+            Ok(())
+        })
     }
 
     /// Logs a user out of a room; their streams end, and a room left empty is destroyed.
@@ -504,9 +514,10 @@ impl Engine {
     /// not in the room) and makes it live for `DescribeRTCStreamState`; `false` when
     /// another user already publishes that stream ID in the room. A stream that was not in
     /// the room yet is announced with a `stream_create` callback.
-    pub fn publish_stream(&self, at: RoomAt<'_>, user: &str, stream: &str) -> bool {
+    pub fn publish_stream(&self, at: RoomAt<'_>, user: &str, stream: &str) -> Result<(), Refusal> {
         let now_ms = self.clock.now_millis();
         let published = self.with_env_state(at.app_id, at.env, |s| {
+            s.check_publish(at.room, user, stream, now_ms.div_euclid(1000))?;
             let room = s.rooms.entry(at.room.to_owned()).or_default();
             if !room.users.contains_key(user) {
                 room.login(user, user, ROLE_HOST, now_ms);
@@ -518,7 +529,7 @@ impl Engine {
                 .unwrap_or_default();
             let is_new = !room.streams.contains_key(stream);
             if !room.add_stream(stream, user, &user_name, now_ms) {
-                return None;
+                return Err(Refusal::StreamOfAnotherUser);
             }
             let info = room.streams.get(stream).map(|st| StreamInfo {
                 app_id: at.app_id,
@@ -536,17 +547,12 @@ impl Engine {
                     close_time: None,
                 },
             );
-            Some(info.filter(|_| is_new))
-        });
-        match published {
-            None => false,
-            Some(info) => {
-                if let Some(info) = info {
-                    self.callback(&Event::StreamCreate(info));
-                }
-                true
-            }
+            Ok(info.filter(|_| is_new))
+        })?;
+        if let Some(info) = published {
+            self.callback(&Event::StreamCreate(info));
         }
+        Ok(())
     }
 
     /// Ends a stream published in a room: it leaves the room, is closed for

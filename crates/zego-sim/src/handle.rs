@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::callbacks::CallbackAttempt;
 use crate::clock::SimClock;
+use crate::enforce::Refusal;
 use crate::engine::{Engine, RoomAt};
 use crate::env::Env;
 use crate::faults::FaultPlan;
@@ -199,7 +200,36 @@ impl SimHandle {
             env,
             room: room_id,
         };
-        self.engine.login_user(at, user_id, user_name, role);
+        // A refused login changes nothing; `try_login_user` says why.
+        let _ = self.engine.login_user(at, user_id, user_name, role);
+    }
+
+    /// As [`SimHandle::login_user_with_role`], saying why a login is refused: a user ban rule
+    /// in force (`SetForbidUserRule` with privilege 1, type 2, 3 or 4) covering this user in
+    /// this room ([`Refusal::LoginForbidden`], code
+    /// [`LOGIN_FORBIDDEN_CODE`](crate::LOGIN_FORBIDDEN_CODE)). Rules lapse on the
+    /// simulator's clock.
+    ///
+    /// ```
+    /// use zego_sim::{Env, Refusal};
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert_eq!(sim.try_login_user(1, Env::Production, "room1", "u1", "U", 2), Ok(()));
+    /// ```
+    pub fn try_login_user(
+        &self,
+        app_id: u32,
+        env: Env,
+        room_id: &str,
+        user_id: &str,
+        user_name: &str,
+        role: u8,
+    ) -> Result<(), Refusal> {
+        let at = RoomAt {
+            app_id,
+            env,
+            room: room_id,
+        };
+        self.engine.login_user(at, user_id, user_name, role)
     }
 
     /// Logs `user_id` out of `room_id`: their streams end, and a room left without users
@@ -241,6 +271,33 @@ impl SimHandle {
         user_id: &str,
         stream_id: &str,
     ) -> bool {
+        let at = RoomAt {
+            app_id,
+            env,
+            room: room_id,
+        };
+        self.engine.publish_stream(at, user_id, stream_id).is_ok()
+    }
+
+    /// As [`SimHandle::publish_stream`], saying why a publish is refused: the stream ID is
+    /// forbidden on RTC ([`Refusal::StreamForbidden`]), a user rule in force covers this
+    /// user's publishing or login in this room ([`Refusal::PublishForbiddenByRule`]; both
+    /// answer code [`PUBLISH_FORBIDDEN_CODE`](crate::PUBLISH_FORBIDDEN_CODE), 1003025), or
+    /// another user publishes the stream ID ([`Refusal::StreamOfAnotherUser`]).
+    ///
+    /// ```
+    /// use zego_sim::{Env, Refusal};
+    /// let sim = zego_sim::Simulator::builder().app(1, "s").start().unwrap();
+    /// assert_eq!(sim.try_publish_stream(1, Env::Production, "room1", "host", "s1"), Ok(()));
+    /// ```
+    pub fn try_publish_stream(
+        &self,
+        app_id: u32,
+        env: Env,
+        room_id: &str,
+        user_id: &str,
+        stream_id: &str,
+    ) -> Result<(), Refusal> {
         let at = RoomAt {
             app_id,
             env,

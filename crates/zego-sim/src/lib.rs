@@ -51,8 +51,17 @@
 //!    needed, makes the stream live), `POST /_sim/streams/{stream_id}/close[?type=N]` (ends
 //!    it: 404 if no room has it, 400 for a `type` that is not a decimal integer), `GET /_sim/rooms/{room}` (the [`Room`] as JSON, 404 if
 //!    it has no users); bad input answers HTTP 400, a stream ID another user publishes 409.
+//!    A login or publish a ban refuses answers 403 with `{"ok":false,"code":N,"message":...}`
+//!    (see [`Refusal`]): a login covered by a user rule in force with privilege 1
+//!    ([`LOGIN_FORBIDDEN_CODE`], our choice: ZEGO's pages give none), a publish of a stream
+//!    ID forbidden on RTC or by a user covered by a rule with privilege 1 or 2
+//!    ([`PUBLISH_FORBIDDEN_CODE`], 1003025). Rules lapse on the simulator's clock; type-1
+//!    (IP) rules never match a stand-in client (it has no IP). At most 200 user rules per
+//!    type (100 IP rules) may be in force: one more answers 50123.
 //!    The same as library calls: [`SimHandle::login_user`], [`SimHandle::logout_user`],
-//!    [`SimHandle::publish_stream`], [`SimHandle::close_stream`], [`SimHandle::room`]. Other paths get HTTP 404, other methods on `/` HTTP 405 (plain text).
+//!    [`SimHandle::publish_stream`], [`SimHandle::close_stream`], [`SimHandle::room`]
+//!    ([`SimHandle::try_login_user`] and [`SimHandle::try_publish_stream`] say why a ban
+//!    refused). Other paths get HTTP 404, other methods on `/` HTTP 405 (plain text).
 //! 2. The query string is decoded strictly: `%XX` escapes and `+` (as a space) are decoded; a
 //!    malformed escape or non-UTF-8 result answers **Code 2**. `StreamId[]=` and `StreamId%5B%5D=`
 //!    are the same key. A repeated scalar key: the first value wins.
@@ -192,6 +201,7 @@ mod callbacks;
 mod clock;
 mod codes;
 mod control;
+mod enforce;
 mod engine;
 mod env;
 mod error;
@@ -214,6 +224,7 @@ pub use callbacks::{
     RETRY_DELAYS_SECS,
 };
 pub use clock::SimClock;
+pub use enforce::{Refusal, LOGIN_FORBIDDEN_CODE, PUBLISH_FORBIDDEN_CODE};
 pub use env::Env;
 pub use error::SimError;
 pub use faults::{Fault, FaultEntry, FaultPlan, FaultPlanParseError};

@@ -7,6 +7,13 @@ use super::{Ctx, Data, Reply};
 use crate::codes;
 use crate::state::{EnvState, UserRule, UserRuleKey};
 
+/// Most user rules of one type (IP rules: [`MAX_IP_RULES`]) in force at once; one more is
+/// refused with 50123 (ZEGO's SetForbidUserRule page). Replacing a rule in force is not one
+/// more.
+pub(crate) const MAX_RULES_PER_TYPE: usize = 200;
+/// Most IP rules (type 1) in force at once.
+pub(crate) const MAX_IP_RULES: usize = 100;
+
 fn rule_type(v: &str) -> Result<u8, i64> {
     match v {
         "1" => Ok(1),
@@ -60,6 +67,18 @@ pub(super) fn set(ctx: &Ctx<'_>, state: &mut EnvState) -> Result<Reply, i64> {
     }
     privileges.sort_unstable();
     let expire = ctx.now_secs().saturating_add(effective_time(ctx)?);
+    // `dispatch` purged lapsed rules, so every rule counted here is in force.
+    if !state.user_rules.contains_key(&k) {
+        let cap = if k.0 == 1 {
+            MAX_IP_RULES
+        } else {
+            MAX_RULES_PER_TYPE
+        };
+        let held = state.user_rules.keys().filter(|h| h.0 == k.0).count();
+        if held >= cap {
+            return Err(codes::TOO_MANY_RULES);
+        }
+    }
     state.user_rules.insert(
         k.clone(),
         UserRule {

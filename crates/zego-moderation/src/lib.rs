@@ -1,0 +1,91 @@
+//! Bans that hold on ZEGO (preview).
+//!
+//! ZEGO's own tools stop short of a ban: `ForbidRTCStreams` has no duration,
+//! `SetForbidUserRule` and `SetForbidStreamRule` stop at 24 hours, a user rule does not stop
+//! what the user already does (they must be kicked), and at most 200 user rules per type may
+//! be in force (code 50123). This crate turns them into bans of any length that survive
+//! restarts and run once across a fleet.
+//!
+//! # Design (the whole issue; see "What works today" for this slice)
+//!
+//! - **Ban model** ([`BanRequest`], validated before anything is stored or sent, errors naming
+//!   the field): a [`Target`] — a user in a room or app-wide with [`Scopes`] login and/or
+//!   publish; a stream ID (a timed `ForbidRTCStreams`, resumed at the end); or media, audio
+//!   and/or video of a stream in a room (`SetForbidStreamRule`) — a [`BanDuration`] of 1 s to
+//!   forever, a reason and an actor.
+//! - **Store** ([`Store`]; embedded default [`SqliteStore`], a Redis store with keys
+//!   hash-tagged by AppId later): the bans with their [`Enforcement`] and [`Effects`] (what
+//!   applying them actually did), their **due work** ([`WorkKind`]: apply, renew, lift) and
+//!   the **audit log** ([`AuditEntry`]: time, actor, reason, ZEGO RequestIds, outcome;
+//!   queryable per user/stream, JSON lines).
+//! - **Leases**: a worker claims due work with [`Store::claim_due`], which leases it until
+//!   `now + lease`; only the holder can [`Store::complete`] it. A worker that crashes simply
+//!   never completes: its lease runs out and the next worker's claim takes the work over. A
+//!   worker that starts after an outage claims everything overdue at once (catch-up).
+//! - **Apply** (user ban): list the user's streams in the room (`DescribeSimpleStreamList`),
+//!   forbid them (`ForbidRTCStreams`), kick the user (`KickoutUser`: which also ends their
+//!   streams, hence listing first), then set the rule(s) (`SetForbidUserRule`, type 4 in a
+//!   room or 3 app-wide, `EffectiveTime` = min(86400, time left)).
+//! - **Renewal margin**: a rule is set again [`RENEWAL_MARGIN_SECS`] (1 hour) before it lapses
+//!   at ZEGO. An hour survives a worker crash plus several lease periods, a deploy, or a run of
+//!   rate-limit back-offs, and costs only one extra call per ban per day.
+//! - **50123** (rule cap): the ban stays in force by its other means — forbidden streams, the
+//!   kick, token refusal ([`issue_token`]) — and its enforcement says so
+//!   ([`Enforcement::WithoutRule`]); the rule is tried again at each renewal. Never silently
+//!   unenforced.
+//! - **Lift** undoes exactly what the ban did ([`Effects`]): resumes only the streams it
+//!   forbade and deletes only the rule it set, and neither when another active ban still
+//!   needs it (two overlapping bans on one user: lifting the first keeps the second in force).
+//!
+//! # What works today
+//!
+//! The model and its validation; the [`Store`] trait with [`SqliteStore`] (bans, leased due
+//! work, audit); [`Engine`] on the blocking client: user bans (in a room: list, forbid, kick,
+//! rule; app-wide: the rule only, as there is no room to list or kick from), stream bans and
+//! media bans, renewals, lifts that keep what overlapping bans need, 50123 handling, catch-up;
+//! and [`issue_token`]. Proven against `zego-sim` over HTTP on its manual clock (a 3-day ban
+//! probed every simulated minute, two workers on one SQLite file with a crashed lease). Not
+//! yet: the async engine, the Redis store, callbacks as a shortcut, the CLI.
+//!
+//! Known limits of this slice: the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast one
+//! piece of work including the client's retries, or a second worker may repeat it (harmless
+//! for ZEGO, which keeps the last rule, but sent twice); a renewal under way when another
+//! worker lifts the same ban notices at its end (the store never revives a lifted ban) and
+//! undoes what it set, so the user may be held up to one call's time after the unban; an
+//! app-wide user ban has no room to list or kick from, so
+//! it holds through the rule and token refusal only (callbacks will add the streams).
+//!
+//! Time: [`Engine::tick`] reads the client's clock (inject one with `ClientBuilder::clock`);
+//! [`Engine::tick_at`] takes it. [`Engine::ban`] stores the ban and runs due work at once
+//! (its own `Apply` among it), so a ban is in force when it returns.
+//!
+//! ```
+//! use std::time::Duration;
+//! use zego_moderation::{BanDuration, BanRequest, Scopes, SqliteStore, Store, Target};
+//!
+//! let store = SqliteStore::open_in_memory()?;
+//! let target = Target::User { user_id: "troll".into(), room_id: None, scopes: Scopes::ALL };
+//! let ban = store.insert_ban(&BanRequest::new(target, BanDuration::Forever, "spam", "mod")?, 0)?;
+//! assert!(ban.is_active_at(10_000_000));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod ban;
+mod engine;
+mod sqlite;
+mod store;
+mod token;
+
+pub use ban::{BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
+pub use engine::{Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
+pub use sqlite::SqliteStore;
+pub use store::{
+    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,
+    WorkKind,
+};
+pub use token::{issue_token, TokenRefusal};
+
+/// How long before a rule lapses at ZEGO it is set again (seconds): one hour.
+pub const RENEWAL_MARGIN_SECS: i64 = 3600;
