@@ -92,6 +92,11 @@ pub mod axum {
 #[cfg(feature = "sim")]
 pub use zego_sim as sim;
 
+/// Bans that hold (feature `moderation`, a preview): timed user, stream and media bans
+/// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store.
+#[cfg(feature = "moderation")]
+pub use zego_moderation as moderation;
+
 /// The README's Rust examples, compiled and run as doctests of this crate: they depend on
 /// `zego` alone among the SDK's crates.
 #[cfg(doctest)]
