@@ -58,7 +58,7 @@ impl Client {
         let mut batches = StreamBatches::new(stream_ids, core.credentials().app_id(), environment)
             .with_batch_size(options.batch_size)
             .enumerate();
-        let control = Arc::new(BulkControl::new(options, action, environment));
+        let control = Arc::new(BulkControl::for_client(options, action, core));
         let span = tracing::info_span!("zego_bulk", action = action.action());
         let _entered = span.enter();
         let mut workers = Workers::new(self, &control, action, &span);

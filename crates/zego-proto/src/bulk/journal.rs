@@ -274,7 +274,7 @@ impl Journal {
     ///
     /// ```
     /// use zego_proto::bulk::journal::{Journal, JournalHeader};
-    /// use zego_proto::{AppId, BulkAction, Environment};
+    /// use zego_proto::{bulk::BulkAction, AppId, Environment};
     /// let header = JournalHeader::new(BulkAction::Forbid, AppId::new(7), Environment::Production, "sha256:ab", 20);
     /// let intact = format!("{}\n{}\n", header.to_line(), r#"{"batch":0,"ok":true,"streams":20}"#);
     /// let torn = format!("{intact}{}", r#"{"batch":1,"ok":true,"st"#);
