@@ -133,7 +133,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// test environment), with the CLI's precedence.
     ///
     /// ```no_run
-    /// use zego_proto::ClientCore;
+    /// use zego_proto::driver::ClientCore;
     /// use zego_proto::driver::ClientBuilder;
     /// let core = ClientBuilder::<ClientCore>::from_env()?.build();
     /// # Ok::<(), zego_proto::ConfigError>(())
@@ -252,7 +252,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use zego_proto::{ClientCore, Credentials};
+    /// use zego_proto::{driver::ClientCore, Credentials};
     /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
     ///     .max_wait(Duration::from_secs(1))
     ///     .build();
@@ -271,7 +271,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use zego_proto::{ClientCore, Credentials};
+    /// use zego_proto::{driver::ClientCore, Credentials};
     /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
     ///     .on_wait(|notice| {
     ///         if notice.wait > Duration::from_secs(1) {

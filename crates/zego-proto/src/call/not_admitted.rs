@@ -36,7 +36,7 @@ impl WaitLimit {
 /// ```
 /// use std::time::Duration;
 /// use zego_proto::admission::{NotAdmittedInTime, WaitLimit};
-/// use zego_proto::RateLimitGroup;
+/// use zego_proto::ops::RateLimitGroup;
 /// let err = NotAdmittedInTime::new(
 ///     RateLimitGroup::RoomStreamList,
 ///     Some("room-1".into()),

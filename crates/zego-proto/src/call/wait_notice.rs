@@ -29,7 +29,7 @@ pub enum WaitReason {
 /// ```
 /// use std::time::Duration;
 /// use zego_proto::admission::{WaitNotice, WaitReason};
-/// use zego_proto::RateLimitGroup;
+/// use zego_proto::ops::RateLimitGroup;
 /// let notice = WaitNotice::new(
 ///     "DescribeSimpleStreamList",
 ///     RateLimitGroup::RoomStreamList,
