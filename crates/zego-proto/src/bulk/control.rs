@@ -109,8 +109,9 @@ fn fails_every_batch(error: &CallError, nothing_succeeded_yet: bool) -> bool {
 /// Batches an unmetered run keeps in flight before its first answers.
 const UNMETERED_START: usize = 2;
 
-/// The next in-flight limit of an unmetered run, after an answer that took `sample` when
-/// the fastest took `fastest` (a Vegas-style rule). Without a quota nothing says how many
+/// The next in-flight limit of an unmetered run, after an answer, when round trips take
+/// `sample` on average (the weighted mean, so one lucky answer does not grow it) and the
+/// fastest took `fastest` (a Vegas-style rule). Without a quota nothing says how many
 /// batches the server takes at once, so the run measures it: `limit x (1 - fastest /
 /// sample)` estimates how many of its batches wait in a queue somewhere rather than being
 /// served. While fewer than two wait, one more batch may go; beyond four, one fewer. A
@@ -419,7 +420,8 @@ impl BulkControl {
                 state.fastest = Some(fastest);
                 let limit = state.unmetered_limit.max(UNMETERED_START);
                 state.unmetered_limit =
-                    unmetered_limit(limit, fastest, sample).min(self.options.concurrency.max(1));
+                    unmetered_limit(limit, fastest, state.latency.unwrap_or(sample))
+                        .min(self.options.concurrency.max(1));
             }
         }
         if let Err(error) = &result {
