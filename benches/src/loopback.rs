@@ -120,13 +120,37 @@ async fn serve(listener: std::net::TcpListener, mut stopped: oneshot::Receiver<(
     }
 }
 
+/// Answers an IP literal host without a lookup, as the SDK's transport does: ureq's default
+/// resolver, with a timeout set, starts a thread per request (issue 23), which a raw
+/// baseline paying and the SDK not would make the round-trip ratio meaningless (0.28x).
+#[derive(Debug)]
+struct LiteralResolver;
+
+impl ureq::unversioned::resolver::Resolver for LiteralResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let ip: std::net::IpAddr = uri
+            .host()
+            .and_then(|h| h.parse().ok())
+            .ok_or(ureq::Error::HostNotFound)?;
+        let mut addrs = self.empty();
+        addrs.push(std::net::SocketAddr::new(ip, uri.port_u16().unwrap_or(80)));
+        Ok(addrs)
+    }
+}
+
 /// A ureq agent configured exactly as `zego_transport_blocking::UreqTransport` configures
 /// its own from the default [`TransportOptions`]: keep-alive pooling (ureq's default),
 /// connect and whole-request timeouts, no redirects, statuses not turned into errors, the
-/// SDK's user agent, the proxy from the environment.
+/// SDK's user agent, the proxy from the environment, IP literals resolved without a
+/// thread.
 pub fn ureq_agent() -> ureq::Agent {
     let options = TransportOptions::default();
-    ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_connect(Some(options.connect_timeout))
         .timeout_global(Some(options.request_timeout))
         .max_redirects(0)
@@ -134,8 +158,12 @@ pub fn ureq_agent() -> ureq::Agent {
         .http_status_as_error(false)
         .user_agent(options.user_agent.as_str())
         .proxy(ureq::Proxy::try_from_env())
-        .build()
-        .new_agent()
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        LiteralResolver,
+    )
 }
 
 /// The operation every round trip sends: `ForbidRTCStream` of [`STREAM_ID`]. The SDK

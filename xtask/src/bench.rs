@@ -434,10 +434,28 @@ impl Table {
 /// Bulk forbid of 2,000 streams at 20/s (`benches/bulk.rs`): the median run against the
 /// ideal time, and the rate-limit answers the simulator gave (must be none).
 fn bulk_rows(table: &mut Table, results: &Results) {
-    let json = results.read("bulk_2000");
+    bulk_run_rows(
+        table,
+        results,
+        "bulk_2000",
+        "at 20/s",
+        "ideal ceil(N/20)/20 s",
+    );
+    bulk_run_rows(
+        table,
+        results,
+        "bulk_raised",
+        "100,000 IDs at a raised 500/s",
+        "ideal 5,000/500 s",
+    );
+}
+
+/// A whole bulk run against its ideal time, and its rate-limit answers (none allowed).
+fn bulk_run_rows(table: &mut Table, results: &Results, file: &str, what: &str, ideal: &str) {
+    let json = results.read(file);
     let get = |key| json.as_ref().ok().and_then(|j| json_number(j, key));
     let runs = get("runs").map_or_else(String::new, |r| format!(", median of {r}"));
-    let name = format!("bulk_2000 at 20/s{runs}");
+    let name = format!("{file} {what}{runs}");
     let ratio = match (get("median_s"), get("ideal_s")) {
         (Some(t), Some(ideal)) if ideal > 0.0 => Some(t / ideal),
         _ => None,
@@ -447,7 +465,7 @@ fn bulk_rows(table: &mut Table, results: &Results) {
         name,
         [
             get("median_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
-            "ideal ceil(N/20)/20 s".to_owned(),
+            ideal.to_owned(),
             get("ideal_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
         ],
         ratio,
@@ -456,7 +474,7 @@ fn bulk_rows(table: &mut Table, results: &Results) {
     );
     let answers = get("rate_limit_answers");
     table.check_row(
-        "bulk_2000 rate-limit answers".to_owned(),
+        format!("{file} rate-limit answers"),
         answers.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
         "= 0".to_owned(),
         answers.map(is_zero),

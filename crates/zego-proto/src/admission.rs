@@ -250,6 +250,13 @@ pub trait Coordinator: Send + Sync + fmt::Debug {
         let _ = feedback;
     }
 
+    /// The requests per second this coordinator admits for `key` (`None`: it does not
+    /// meter them), which sizes what a bulk run keeps in flight. The default: ZEGO's
+    /// documented quota; a coordinator with raised quotas or none overrides it.
+    fn quota_per_second(&self, key: RateLimitKey) -> Option<u32> {
+        Quotas::default().per_second(key.group, key.environment)
+    }
+
     /// [`Coordinator::admit`] for async drivers. The default runs `admit` in place.
     fn admit_async<'a>(
         &'a self,
@@ -272,6 +279,9 @@ impl<T: Coordinator + ?Sized> Coordinator for Arc<T> {
     }
     fn feedback(&self, feedback: &Feedback) {
         (**self).feedback(feedback);
+    }
+    fn quota_per_second(&self, key: RateLimitKey) -> Option<u32> {
+        (**self).quota_per_second(key)
     }
     fn admit_async<'a>(
         &'a self,
@@ -490,6 +500,11 @@ fn nanos(d: Duration) -> u64 {
 }
 
 impl Coordinator for LocalCoordinator {
+    fn quota_per_second(&self, key: RateLimitKey) -> Option<u32> {
+        let limiter = self.limiter.as_ref()?;
+        limiter.quotas().per_second(key.group, key.environment)
+    }
+
     fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Admission, AdmissionError> {
         if request.booking.is_none() {
             if let Some(limiter) = &self.limiter {

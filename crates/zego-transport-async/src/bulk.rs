@@ -62,7 +62,7 @@ impl Client {
         let mut batches = StreamBatches::new(stream_ids, core.credentials().app_id(), environment)
             .with_batch_size(options.batch_size)
             .enumerate();
-        let control = &BulkControl::new(options, action, environment);
+        let control = &BulkControl::for_client(options, action, core);
         let span = tracing::info_span!("zego_bulk", action = action.action());
         let run = async {
             let mut in_flight = FuturesUnordered::new();

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use super::options::{BatchOutcome, BulkOptions};
 use super::report::{BulkFailure, BulkReport, BulkStop};
+use crate::call::ClientCore;
 use crate::call::{CallOptions, CancelToken};
 use crate::call_error::{CallError, CallErrorKind};
 use crate::codes::ErrorClass;
 use crate::config::Environment;
 use crate::error::ValidationError;
 use crate::operation::RateLimitGroup;
-use crate::rate_limit::Quotas;
+use crate::rate_limit::{Quotas, RateLimitKey};
 use crate::transport_error::TransportErrorKind;
 
 use super::BulkAction;
@@ -28,6 +29,10 @@ struct State {
     consecutive_fatal: u32,
     rate_limited_since: Option<Duration>,
     latency: Option<Duration>,
+    /// Unmetered runs: the fastest round trip seen, and the batches in flight now allowed
+    /// ([`unmetered_limit`]).
+    fastest: Option<Duration>,
+    unmetered_limit: usize,
     /// When the first batch started (monotonic).
     started: Option<Duration>,
     report: BulkReport,
@@ -101,22 +106,86 @@ fn fails_every_batch(error: &CallError, nothing_succeeded_yet: bool) -> bool {
     }
 }
 
+/// Batches an unmetered run keeps in flight before its first answers.
+const UNMETERED_START: usize = 2;
+
+/// The next in-flight limit of an unmetered run, after an answer, when round trips take
+/// `sample` on average (the weighted mean, so one lucky answer does not grow it) and the
+/// fastest took `fastest` (a Vegas-style rule). Without a quota nothing says how many
+/// batches the server takes at once, so the run measures it: `limit x (1 - fastest /
+/// sample)` estimates how many of its batches wait in a queue somewhere rather than being
+/// served. While fewer than two wait, one more batch may go; beyond four, one fewer. A
+/// loopback server on a busy host settles at a few (more would only queue); a far or
+/// parallel one grows towards [`BulkOptions::concurrency`].
+fn unmetered_limit(limit: usize, fastest: Duration, sample: Duration) -> usize {
+    let sample = sample.as_nanos().max(1);
+    let queued = limit as u128 * sample.saturating_sub(fastest.as_nanos()) / sample;
+    match queued {
+        0..=1 => limit.saturating_add(1),
+        2..=4 => limit,
+        _ => limit.saturating_sub(1).max(UNMETERED_START),
+    }
+}
+
 impl BulkControl {
     /// Controls a run of `action` in `environment` (whose quota sizes the concurrency). It
     /// keeps a copy of `options` (their callbacks are shared), so a driver may move it to
     /// threads of its own.
+    ///
+    /// This sizes the batches in flight to ZEGO's documented quota; a client's run uses
+    /// [`BulkControl::for_client`], which sizes them to the quota the client really has.
     pub fn new(options: &BulkOptions, action: BulkAction, environment: Environment) -> Self {
-        let interval = Quotas::default()
-            .per_second(RateLimitGroup::StreamForbid, environment)
-            .map(|q| Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(q))));
         Self {
             options: options.clone(),
             action,
             cancel: options.cancel.clone().unwrap_or_default(),
-            interval,
+            interval: None,
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         }
+        .with_quota(Quotas::default().per_second(RateLimitGroup::StreamForbid, environment))
+    }
+
+    /// Controls a run of `action` by the client `core`: the batches in flight follow the
+    /// quota its coordinator admits ([`Coordinator::quota_per_second`]) — a raised quota
+    /// keeps more in flight, an unmetered client (`no_rate_limit`) up to
+    /// [`BulkOptions::concurrency`]. Both transports' `bulk` start here.
+    ///
+    /// [`Coordinator::quota_per_second`]: crate::admission::Coordinator::quota_per_second
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zego_proto::bulk::{BulkAction, BulkControl, BulkOptions};
+    /// use zego_proto::{driver::ClientCore, ops::RateLimitGroup, Credentials};
+    /// let core = ClientCore::builder(Credentials::new(1u32, "secret")?)
+    ///     .quota(RateLimitGroup::StreamForbid, 500)
+    ///     .build();
+    /// let control = BulkControl::for_client(&BulkOptions::default(), BulkAction::Forbid, &core);
+    /// assert!(control.try_begin(Duration::ZERO));
+    /// control.launch(0, &["a".to_owned()]);
+    /// control.record(0, vec!["a".into()], 1, Some(Duration::from_millis(100)), Ok(()), Duration::ZERO);
+    /// // 100 ms round trips at 500/s need 50 batches in flight, plus two.
+    /// assert_eq!(control.target_in_flight(Duration::ZERO), 52);
+    /// # Ok::<(), zego_proto::ValidationError>(())
+    /// ```
+    pub fn for_client(options: &BulkOptions, action: BulkAction, core: &ClientCore) -> Self {
+        let key = RateLimitKey {
+            app_id: core.credentials().app_id(),
+            environment: core.config().environment(),
+            group: RateLimitGroup::StreamForbid,
+        };
+        Self::new(options, action, key.environment)
+            .with_quota(core.coordinator().quota_per_second(key))
+    }
+
+    /// Sizes the batches in flight to `per_second` requests a second (`None`: unmetered,
+    /// [`BulkOptions::concurrency`] at once).
+    #[must_use]
+    pub fn with_quota(mut self, per_second: Option<u32>) -> Self {
+        self.interval = per_second
+            .filter(|q| *q > 0)
+            .map(|q| Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(q))));
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -160,6 +229,8 @@ impl BulkControl {
     /// bounded by [`BulkOptions::concurrency`]. Before the first answer, as many as the
     /// quota has offered slots since the run started (plus two): a far region is not slowed
     /// down while its latency is measured, and a run that fails at once has booked little.
+    /// Unmetered (no quota to size by): two at first, then one more per answer while the
+    /// round trips do not grow with the batches out, up to the bound.
     pub fn target_in_flight(&self, now: Duration) -> usize {
         let state = self.lock();
         self.target(&state, now)
@@ -168,7 +239,7 @@ impl BulkControl {
     fn target(&self, state: &State, now: Duration) -> usize {
         let max = self.options.concurrency.max(1);
         let Some(interval) = self.interval else {
-            return max;
+            return state.unmetered_limit.max(UNMETERED_START).min(max);
         };
         let span = match state.latency {
             Some(latency) => latency,
@@ -344,6 +415,14 @@ impl BulkControl {
                 Some(mean) => (mean * 7 + sample) / 8,
                 None => sample,
             });
+            if self.interval.is_none() {
+                let fastest = state.fastest.map_or(sample, |f| f.min(sample));
+                state.fastest = Some(fastest);
+                let limit = state.unmetered_limit.max(UNMETERED_START);
+                state.unmetered_limit =
+                    unmetered_limit(limit, fastest, state.latency.unwrap_or(sample))
+                        .min(self.options.concurrency.max(1));
+            }
         }
         if let Err(error) = &result {
             if matches!(error.kind(), CallErrorKind::Cancelled) && attempts == 0 {
@@ -703,6 +782,74 @@ mod tests {
             control.target_in_flight(Duration::from_secs(9)),
             30,
             "2 s round trips need 42: the bound"
+        );
+    }
+
+    #[test]
+    fn in_flight_follows_the_quota_the_client_really_has() {
+        use crate::clock::{Clock, ManualClock};
+        use crate::credentials::Credentials;
+        use crate::ops::RateLimitGroup;
+        use std::sync::Arc;
+
+        let clock = Arc::new(ManualClock::new(Duration::from_secs(1_700_000_000)));
+        let builder =
+            || ClientCore::builder(Credentials::new(1u32, "secret").unwrap()).clock(clock.clone());
+        let options = BulkOptions::default().with_concurrency(64);
+        // `answers` answers, the i-th taking `latency(i)`: the target before the first
+        // and after the last.
+        let run = |core: &ClientCore, answers: usize, latency: &dyn Fn(usize) -> Duration| {
+            let control = BulkControl::for_client(&options, BulkAction::Forbid, core);
+            let start = clock.monotonic();
+            assert!(control.try_begin(start));
+            let before_answer = control.target_in_flight(start);
+            for i in 0..answers {
+                control.try_begin(clock.monotonic());
+                control.record(i, ids(1), 1, Some(latency(i)), Ok(()), clock.monotonic());
+            }
+            clock.advance(Duration::from_millis(10));
+            (before_answer, control.target_in_flight(clock.monotonic()))
+        };
+        let ten_ms = |_| Duration::from_millis(10);
+        assert_eq!(
+            run(&builder().build(), 1, &ten_ms),
+            (2, 3),
+            "ZEGO's 20/s: a few"
+        );
+        let raised = builder().quota(RateLimitGroup::StreamForbid, 500).build();
+        assert_eq!(
+            run(&raised, 1, &ten_ms),
+            (2, 7),
+            "500/s over 10 ms: 5, plus two"
+        );
+        // A custom coordinator's own quota counts, not the builder's default.
+        let own = crate::admission::LocalCoordinator::new().with_quotas(Quotas::default().with(
+            RateLimitGroup::StreamForbid,
+            Environment::Production,
+            1000,
+        ));
+        let own = builder().coordinator(Arc::new(own)).build();
+        assert_eq!(
+            run(&own, 1, &ten_ms),
+            (2, 12),
+            "1000/s over 10 ms: 10, plus two"
+        );
+
+        // Unmetered: round trips that stay flat as more go out (a far, parallel server)
+        // grow the target to the bound; ones that grow with them (a busy loopback server)
+        // keep it at a few.
+        let unmetered = builder().no_rate_limit().build();
+        assert_eq!(
+            run(&unmetered, 100, &ten_ms),
+            (2, 64),
+            "a far server: the bound"
+        );
+        let queueing = |i: usize| Duration::from_micros(100 * (i.min(3) as u64 + 1));
+        let (first, settled) = run(&unmetered, 100, &queueing);
+        assert_eq!(first, 2);
+        assert!(
+            (2..=8).contains(&settled),
+            "a server that queues: a few, not {settled}"
         );
     }
 }
