@@ -398,6 +398,12 @@ impl RedisCoordinator {
 const LOST_BUCKET_ATTEMPTS: usize = 2;
 
 impl Coordinator for RedisCoordinator {
+    /// The fleet's quota (raised ones included): a bulk run sizes its batches in flight to
+    /// it, and the shared bucket in Redis keeps the fleet under it.
+    fn quota_per_second(&self, key: RateLimitKey) -> Option<u32> {
+        self.settings.quotas.per_second(key.group, key.environment)
+    }
+
     fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Admission, AdmissionError> {
         if self.trivially_admitted(request) {
             return Ok(Admission::Go { sequence: None });
@@ -480,5 +486,44 @@ impl Coordinator for RedisCoordinator {
             // A configuration error shows in the next admission.
             let _ = self.record(result);
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zego_proto::admission::{Coordinator, Quotas, RateLimitKey};
+    use zego_proto::ops::RateLimitGroup;
+    use zego_proto::{AppId, Environment};
+
+    use super::RedisCoordinator;
+
+    /// A bulk run sizes its batches in flight to the quota the coordinator answers: the
+    /// fleet's, raised ones included (building connects nothing, so no Redis is needed).
+    #[test]
+    fn the_quota_answered_is_the_fleets_raised_one() {
+        let key = |group| RateLimitKey {
+            app_id: AppId::new(1),
+            environment: Environment::Production,
+            group,
+        };
+        let raised =
+            Quotas::default().with(RateLimitGroup::StreamForbid, Environment::Production, 500);
+        let coordinator = RedisCoordinator::builder("redis://127.0.0.1:1")
+            .unwrap()
+            .fleet_size(4)
+            .quotas(raised)
+            .build();
+        assert_eq!(
+            coordinator.quota_per_second(key(RateLimitGroup::StreamForbid)),
+            Some(500)
+        );
+        assert_eq!(
+            coordinator.quota_per_second(key(RateLimitGroup::Rules)),
+            Some(10)
+        );
+        assert_eq!(
+            coordinator.quota_per_second(key(RateLimitGroup::Unmetered)),
+            None
+        );
     }
 }
