@@ -7,7 +7,6 @@
 #[path = "../examples/blocklist.rs"]
 mod blocklist;
 
-#[allow(dead_code)]
 #[path = "../../zego-redis/tests/common/mod.rs"]
 mod common;
 
@@ -49,7 +48,7 @@ async fn instance(sim: &SimHandle, redis_url: &str) -> String {
         client,
         blocklist: Arc::new(Blocklist {
             streams: ["cheater-stream".to_owned()].into(),
-            users: Default::default(),
+            users: std::collections::HashSet::new(),
         }),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
