@@ -6,6 +6,7 @@
 //! export ZEGO_CALLBACK_SECRET=...                          # the callback secret (not the ServerSecret)
 //! export BLOCKED_STREAMS=cheater-1,cheater-2 BLOCKED_USERS=troll-7
 //! export ZEGO_ENDPOINT=http://127.0.0.1:8080               # optional: a `zego sim`
+//! export ZEGO_REDIS_URL=redis://10.0.0.5:6379/0            # optional: a fleet of instances
 //! cargo run -p zego-axum --example blocklist               # listens on 127.0.0.1:8088 (LISTEN_ADDR)
 //! ```
 //!
@@ -13,6 +14,11 @@
 //! `zego sim --callback-url http://127.0.0.1:8088/zego/callback`). Its tests run this service
 //! against the simulator over real HTTP: `tests/blocklist_service.rs` posts callbacks to it,
 //! `tests/loop_through_the_simulator.rs` lets the simulator send them.
+//!
+//! Several instances behind one callback URL share one Redis (`ZEGO_REDIS_URL`, any URL
+//! form of `zego_redis`): each delivery is then processed by one instance only
+//! ([`zego_redis::RedisReplayCache`]); without it, each instance remembers only the
+//! deliveries it received itself. See [`callback_config`].
 //!
 //! It is served with the limits a service on the open internet needs ([`ServerLimits`]):
 //! a client gets [`ServerLimits::header_read_timeout`] to send its request head, each piece
@@ -37,9 +43,10 @@ use tokio::sync::Semaphore;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use zego_axum::{CallbackConfig, ZegoCallback};
-use zego_callback::{CallbackEvent, CallbackSecret, StreamCreate};
+use zego_callback::{CallbackEvent, CallbackSecret, CallbackVerifier, StreamCreate};
 use zego_proto::ops::ForbidRtcStream;
-use zego_proto::{Config, Endpoint};
+use zego_proto::{AppId, Config, Endpoint};
+use zego_redis::{RedisConfigError, RedisReplayCache};
 use zego_transport_async::Client;
 
 /// The streams and users whose new streams are forbidden.
@@ -73,6 +80,23 @@ impl FromRef<AppState> for CallbackConfig {
     fn from_ref(state: &AppState) -> Self {
         state.callbacks.clone()
     }
+}
+
+/// The callback verifier's configuration: with the in-process replay cache, or, given a
+/// Redis URL, with the fleet's [`RedisReplayCache`] for `app_id` (checked now: a wrong
+/// password is an error; an unreachable Redis is not, every callback is then answered 503
+/// until it answers, and ZEGO retries).
+pub fn callback_config(
+    secret: CallbackSecret,
+    redis: Option<(&str, AppId)>,
+) -> Result<CallbackConfig, RedisConfigError> {
+    let verifier = CallbackVerifier::new(secret);
+    Ok(CallbackConfig::from_verifier(match redis {
+        None => verifier,
+        Some((url, app_id)) => {
+            verifier.replay_cache(Arc::new(RedisReplayCache::builder(url, app_id)?.connect()?))
+        }
+    }))
 }
 
 /// The service: one route, `POST /zego/callback`.
@@ -212,9 +236,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secret = std::env::var("ZEGO_CALLBACK_SECRET")
         .map_err(|_| "set ZEGO_CALLBACK_SECRET (the callback secret, not the ServerSecret)")?;
+    let client = builder.build();
+    let redis = std::env::var("ZEGO_REDIS_URL").ok();
+    let fleet = redis
+        .as_deref()
+        .map(|url| (url, client.core().credentials().app_id()));
     let state = AppState {
-        callbacks: CallbackConfig::new(CallbackSecret::new(secret)?),
-        client: builder.build(),
+        callbacks: callback_config(CallbackSecret::new(secret)?, fleet)?,
+        client,
         blocklist: Arc::new(Blocklist {
             streams: list("BLOCKED_STREAMS"),
             users: list("BLOCKED_USERS"),

@@ -25,7 +25,11 @@
 //! `signature` within the 10-minute window, and it verifies. The replay cache makes each
 //! signature usable once per cache (per process with the default [`MemoryReplayCache`]; a
 //! fleet behind one URL needs a shared [`ReplayCache`]), so a forged body only wins if it
-//! arrives *before* the genuine delivery. What that means for handlers:
+//! arrives *before* the genuine delivery. With a per-process cache, a captured delivery
+//! replayed to *another* instance of a fleet verifies there too; `zego_redis::RedisReplayCache`
+//! (one `SET key 1 NX PX` per delivery in the fleet's Redis) closes that: a signature is then
+//! usable once across every instance, and a Redis that cannot answer is a 503 (ZEGO retries),
+//! never an acceptance. What that means for handlers:
 //!
 //! - **verify destructive decisions against the API** before acting (a `stream_close` that
 //!   would end a paid session: ask ZEGO with `DescribeRTCStreamState` whether the stream is

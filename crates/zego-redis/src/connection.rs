@@ -377,6 +377,17 @@ impl RedisIo {
             .map(drop)
     }
 
+    /// One command on the connection of `key` (its Cluster node), blocking, with the same
+    /// bounds as an admission: the connect timeout, then one deadline for the whole reply,
+    /// and the size budget.
+    pub(crate) fn command_sync(
+        &self,
+        key: String,
+        command: redis::Cmd,
+    ) -> Result<redis::Value, Failure> {
+        self.run_blocking(|inner| Box::pin(inner.command(key, command)))
+    }
+
     /// Connects (if not yet connected) and checks that the coordinator's scripts may run:
     /// the check of a configuration at start-up.
     pub(crate) fn check_sync(&self) -> Result<(), Failure> {
@@ -682,6 +693,37 @@ impl Inner {
             }
         };
         let result = match tokio::time::timeout(self.response_timeout, exchange).await {
+            Ok(result) => result.map_err(Failure::of_request),
+            Err(_) => Err(Failure::outage(
+                "Redis did not answer within the response timeout",
+            )),
+        };
+        if result.is_err() {
+            self.forget();
+        }
+        result
+    }
+
+    /// One command on the connection of `key`, within one response timeout once connected;
+    /// an error forgets the connection (and a Cluster's slot map).
+    async fn command(
+        self: Arc<Self>,
+        key: String,
+        command: redis::Cmd,
+    ) -> Result<redis::Value, Failure> {
+        let mut connection = match self.connection(&key).await {
+            Ok(connection) => connection,
+            Err(failure) => {
+                self.forget();
+                return Err(failure);
+            }
+        };
+        let result = match tokio::time::timeout(
+            self.response_timeout,
+            command.query_async::<redis::Value>(&mut connection),
+        )
+        .await
+        {
             Ok(result) => result.map_err(Failure::of_request),
             Err(_) => Err(Failure::outage(
                 "Redis did not answer within the response timeout",

@@ -19,7 +19,7 @@ use crate::connection::{ConfigProblem, Failure, RedisIo};
 use crate::failover::{Failover, FailurePolicy, Route};
 use crate::keys;
 use crate::script::{Answer, Invocation, Reply};
-use crate::url::{RedisConfigError, RedisUrl, Target};
+use crate::url::{RedisConfigError, RedisUrl};
 
 /// The fleet's admission coordinator: every instance that uses one with the same Redis
 /// shares ZEGO's quota per AppId and one `Sequence` order per stream.
@@ -341,20 +341,7 @@ impl RedisCoordinator {
     }
 
     fn config_error(&self, problem: ConfigProblem, error: &redis::RedisError) -> RedisConfigError {
-        let url = self.url.to_string();
-        let detail = self.url.scrub(&error.to_string());
-        match problem {
-            ConfigProblem::Authentication => RedisConfigError::Authentication { url, detail },
-            ConfigProblem::Permission => RedisConfigError::Permission { url, detail },
-            ConfigProblem::NotRedis => RedisConfigError::NotRedis { url, detail },
-            ConfigProblem::UnknownMaster => RedisConfigError::UnknownMaster {
-                url,
-                master: match self.url.target() {
-                    Target::Sentinel { master, .. } => master.clone(),
-                    Target::Direct | Target::Cluster { .. } => String::new(),
-                },
-            },
-        }
+        self.url.config_error(problem, error)
     }
 
     /// Connects now and checks the configuration: a wrong password or user, a missing ACL

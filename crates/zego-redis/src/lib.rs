@@ -121,6 +121,14 @@
 //! touched. A reply that does not parse counts as "not Redis" only in the connection's
 //! handshake; after it, garbage is an outage. An unreachable Redis at start-up is an
 //! outage, not an error.
+//!
+//! # Single-use callbacks across a fleet
+//!
+//! [`RedisReplayCache`] is a [`zego_callback::ReplayCache`] in the same Redis, with the same
+//! URL forms and bounds: each verified delivery is one `SET key 1 NX PX <ms>` under
+//! `<prefix>:cb:{<AppId>}:`, so a delivery accepted by one instance behind the callback URL
+//! is a duplicate on every other; a Redis that cannot answer makes the verifier answer 503
+//! (ZEGO retries).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -129,10 +137,12 @@ mod connection;
 mod coordinator;
 mod failover;
 mod keys;
+mod replay;
 mod script;
 mod url;
 
 pub use builder::RedisCoordinatorBuilder;
 pub use coordinator::RedisCoordinator;
 pub use failover::FailurePolicy;
+pub use replay::{RedisReplayCache, RedisReplayCacheBuilder};
 pub use url::RedisConfigError;

@@ -304,6 +304,30 @@ impl RedisUrl {
             _ => message.to_owned(),
         }
     }
+
+    /// The typed error of a configuration problem a connection revealed, with the URL and
+    /// the detail scrubbed of the password.
+    pub(crate) fn config_error(
+        &self,
+        problem: crate::connection::ConfigProblem,
+        error: &redis::RedisError,
+    ) -> RedisConfigError {
+        use crate::connection::ConfigProblem;
+        let url = self.to_string();
+        let detail = self.scrub(&error.to_string());
+        match problem {
+            ConfigProblem::Authentication => RedisConfigError::Authentication { url, detail },
+            ConfigProblem::Permission => RedisConfigError::Permission { url, detail },
+            ConfigProblem::NotRedis => RedisConfigError::NotRedis { url, detail },
+            ConfigProblem::UnknownMaster => RedisConfigError::UnknownMaster {
+                url,
+                master: match self.target() {
+                    Target::Sentinel { master, .. } => master.clone(),
+                    Target::Direct | Target::Cluster { .. } => String::new(),
+                },
+            },
+        }
+    }
 }
 
 #[cfg(test)]
