@@ -1,4 +1,15 @@
 //! Room-level moderation: `KickoutUser` and `CloseRoom` (spec section 4b).
+//!
+//! How `CustomReason`'s limit is read (the SDK's decision; the spec has no Decision line on
+//! it): both OpenAPI files say the reason has "a maximum length of 256 bytes" and that "URL
+//! encoding (UrlEncode) must be performed on the content"; `close.yaml` words the limit as
+//! the reason's, and `kick-out-user.yaml`'s `maxLength: 256` is a JSON-schema length,
+//! counted in characters. The encoded length is not a property of the reason (encoders
+//! differ: `%20` or `+`, which punctuation they escape, one or two passes), so a limit on it
+//! would accept or refuse the same reason depending on who encoded it. So the limit is 256
+//! bytes of the reason's *text* (UTF-8, before URL-encoding): the operation takes plain
+//! text, checks that, and encodes it once itself. The simulator undoes a caller's encoding
+//! leniently and measures the text the same way.
 
 use serde_json::value::RawValue;
 
