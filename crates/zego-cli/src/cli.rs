@@ -366,7 +366,27 @@ Examples:
         user_ids: Vec<String>,
     },
 
-    /// Call any other action by name and print its raw Data as JSON.
+    /// Ban a user, a stream or a stream's audio/video for any time, even beyond ZEGO's 24-hour rules.
+    #[command(subcommand)]
+    Ban(BanCommand),
+
+    /// Lift bans: one by its ID (b12), or every ban on a user or a stream.
+    #[command(after_help = "\
+Examples:
+  zego unban b12
+  zego unban user troll                # every ban on troll, app-wide and in any room
+  zego unban user troll --room lobby   # only troll's bans in lobby
+  zego unban stream s1                 # the stream's bans, media bans of it included
+
+Lifting undoes exactly what the ban did (resumes the streams it forbade, deletes the rule it
+set), keeping what another active ban on the same target still needs. Prints how many bans
+were lifted (none is no error).")]
+    Unban(UnbanArgs),
+
+    /// The bans: list them, read the audit log, run the worker that renews and lifts them.
+    #[command(subcommand)]
+    Bans(BansCommand),
+
     #[command(after_help = "\
 Examples:
   zego call DescribeUserNum 'RoomId[]=room1' 'RoomId[]=room2'
@@ -758,6 +778,198 @@ Example:
         /// Room IDs (sent 10 per request).
         #[arg(value_name = "ROOM_ID", required = true)]
         rooms: Vec<String>,
+    },
+}
+
+/// Where the bans live, shared by `ban`, `unban` and `bans`.
+#[derive(Debug, Args)]
+pub struct BanStoreArgs {
+    /// The embedded ban store (a SQLite file) [default: bans-<AppId>.sqlite3 beside the config file, in <config dir>/zego]. With --redis (or the profile's redis) the bans live in that Redis instead.
+    #[arg(long, value_name = "PATH", env = "ZEGO_BANS_STORE")]
+    pub bans_store: Option<PathBuf>,
+}
+
+/// What every new ban takes: how long, why, by whom.
+#[derive(Debug, Args)]
+pub struct BanTermArgs {
+    /// How long: seconds (3600) or 90s, 30m, 6h, 3d, 2w, 1h30m; or `forever`. Any length: rules are renewed before ZEGO's 24 hours run out.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: String,
+    /// Why (at most 512 bytes; kept in the audit log, not sent to ZEGO).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Who bans (at most 512 bytes; kept in the audit log) [default: the OS user name, else "cli"].
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Where the bans live.
+    #[command(flatten)]
+    pub store: BanStoreArgs,
+}
+
+/// `zego ban ...`.
+#[derive(Debug, Subcommand)]
+pub enum BanCommand {
+    /// Ban a user, in a room or app-wide: their streams in the room are forbidden, they are kicked, and a user rule keeps them out.
+    #[command(after_help = concat!("\
+Examples:
+  zego ban user troll --room lobby --for 3d --reason spam
+  zego ban user troll --for forever --scope publish --reason 'repeat offender'
+  zego ban user troll --room lobby --for 2h --reason spam --json
+
+", "The ban is stored first, then applied at once; `zego bans run` (a worker) or `zego bans tick`
+(from cron, every few minutes) renews its rules 1 hour before ZEGO's 24 hours run out and
+lifts it when it ends. Bad input exits 2 naming the field; nothing is stored or sent.
+When ZEGO refuses the rule for its cap of live rules (50123), the ban is still enforced by
+its other means (stream forbids, the kick, token refusal): the output says which, and the
+rule is retried every 10 minutes."))]
+    User {
+        /// The user ID.
+        #[arg(value_name = "USER_ID")]
+        user_id: String,
+        /// The room [default: every room (app-wide: the rule only, there is no room to list or kick from)].
+        #[arg(long, value_name = "ROOM_ID")]
+        room: Option<String>,
+        /// What the user may not do, comma-separated.
+        #[arg(
+            long,
+            value_name = "SCOPES",
+            value_delimiter = ',',
+            default_value = "login,publish"
+        )]
+        scope: Vec<Privilege>,
+        /// How long, why, by whom.
+        #[command(flatten)]
+        term: BanTermArgs,
+    },
+    /// Ban a stream ID on RTC (ForbidRTCStreams), resumed when the ban ends.
+    #[command(after_help = concat!("\
+Examples:
+  zego ban stream s1 --for 30m --reason 'offensive content'
+
+", "The ban is stored first, then applied at once; `zego bans run` (a worker) or `zego bans tick`
+(from cron) resumes the stream when the ban ends. Bad input exits 2 naming the field;
+nothing is stored or sent."))]
+    Stream {
+        /// The stream ID.
+        #[arg(value_name = "STREAM_ID")]
+        stream_id: String,
+        /// How long, why, by whom.
+        #[command(flatten)]
+        term: BanTermArgs,
+    },
+    /// Ban the audio and/or video of a stream in a room (SetForbidStreamRule, renewed past 24 hours).
+    #[command(after_help = concat!("\
+Examples:
+  zego ban media --room lobby --stream s1 --audio --for 2d --reason shouting
+  zego ban media --room lobby --stream s1 --audio --video --for forever --reason nsfw
+
+", "The ban is stored first, then applied at once; `zego bans run` (a worker) or `zego bans tick`
+(from cron, every few minutes) renews its rule 1 hour before ZEGO's 24 hours run out and
+deletes it when the ban ends. Bad input exits 2 naming the field; nothing is stored or sent."))]
+    Media {
+        /// The room ID.
+        #[arg(long, value_name = "ROOM_ID")]
+        room: String,
+        /// The stream ID.
+        #[arg(long, value_name = "STREAM_ID")]
+        stream: String,
+        /// Ban the audio (at least one of --audio and --video).
+        #[arg(long, required_unless_present = "video")]
+        audio: bool,
+        /// Ban the video (at least one of --audio and --video).
+        #[arg(long)]
+        video: bool,
+        /// How long, why, by whom.
+        #[command(flatten)]
+        term: BanTermArgs,
+    },
+}
+
+/// Arguments of `unban`.
+#[derive(Debug, Args)]
+pub struct UnbanArgs {
+    /// A ban ID (b12), or `user USER_ID`, or `stream STREAM_ID`.
+    #[arg(value_name = "BAN_ID | user USER_ID | stream STREAM_ID", required = true, num_args = 1..=2)]
+    pub target: Vec<String>,
+    /// With `user USER_ID`: only the user's bans in this room [default: all of them].
+    #[arg(long, value_name = "ROOM_ID")]
+    pub room: Option<String>,
+    /// Who lifts (kept in the audit log) [default: the OS user name, else "cli"].
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Where the bans live.
+    #[command(flatten)]
+    pub store: BanStoreArgs,
+}
+
+/// `zego bans ...`.
+#[derive(Debug, Subcommand)]
+pub enum BansCommand {
+    /// List the bans in force (with --all, lifted ones too), with how each is enforced.
+    #[command(after_help = "\
+Examples:
+  zego bans list
+  zego bans list --all --json
+
+ENFORCEMENT is full (every means in place), WITHOUT RULE (ZEGO refused the rule for its cap
+of live rules, 50123: the means that still hold it are listed), pending, FAILING (retried)
+or lifted. A ban past its end shows `ended` until a worker lifts it.")]
+    List {
+        /// Lifted bans too.
+        #[arg(long)]
+        all: bool,
+        /// Where the bans live.
+        #[command(flatten)]
+        store: BanStoreArgs,
+    },
+    /// The audit log: every ban, apply, renewal, lift, unban and failure, with ZEGO's RequestIds (--json: JSON lines).
+    #[command(after_help = "\
+Examples:
+  zego bans audit --user troll
+  zego bans audit --stream s1 --json | jq -r .request_ids[]")]
+    Audit {
+        /// Only entries of bans on this user.
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+        /// Only entries of bans on this stream.
+        #[arg(long, value_name = "STREAM_ID")]
+        stream: Option<String>,
+        /// Where the bans live.
+        #[command(flatten)]
+        store: BanStoreArgs,
+    },
+    /// A worker: renews and lifts bans as they fall due, until SIGINT/SIGTERM (then it finishes the work under way and exits 0).
+    #[command(after_help = "\
+Examples:
+  zego bans run
+  zego bans run --poll 30s --json      # one JSON line per piece of work done
+
+Any number of workers may share a store: each piece of due work is leased to one of them
+(60 s); a worker that dies loses its lease and another takes the work over. A worker that
+starts after an outage catches up at once.")]
+    Run {
+        /// How often to look for due work.
+        #[arg(long, value_name = "DURATION", default_value = "10s")]
+        poll: String,
+        /// After SIGINT/SIGTERM, how many seconds the work under way may take before the worker exits anyway (143 / 130; its lease hands the work to another worker).
+        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        grace: u64,
+        /// Where the bans live.
+        #[command(flatten)]
+        store: BanStoreArgs,
+    },
+    /// One pass of the due work (renewals, lifts, retries), then exit: for cron.
+    #[command(after_help = "\
+Examples:
+  zego bans tick
+  */5 * * * * zego bans tick --json >> /var/log/zego-bans.jsonl
+
+Prints what it did; exits 1 if some work failed (it is retried at the next pass once its
+60 s lease runs out).")]
+    Tick {
+        /// Where the bans live.
+        #[command(flatten)]
+        store: BanStoreArgs,
     },
 }
 

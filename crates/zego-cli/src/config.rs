@@ -99,6 +99,9 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// The fleet's Redis coordinator, when the command joins one.
     pub coordinator: Option<std::sync::Arc<zego_redis::RedisCoordinator>>,
+    /// The fleet's Redis URL (`--redis` / `ZEGO_REDIS_URL` over the profile's `redis`): the
+    /// ban store lives there too.
+    pub redis_url: Option<RedisUrl>,
     /// The quotas to pace to: ZEGO's, raised by the profile's `[quotas]` and `--quota`.
     pub quotas: zego_proto::admission::Quotas,
     config_path: Option<PathBuf>,
@@ -113,12 +116,26 @@ impl Settings {
             .map_err(|message| self.how_to_set(message))
     }
 
+    /// The AppId alone (what naming the app's ban store needs), or a usage error saying how
+    /// to provide it.
+    pub fn app_id(&self) -> Result<AppId, CliError> {
+        self.app_id
+            .clone()
+            .map_err(|message| self.how_to_set(message))
+    }
+
     /// The ServerSecret alone (what reading a token needs: the token holds its AppId), or
     /// a usage error saying how to provide it.
     pub fn server_secret(&self) -> Result<ServerSecret, CliError> {
         self.secret
             .clone()
             .map_err(|message| self.how_to_set(message))
+    }
+
+    /// The directory of the config file in use (`--config`, else `<config dir>/zego`), where
+    /// the CLI keeps its own files (the embedded ban stores).
+    pub fn config_dir(&self) -> Option<&Path> {
+        self.config_path.as_deref().and_then(Path::parent)
     }
 
     fn how_to_set(&self, message: String) -> CliError {
@@ -136,6 +153,23 @@ impl Settings {
 /// The default config file path: `<config dir>/zego/config.toml`.
 pub fn default_config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("zego").join("config.toml"))
+}
+
+/// A Redis URL, which may hold a password: its `Debug` never shows it.
+#[derive(Clone)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    /// The URL itself, to connect with (never to print).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisUrl(<redacted>)")
+    }
 }
 
 /// Resolves the settings from the global flags (clap already merged flags over the
@@ -189,12 +223,18 @@ pub fn resolve(global: &GlobalArgs, sources: Sources) -> Result<Settings, CliErr
     };
     let quotas = resolve_quotas(global, &profile)?;
     let coordinator = resolve_redis(global, &profile, quotas)?;
+    let redis_url = global
+        .redis
+        .clone()
+        .or_else(|| profile.redis.clone())
+        .map(RedisUrl);
     Ok(Settings {
         app_id,
         secret,
         config: Config::new(endpoint).with_environment(environment),
         warnings,
         coordinator,
+        redis_url,
         quotas,
         config_path: path,
     })

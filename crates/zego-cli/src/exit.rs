@@ -28,7 +28,8 @@ macro_rules! exit_codes_help {
     () => {
         "Exit codes:
   0  success
-  1  ZEGO answered with an error code, or a bulk forbid/resume was partly done
+  1  ZEGO answered with an error code, a bulk forbid/resume was partly done, or a ban
+     was stored but is not in force yet (its work is retried) or its store failed
   2  usage, configuration or validation error (nothing was sent)
   3  transport error: no answer from ZEGO (connect, TLS certificate, timeout, broken connection)
   4  an answer that is not a ZEGO response (a proxy or wrong host's page, a malformed
@@ -62,6 +63,17 @@ pub enum CliError {
     /// A bulk run stopped because its journal could not be written; its summary was
     /// printed (exit 1).
     JournalWrite(String),
+    /// A failure after the command's input was accepted that is not one call's: a ban store
+    /// that cannot be opened or written, a ban stored but not in force yet (exit 1).
+    Failed {
+        /// What failed.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A failure the command's own output already reported, on stdout or stderr (exit 1):
+    /// a ban stored but not in force yet, a tick whose work partly failed.
+    Reported,
     /// A bulk run stopped by SIGINT or SIGTERM; its summary was printed (exit 128 + signal:
     /// 130, 143).
     Interrupted {
@@ -91,7 +103,7 @@ impl CliError {
                 }
             }
             Self::Call(e) => call_exit_code(e),
-            Self::JournalWrite(_) => API_FAILURE,
+            Self::JournalWrite(_) | Self::Failed { .. } | Self::Reported => API_FAILURE,
             Self::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         }
     }
@@ -114,6 +126,8 @@ impl CliError {
             Self::Interrupted { .. } => Some(
                 "run the same command again with --journal to skip what is done".into(),
             ),
+            Self::Failed { hint, .. } => Some(hint.clone()),
+            Self::Reported => None,
         }
     }
 
@@ -136,7 +150,7 @@ impl CliError {
             }
             Self::Partial { failed, .. } => base["failed"] = json!(failed),
             Self::Interrupted { signal } => base["signal"] = json!(signal),
-            Self::JournalWrite(_) => {}
+            Self::JournalWrite(_) | Self::Failed { .. } | Self::Reported => {}
             Self::Call(e) => {
                 // The library's own serialization (stage, class, code, meaning, server
                 // message, RequestId, attempts, ...), under the CLI's fields.
@@ -159,6 +173,8 @@ impl CliError {
             Self::Partial { .. } => "partial_failure",
             Self::Interrupted { .. } => "interrupted",
             Self::JournalWrite(_) => "journal_write_failed",
+            Self::Failed { .. } => "failed",
+            Self::Reported => "reported",
             Self::Call(e) => call_kind_name(e),
         }
     }
@@ -244,7 +260,7 @@ pub fn call_hint(e: &CallError) -> String {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage { message, .. } => f.write_str(message),
+            Self::Usage { message, .. } | Self::Failed { message, .. } => f.write_str(message),
             Self::Validation(e) => write!(f, "refused before sending: {e}"),
             Self::Call(e) => fmt::Display::fmt(e, f),
             Self::Partial { failed, .. } => {
@@ -255,6 +271,7 @@ impl fmt::Display for CliError {
                 write!(f, "{message}; the run stopped: nothing more was sent")
             }
             Self::Interrupted { signal } => write!(f, "interrupted by signal {signal}"),
+            Self::Reported => f.write_str("the failure was reported above"),
         }
     }
 }

@@ -122,6 +122,9 @@ fn run(cli: Cli, sources: Sources, out: Output) -> Result<(), CliError> {
         Command::Stream(command) => commands::moderation::stream(&ctx, command),
         Command::Users { room, user_ids } => commands::moderation::users(&ctx, &room, &user_ids),
         Command::Room(command) => commands::room::run(&ctx, command),
+        Command::Ban(command) => commands::bans::ban(&ctx, command),
+        Command::Unban(args) => commands::bans::unban(&ctx, &args),
+        Command::Bans(command) => commands::bans::bans(&ctx, command),
         #[cfg(feature = "sim")]
         Command::Demo | Command::Sim(_) => Ok(()),
         Command::Completions { .. } | Command::Man | Command::Configure(_) => Ok(()),

@@ -62,7 +62,7 @@ impl Output {
     pub fn error(self, error: &CliError) {
         if matches!(
             error,
-            CliError::Partial { .. } | CliError::Interrupted { .. }
+            CliError::Partial { .. } | CliError::Interrupted { .. } | CliError::Reported
         ) {
             // The result (summary and failures) was printed already.
             return;

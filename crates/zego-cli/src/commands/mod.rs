@@ -1,5 +1,6 @@
 //! The commands, and what they share: the context, dry runs and sending.
 
+pub mod bans;
 pub mod bulk;
 pub mod call;
 pub mod cdn;
