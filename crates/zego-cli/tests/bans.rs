@@ -128,8 +128,13 @@ fn ban_list_audit_and_unban_by_id_in_json_and_text() {
     );
     assert!(table.contains("forbade s-troll; kicked"), "{table}");
 
+    audit_shows_the_ban_and_its_application(&sim, &store);
+    unban_by_id_undoes_it(&sim, &store);
+}
+
+fn audit_shows_the_ban_and_its_application(sim: &SimHandle, store: &PathBuf) {
     // The audit log as JSON lines: the ban, then its application with ZEGO's RequestIds.
-    let out = bans(&sim, &store)
+    let out = bans(sim, store)
         .args(["bans", "audit", "--user", "troll", "--json"])
         .output()
         .unwrap();
@@ -145,9 +150,11 @@ fn ban_list_audit_and_unban_by_id_in_json_and_text() {
         .all(|e| e["ban"] == "b1" && e["reason"] == "spam"));
     // List, forbid, kick, rule.
     assert_eq!(entries[1]["request_ids"].as_array().unwrap().len(), 4);
+}
 
+fn unban_by_id_undoes_it(sim: &SimHandle, store: &PathBuf) {
     // Unban by ID: the stream resumed, the rule deleted.
-    let out = bans(&sim, &store)
+    let out = bans(sim, store)
         .args(["--json", "unban", "b1", "--actor", "mod-2"])
         .output()
         .unwrap();
@@ -155,10 +162,10 @@ fn ban_list_audit_and_unban_by_id_in_json_and_text() {
     let unban = json_of(&out);
     assert_eq!(unban["count"], 1);
     assert_eq!(unban["lifted"][0]["enforcement"]["state"], "lifted");
-    assert!(!forbidden(&sim).contains("s-troll"));
-    assert!(can_login(&sim, "room1", "troll"));
+    assert!(!forbidden(sim).contains("s-troll"));
+    assert!(can_login(sim, "room1", "troll"));
 
-    let out = bans(&sim, &store).args(["unban", "b1"]).output().unwrap();
+    let out = bans(sim, store).args(["unban", "b1"]).output().unwrap();
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -166,14 +173,14 @@ fn ban_list_audit_and_unban_by_id_in_json_and_text() {
     );
 
     let active = json_of(
-        &bans(&sim, &store)
+        &bans(sim, store)
             .args(["--json", "bans", "list"])
             .output()
             .unwrap(),
     );
     assert_eq!(active["bans"].as_array().unwrap().len(), 1);
     let all = json_of(
-        &bans(&sim, &store)
+        &bans(sim, store)
             .args(["--json", "bans", "list", "--all"])
             .output()
             .unwrap(),
@@ -181,7 +188,7 @@ fn ban_list_audit_and_unban_by_id_in_json_and_text() {
     assert_eq!(all["bans"].as_array().unwrap().len(), 2);
     assert_eq!(all["bans"][0]["active"], false);
 
-    let out = bans(&sim, &store)
+    let out = bans(sim, store)
         .args(["bans", "audit", "--user", "troll"])
         .output()
         .unwrap();
