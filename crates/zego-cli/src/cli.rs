@@ -74,6 +74,8 @@ Examples:
   zego forbid cheater-1 cheater-2             # cut off two streams
   zego resume --from-file streams.txt         # resume every ID listed in a file
   zego rule set --room r1 --stream s1 --audio --duration 6h
+  zego ban user troll --room r1 --for 3d --reason spam   # renewed past ZEGO's 24 h
+  zego bans run                               # the worker that renews and lifts bans
   zego --dry-run --nonce 4fd24687296dd9f3 --timestamp 1615186943 forbid rtc01
   zego sim --port 8080                        # a local simulator to point --endpoint at
   zego completions bash > ~/.local/share/bash-completion/completions/zego
@@ -88,7 +90,7 @@ Examples:
 #[command(
     name = "zego",
     version,
-    about = "The ZEGO server API from the command line: forbid and resume streams, stream and user ban rules, CDN forbids, raw actions, signed dry runs, a local simulator and a guided demo.",
+    about = "The ZEGO server API from the command line: forbid and resume streams, stream and user ban rules, bans of any length, CDN forbids, raw actions, signed dry runs, a local simulator and a guided demo.",
     after_help = MAIN_AFTER_HELP,
     propagate_version = true,
     max_term_width = 100
@@ -387,6 +389,7 @@ were lifted (none is no error).")]
     #[command(subcommand)]
     Bans(BansCommand),
 
+    /// Call any other action by name and print its raw Data as JSON.
     #[command(after_help = "\
 Examples:
   zego call DescribeUserNum 'RoomId[]=room1' 'RoomId[]=room2'

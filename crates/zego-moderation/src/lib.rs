@@ -45,7 +45,8 @@
 //! media bans, renewals, lifts that keep what overlapping bans need, 50123 handling, catch-up;
 //! and [`issue_token`]. Proven against `zego-sim` over HTTP on its manual clock (a 3-day ban
 //! probed every simulated minute, two workers on one SQLite file with a crashed lease). Not
-//! yet: the async engine, the Redis store, callbacks as a shortcut, the CLI.
+//! yet: the async engine, the Redis store, callbacks as a shortcut. The operator CLI is
+//! `zego ban`, `zego unban` and `zego bans` in `zego-cli`.
 //!
 //! Known limits of this slice: the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast one
 //! piece of work including the client's retries, or a second worker may repeat it (harmless
