@@ -528,3 +528,47 @@ fn a_ban_past_zegos_rule_cap_says_how_it_is_enforced() {
         "{table}"
     );
 }
+
+#[test]
+fn a_ban_stored_but_not_in_force_exits_1_and_says_so() {
+    let sim = sim();
+    let store = store_path("failing");
+    // A secret ZEGO (the simulator) does not accept: every call of the ban fails.
+    let out = bans(&sim, &store)
+        .env("ZEGO_SERVER_SECRET", "ffffffffffffffffffffffffffffffff")
+        .args(["ban", "stream", "s1", "--for", "1h", "--reason", "r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("enforcement: FAILING (retried)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("b1 is stored but not in force yet"),
+        "{stderr}"
+    );
+
+    let out = bans(&sim, &store)
+        .env("ZEGO_SERVER_SECRET", "ffffffffffffffffffffffffffffffff")
+        .args([
+            "--json", "ban", "stream", "s2", "--for", "1h", "--reason", "r",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let ban = json_of(&out);
+    assert_eq!(ban["ok"], false);
+    assert_eq!(ban["enforcement"]["state"], "failing");
+    // The audit log keeps the failure.
+    let entries = json_lines(
+        &bans(&sim, &store)
+            .args(["bans", "audit", "--stream", "s1", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(entries.len(), 2);
+    assert_ne!(entries[1]["outcome"], "ok");
+}
