@@ -951,7 +951,7 @@ Any number of workers may share a store: each piece of due work is leased to one
 (60 s); a worker that dies loses its lease and another takes the work over. A worker that
 starts after an outage catches up at once.")]
     Run {
-        /// How often to look for due work.
+        /// The longest rest between passes (the worker wakes earlier for the next renewal or end it knows of; the poll catches bans made meanwhile and work another worker dropped).
         #[arg(long, value_name = "DURATION", default_value = "10s")]
         poll: String,
         /// After SIGINT/SIGTERM, how many seconds the work under way may take before the worker exits anyway (143 / 130; its lease hands the work to another worker).

@@ -423,7 +423,7 @@ fn the_worker_does_due_work_and_exits_0_on_sigterm() {
             "bans",
             "run",
             "--poll",
-            "1s",
+            "10m",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -436,7 +436,8 @@ fn the_worker_does_due_work_and_exits_0_on_sigterm() {
             let _ = tx.send(line);
         }
     });
-    // The ban ends a second after it was made: the worker lifts it at one of its passes.
+    // The ban ends a second after it was made: the worker rests until then, not for its
+    // 10-minute poll, and lifts it.
     let lifted = loop {
         let line = rx
             .recv_timeout(Duration::from_secs(60))

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use zego_moderation::{AuditEntry, AuditFilter, Engine, Store, TickReport};
+use zego_moderation::{AuditEntry, AuditFilter, Engine, Store, TickReport, RENEWAL_MARGIN_SECS};
 use zego_proto::CancelToken;
 
 use super::render;
@@ -80,7 +80,7 @@ pub fn tick_once(ctx: &Ctx<'_>, opened: &OpenStore) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The worker: ticks, rests `poll`, until SIGINT/SIGTERM; the tick under way is finished
+/// The worker: ticks, rests until the next due work (at most `poll`), until SIGINT/SIGTERM; the tick under way is finished
 /// (within `grace`), then it exits 0.
 pub fn run(
     ctx: &Ctx<'_>,
@@ -101,7 +101,7 @@ pub fn run(
         std::process::exit(128 + signal);
     });
     ctx.out.note(format!(
-        "zego bans run: worker {worker} on {}, looking for due work every {}; SIGINT/SIGTERM stops it",
+        "zego bans run: worker {worker} on {}, waking for due work, at least every {}; SIGINT/SIGTERM stops it",
         opened.description,
         crate::duration::format_secs(i64::try_from(poll.as_secs()).unwrap_or(i64::MAX))
     ));
@@ -117,7 +117,7 @@ pub fn run(
                 .out
                 .warn(format!("this pass failed, retried in {poll:?}: {e}")),
         }
-        let rest_until = Instant::now() + poll;
+        let rest_until = Instant::now() + rest(store, poll);
         while !stop.is_cancelled() && Instant::now() < rest_until {
             std::thread::sleep(WAKE_CHECK);
         }
@@ -128,6 +128,33 @@ pub fn run(
         signal.map_or(String::new(), |s| format!(" by signal {s}"))
     ));
     Ok(())
+}
+
+/// How long to rest: until the next renewal or end a ban in the store announces, at most
+/// `poll` (which also catches bans made meanwhile and work another worker dropped).
+fn rest(store: &dyn Store, poll: Duration) -> Duration {
+    let Ok(bans) = store.unlifted_bans() else {
+        return poll;
+    };
+    let now_ms = i128::try_from(crate::commands::now_unix_millis()).unwrap_or(i128::MAX);
+    bans.iter()
+        .flat_map(|b| {
+            [
+                b.ends_at,
+                b.effects
+                    .rule_expires_at
+                    .map(|e| e.saturating_sub(RENEWAL_MARGIN_SECS)),
+            ]
+        })
+        .flatten()
+        .map(|due| i128::from(due) * 1000 - now_ms)
+        // Work already due is another worker's (leased) or failed (retried after its
+        // lease): the poll comes back for it.
+        .filter(|ms| *ms > 0)
+        .min()
+        .map_or(poll, |ms| {
+            poll.min(Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX)))
+        })
 }
 
 /// What one pass did: lines for humans, one JSON line per entry with `--json`.
