@@ -136,7 +136,7 @@ fn rest(store: &dyn Store, poll: Duration) -> Duration {
     let Ok(bans) = store.unlifted_bans() else {
         return poll;
     };
-    let now_ms = i128::try_from(crate::commands::now_unix_millis()).unwrap_or(i128::MAX);
+    let now_ms = i128::from(crate::commands::now_unix_millis());
     bans.iter()
         .flat_map(|b| {
             [
