@@ -74,12 +74,16 @@
 
 mod ban;
 mod engine;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod sqlite;
 mod store;
 mod token;
 
 pub use ban::{BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
 pub use engine::{Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreBuilder, LIFTED_BAN_RETENTION_SECS};
 pub use sqlite::SqliteStore;
 pub use store::{
     AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,
