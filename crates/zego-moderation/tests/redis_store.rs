@@ -113,6 +113,21 @@ fn every_key_carries_the_app_hash_tag_and_a_lifted_ban_expires_after_its_retenti
 }
 
 #[test]
+fn the_scripts_are_loaded_again_after_redis_forgets_them() {
+    let server = RedisServer::start();
+    let store = store(&server.url());
+    let ban = store.insert_ban(&contract::user_ban("u", 60), 0).unwrap();
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query(&mut server.connection())
+        .unwrap();
+    // Every script answers NOSCRIPT once; redis-rs loads it and calls again.
+    assert_eq!(store.ban(ban.id).unwrap(), ban);
+    assert_eq!(store.claim_due("w", 0, 30, 10).unwrap().len(), 1);
+    assert_eq!(store.unlifted_bans().unwrap(), [ban]);
+}
+
+#[test]
 fn the_store_works_on_a_cluster_one_slot_per_app() {
     let cluster = ClusterSetup::start();
     let url = cluster.url();
