@@ -35,7 +35,14 @@
 //! audit log is kept, like SQLite's: it is the record; trim it with your own retention if
 //! you need one (`HDEL`, `LTRIM`).
 //!
-//! # Atomicity
+//! The audit log is a hash by entry number rather than a list, so that reading an entry
+//! an index names is one `HGET` (a list's `LINDEX` walks it); it is only ever appended to.
+//!
+//! # Atomicity and cost
+//!
+//! `claim_due` walks the due set from the oldest piece and skips work under a live lease
+//! (at most what the workers claimed in one lease period: a few batches), so a claim costs
+//! the pieces it takes plus those it skips, never the whole backlog of future work.
 //!
 //! Each method is one script, hence atomic. The listings (`unlifted_bans`, `audit`) are
 //! read in pages of [`PAGE`] records (each page one script, so a reply stays under the size
