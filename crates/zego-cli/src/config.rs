@@ -282,7 +282,19 @@ fn resolve_redis(
         return Ok(None);
     };
     let fleet_size = global.fleet_size.or(profile.fleet_size).unwrap_or(1);
-    let usage = |e: zego_redis::RedisConfigError| {
+    let coordinator = zego_redis::RedisCoordinator::builder(url)
+        .map_err(redis_config_error)?
+        .fleet_size(fleet_size)
+        .quotas(quotas)
+        .connect()
+        .map_err(redis_config_error)?;
+    Ok(Some(std::sync::Arc::new(coordinator)))
+}
+
+/// A Redis URL or server that is misconfigured (bad URL, wrong password or ACL, unknown
+/// master): a usage error (exit 2) with a hint, never the password. One place for the
+/// coordinator's and the ban store's Redis.
+pub(crate) fn redis_config_error(e: zego_redis::RedisConfigError) -> CliError {
         let hint = match e {
             zego_redis::RedisConfigError::Authentication { .. } => {
                 "check the user and password in --redis / ZEGO_REDIS_URL (redis://[USER]:PASSWORD@HOST[:PORT][/DB])"
@@ -296,14 +308,6 @@ fn resolve_redis(
             _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB], redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB] or redis+cluster://[:PASSWORD@]H1:P1,H2:P2",
         };
         CliError::usage(e.to_string(), hint)
-    };
-    let coordinator = zego_redis::RedisCoordinator::builder(url)
-        .map_err(usage)?
-        .fleet_size(fleet_size)
-        .quotas(quotas)
-        .connect()
-        .map_err(usage)?;
-    Ok(Some(std::sync::Arc::new(coordinator)))
 }
 
 /// The secret file to read, if a file is where the secret comes from by precedence.

@@ -1,7 +1,10 @@
 //! `zego ban`, `zego unban`, `zego bans list|audit|tick|run` against the simulator over
-//! real HTTP, each test with its own embedded store (ZEGO_BANS_STORE).
+//! real HTTP, each test with its own store: the embedded one (ZEGO_BANS_STORE), and for the
+//! main flows also a Redis started by the test (ZEGO_REDIS_URL).
 
 mod common;
+#[path = "../../zego-redis/tests/common/mod.rs"]
+mod redis_server;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -22,11 +25,30 @@ fn store_path(test: &str) -> PathBuf {
     dir.join("bans.sqlite3")
 }
 
+/// Where a test keeps its bans.
+enum TestStore {
+    /// The embedded store, this file.
+    Sqlite(PathBuf),
+    /// The fleet store, in this Redis (stopped by PID when dropped).
+    Redis(redis_server::RedisServer),
+}
+
 /// `zego --endpoint <sim>` on the test's store.
-fn bans(sim: &SimHandle, store: &PathBuf) -> Command {
+fn bans(sim: &SimHandle, store: &TestStore) -> Command {
     let mut cmd = zego(sim);
-    cmd.env("ZEGO_BANS_STORE", store);
+    match store {
+        TestStore::Sqlite(path) => cmd.env("ZEGO_BANS_STORE", path),
+        TestStore::Redis(redis) => cmd.env("ZEGO_REDIS_URL", redis.url()),
+    };
     cmd
+}
+
+fn sqlite(test: &str) -> TestStore {
+    TestStore::Sqlite(store_path(test))
+}
+
+fn redis() -> TestStore {
+    TestStore::Redis(redis_server::RedisServer::start())
 }
 
 fn json_lines(output: &std::process::Output) -> Vec<Value> {
@@ -57,8 +79,16 @@ fn unix_now() -> i64 {
 
 #[test]
 fn ban_list_audit_and_unban_by_id_in_json_and_text() {
+    ban_list_audit_and_unban_by_id(&sqlite("by-id"));
+}
+
+#[test]
+fn ban_list_audit_and_unban_by_id_in_json_and_text_on_redis() {
+    ban_list_audit_and_unban_by_id(&redis());
+}
+
+fn ban_list_audit_and_unban_by_id(store: &TestStore) {
     let sim = sim();
-    let store = store_path("by-id");
     sim.try_publish_stream(APP, Env::Production, "room1", "troll", "s-troll")
         .unwrap();
     sim.try_publish_stream(APP, Env::Production, "room1", "host", "s-host")
@@ -132,7 +162,7 @@ fn ban_list_audit_and_unban_by_id_in_json_and_text() {
     unban_by_id_undoes_it(&sim, &store);
 }
 
-fn audit_shows_the_ban_and_its_application(sim: &SimHandle, store: &PathBuf) {
+fn audit_shows_the_ban_and_its_application(sim: &SimHandle, store: &TestStore) {
     // The audit log as JSON lines: the ban, then its application with ZEGO's RequestIds.
     let out = bans(sim, store)
         .args(["bans", "audit", "--user", "troll", "--json"])
@@ -152,7 +182,7 @@ fn audit_shows_the_ban_and_its_application(sim: &SimHandle, store: &PathBuf) {
     assert_eq!(entries[1]["request_ids"].as_array().unwrap().len(), 4);
 }
 
-fn unban_by_id_undoes_it(sim: &SimHandle, store: &PathBuf) {
+fn unban_by_id_undoes_it(sim: &SimHandle, store: &TestStore) {
     // Unban by ID: the stream resumed, the rule deleted.
     let out = bans(sim, store)
         .args(["--json", "unban", "b1", "--actor", "mod-2"])
@@ -200,8 +230,16 @@ fn unban_by_id_undoes_it(sim: &SimHandle, store: &PathBuf) {
 
 #[test]
 fn tick_lifts_a_ban_once_it_has_ended() {
+    tick_lifts_an_ended_ban(&sqlite("tick"));
+}
+
+#[test]
+fn tick_lifts_a_ban_once_it_has_ended_on_redis() {
+    tick_lifts_an_ended_ban(&redis());
+}
+
+fn tick_lifts_an_ended_ban(store: &TestStore) {
     let sim = sim();
-    let store = store_path("tick");
     let out = bans(&sim, &store)
         .args([
             "--json", "ban", "stream", "s1", "--for", "1s", "--reason", "r",
@@ -250,7 +288,7 @@ fn tick_lifts_a_ban_once_it_has_ended() {
 #[test]
 fn unban_user_lifts_every_ban_on_the_user_and_says_how_many() {
     let sim = sim();
-    let store = store_path("by-user");
+    let store = sqlite("by-user");
     for (room, reason) in [("room-a", "spam"), ("room-b", "flood")] {
         bans(&sim, &store)
             .args(["ban", "user", "troll", "--room", room, "--for", "1d"])
@@ -312,7 +350,8 @@ fn unban_user_lifts_every_ban_on_the_user_and_says_how_many() {
 #[test]
 fn bad_input_exits_2_naming_the_field_and_stores_and_sends_nothing() {
     let sim = sim();
-    let store = store_path("bad");
+    let path = store_path("bad");
+    let store = TestStore::Sqlite(path.clone());
     let long_user = "u".repeat(65);
     let long_reason = "r".repeat(513);
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -393,7 +432,7 @@ fn bad_input_exits_2_naming_the_field_and_stores_and_sends_nothing() {
         .contains("UserId"));
 
     assert!(
-        !store.exists(),
+        !path.exists(),
         "nothing stored: the store was never opened"
     );
     assert!(sim.request_log().is_empty(), "nothing sent");
@@ -402,7 +441,7 @@ fn bad_input_exits_2_naming_the_field_and_stores_and_sends_nothing() {
 #[test]
 fn the_worker_does_due_work_and_exits_0_on_sigterm() {
     let sim = sim();
-    let store = store_path("run");
+    let store = sqlite("run");
     bans(&sim, &store)
         .args(["ban", "stream", "s-run", "--for", "1s", "--reason", "r"])
         .assert()
@@ -482,7 +521,7 @@ fn a_ban_past_zegos_rule_cap_says_how_it_is_enforced() {
         .rate_limit(false)
         .start()
         .unwrap();
-    let store = store_path("cap");
+    let store = sqlite("cap");
     // ZEGO's cap: 200 user rules of one type in force; the simulator answers 50123 beyond.
     let client = zego_transport_blocking::Client::builder(Credentials::new(APP, SECRET).unwrap())
         .endpoint(Endpoint::custom(&sim.base_url()).unwrap())
@@ -533,7 +572,7 @@ fn a_ban_past_zegos_rule_cap_says_how_it_is_enforced() {
 #[test]
 fn a_ban_stored_but_not_in_force_exits_1_and_says_so() {
     let sim = sim();
-    let store = store_path("failing");
+    let store = sqlite("failing");
     // A secret ZEGO (the simulator) does not accept: every call of the ban fails.
     let out = bans(&sim, &store)
         .env("ZEGO_SERVER_SECRET", "ffffffffffffffffffffffffffffffff")

@@ -13,8 +13,8 @@
 //!   publish; a stream ID (a timed `ForbidRTCStreams`, resumed at the end); or media, audio
 //!   and/or video of a stream in a room (`SetForbidStreamRule`) — a [`BanDuration`] of 1 s to
 //!   forever, a reason and an actor.
-//! - **Store** ([`Store`]; embedded default [`SqliteStore`], a Redis store with keys
-//!   hash-tagged by AppId later): the bans with their [`Enforcement`] and [`Effects`] (what
+//! - **Store** ([`Store`]; embedded default [`SqliteStore`], and `RedisStore` for a fleet
+//!   (feature `redis`) with keys hash-tagged by AppId): the bans with their [`Enforcement`] and [`Effects`] (what
 //!   applying them actually did), their **due work** ([`WorkKind`]: apply, renew, lift) and
 //!   the **audit log** ([`AuditEntry`]: time, actor, reason, ZEGO RequestIds, outcome;
 //!   queryable per user/stream, JSON lines).
@@ -40,12 +40,15 @@
 //! # What works today
 //!
 //! The model and its validation; the [`Store`] trait with [`SqliteStore`] (bans, leased due
-//! work, audit); [`Engine`] on the blocking client: user bans (in a room: list, forbid, kick,
+//! work, audit) and, with the `redis` feature, `RedisStore` (the same in Redis: standalone,
+//! Sentinel or Cluster, one Lua script per method; its module docs give the key layout and
+//! the TTLs); [`Engine`] on the blocking client: user bans (in a room: list, forbid, kick,
 //! rule; app-wide: the rule only, as there is no room to list or kick from), stream bans and
 //! media bans, renewals, lifts that keep what overlapping bans need, 50123 handling, catch-up;
 //! and [`issue_token`]. Proven against `zego-sim` over HTTP on its manual clock (a 3-day ban
-//! probed every simulated minute, two workers on one SQLite file with a crashed lease). Not
-//! yet: the async engine, the Redis store, callbacks as a shortcut. The operator CLI is
+//! probed every simulated minute, two workers on one SQLite file with a crashed lease, and
+//! two workers on one Redis store, each renewal and lift sent once). Not yet: the async
+//! engine, callbacks as a shortcut. The operator CLI is
 //! `zego ban`, `zego unban` and `zego bans` in `zego-cli`.
 //!
 //! Known limits of this slice: the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast one
@@ -75,12 +78,16 @@
 
 mod ban;
 mod engine;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod sqlite;
 mod store;
 mod token;
 
 pub use ban::{BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
 pub use engine::{Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreBuilder, LIFTED_BAN_RETENTION_SECS};
 pub use sqlite::SqliteStore;
 pub use store::{
     AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,

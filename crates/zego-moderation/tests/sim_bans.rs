@@ -2,84 +2,20 @@
 //! every simulated minute, overlapping bans, two workers on one SQLite file (a crashed one
 //! included), and the 200-rule cap.
 
-use std::sync::Arc;
+mod sim_common;
+
 use std::time::Duration;
 
 use zego_moderation::{
     issue_token, BanDuration, BanRequest, Enforcement, Engine, Scopes, SqliteStore, Store, Target,
     TokenRefusal,
 };
-use zego_proto::clock::Clock;
 use zego_proto::ops::{DisabledPrivilege, EffectiveTime, SetForbidUserRule, UserRuleTarget};
 use zego_proto::token::TokenRequest;
-use zego_proto::{Credentials, Endpoint};
-use zego_sim::{Env, Refusal, SimClock, SimHandle, Simulator};
-use zego_transport_blocking::Client;
+use zego_proto::Credentials;
+use zego_sim::{Env, Refusal, SimHandle};
 
-const APP: u32 = 1;
-const SECRET: &str = "0123456789abcdef0123456789abcdef";
-const T0_MS: i64 = 1_700_000_000_000;
-const DAY: u64 = 86_400;
-
-/// The client reads the simulator's clock, so signing, sequences and the engine's time all
-/// move with it.
-struct SimTime(SimClock);
-
-impl Clock for SimTime {
-    fn unix_time(&self) -> Duration {
-        Duration::from_millis(u64::try_from(self.0.now_millis()).unwrap())
-    }
-    fn monotonic(&self) -> Duration {
-        self.unix_time()
-    }
-}
-
-fn sim() -> SimHandle {
-    Simulator::builder()
-        .app(APP, SECRET)
-        .clock(SimClock::manual(T0_MS))
-        .start()
-        .unwrap()
-}
-
-fn client(sim: &SimHandle) -> Client {
-    // The simulator enforces the quotas; the client must not wait on a clock that only the
-    // test moves.
-    Client::builder(Credentials::new(APP, SECRET).unwrap())
-        .endpoint(Endpoint::custom(&sim.base_url()).unwrap())
-        .clock(Arc::new(SimTime(sim.clock().clone())))
-        .no_rate_limit()
-        .build()
-}
-
-fn user_ban(user: &str, room: &str, scopes: Scopes, secs: u64) -> BanRequest {
-    BanRequest::new(
-        Target::User {
-            user_id: user.into(),
-            room_id: Some(room.into()),
-            scopes,
-        },
-        BanDuration::For(Duration::from_secs(secs)),
-        "spam",
-        "mod-1",
-    )
-    .unwrap()
-}
-
-fn count(sim: &SimHandle, action: &str) -> usize {
-    sim.request_log()
-        .iter()
-        .filter(|r| r.action == action && r.code == Some(0))
-        .count()
-}
-
-fn login(sim: &SimHandle, room: &str, user: &str) -> Result<(), Refusal> {
-    sim.try_login_user(APP, Env::Production, room, user, user, 2)
-}
-
-fn publish(sim: &SimHandle, room: &str, user: &str, stream: &str) -> Result<(), Refusal> {
-    sim.try_publish_stream(APP, Env::Production, room, user, stream)
-}
+use sim_common::{client, count, login, publish, sim, user_ban, APP, DAY, SECRET};
 
 #[test]
 fn a_three_day_ban_holds_every_simulated_minute_and_is_lifted_at_the_end() {

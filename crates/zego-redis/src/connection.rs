@@ -101,22 +101,39 @@ fn auth_or_permission(error: &RedisError) -> Option<ConfigProblem> {
     }
 }
 
-/// A stream that lets the peer send at most [`REPLY_BUDGET`] bytes per request written
-/// (and never more than [`MAX_UNREAD`] ahead): a read past that is an error, which ends
+/// A stream that lets the peer send at most its [`ReplyBudget`] per request written
+/// ([`REPLY_BUDGET`] by default, and never more than [`MAX_UNREAD`] ahead): a read past that is an error, which ends
 /// the connection. The replies this crate expects are far smaller; a hostile or broken
 /// Redis cannot make the connection buffer more.
 struct BoundedStream<S> {
     inner: S,
     allowance: usize,
+    budget: ReplyBudget,
 }
 
 impl<S> BoundedStream<S> {
-    fn new(inner: S) -> Self {
+    fn new(inner: S, budget: ReplyBudget) -> Self {
         Self {
             inner,
             allowance: 0,
+            budget,
         }
     }
+}
+
+/// How much Redis may send: per request written, and ahead of the requests in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReplyBudget {
+    pub(crate) per_request: usize,
+    pub(crate) max_unread: usize,
+}
+
+impl ReplyBudget {
+    /// The coordinator's and the replay cache's: [`REPLY_BUDGET`], [`MAX_UNREAD`].
+    pub(crate) const SMALL: Self = Self {
+        per_request: REPLY_BUDGET,
+        max_unread: MAX_UNREAD,
+    };
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for BoundedStream<S> {
@@ -130,7 +147,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for BoundedStream<S> {
         }
         if self.allowance == 0 {
             return Poll::Ready(Err(io::Error::other(format!(
-                "Redis sent more than {REPLY_BUDGET} bytes for one request"
+                "Redis sent more than {} bytes for one request",
+                self.budget.per_request
             ))));
         }
         let limit = self.allowance.min(buf.remaining());
@@ -154,7 +172,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for BoundedStream<S> {
         let poll = Pin::new(&mut self.inner).poll_write(cx, data);
         if let Poll::Ready(Ok(written)) = poll {
             if written > 0 {
-                self.allowance = (self.allowance + REPLY_BUDGET).min(MAX_UNREAD);
+                self.allowance =
+                    (self.allowance + self.budget.per_request).min(self.budget.max_unread);
             }
         }
         poll
@@ -194,6 +213,7 @@ struct Inner {
     scripts: Scripts,
     connect_timeout: Duration,
     response_timeout: Duration,
+    budget: ReplyBudget,
     /// The connection; dropped after an error, so the next call builds a new one.
     connection: Mutex<Option<MultiplexedConnection>>,
     /// A Cluster's slot map and node connections; forgotten after an error.
@@ -276,6 +296,23 @@ impl RedisIo {
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Self {
+        Self::with_budget(
+            client,
+            target,
+            connect_timeout,
+            response_timeout,
+            ReplyBudget::SMALL,
+        )
+    }
+
+    /// As [`RedisIo::new`], with another size bound on what Redis may send.
+    pub(crate) fn with_budget(
+        client: redis::Client,
+        target: Target,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+        budget: ReplyBudget,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -283,6 +320,7 @@ impl RedisIo {
                 scripts: Scripts::new(),
                 connect_timeout,
                 response_timeout,
+                budget,
                 connection: Mutex::new(None),
                 cluster: Mutex::new(ClusterState::default()),
             }),
@@ -386,6 +424,18 @@ impl RedisIo {
         command: redis::Cmd,
     ) -> Result<redis::Value, Failure> {
         self.run_blocking(|inner| Box::pin(inner.command(key, command)))
+    }
+
+    /// Another crate's script on the connection of `KEYS[1]` (its Cluster node), blocking,
+    /// with the same bounds as a command; redis-rs's `Script` sends EVALSHA and loads the
+    /// script after a NOSCRIPT.
+    pub(crate) fn script_sync(
+        &self,
+        script: Arc<redis::Script>,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<redis::Value, Failure> {
+        self.run_blocking(|inner| Box::pin(inner.script(script, keys, args)))
     }
 
     /// Connects (if not yet connected) and checks that the coordinator's scripts may run:
@@ -604,20 +654,28 @@ impl Inner {
                     .await
                     .map_err(|e| Failure::Outage(e.into()))?;
                 let _ = stream.set_nodelay(true);
-                MultiplexedConnection::new_with_config(settings, BoundedStream::new(stream), config)
-                    .await
-                    .map_err(Failure::of_handshake)
-                    .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+                MultiplexedConnection::new_with_config(
+                    settings,
+                    BoundedStream::new(stream, self.budget),
+                    config,
+                )
+                .await
+                .map_err(Failure::of_handshake)
+                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
             }
             #[cfg(unix)]
             ConnectionAddr::Unix(path) => {
                 let stream = tokio::net::UnixStream::connect(path)
                     .await
                     .map_err(|e| Failure::Outage(e.into()))?;
-                MultiplexedConnection::new_with_config(settings, BoundedStream::new(stream), config)
-                    .await
-                    .map_err(Failure::of_handshake)
-                    .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+                MultiplexedConnection::new_with_config(
+                    settings,
+                    BoundedStream::new(stream, self.budget),
+                    config,
+                )
+                .await
+                .map_err(Failure::of_handshake)
+                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
             }
             // TLS: redis-rs's own connection (its TLS set-up, the same whole-reply
             // deadline; the size budget applies to plain TCP and Unix sockets only).
@@ -721,6 +779,46 @@ impl Inner {
         let result = match tokio::time::timeout(
             self.response_timeout,
             command.query_async::<redis::Value>(&mut connection),
+        )
+        .await
+        {
+            Ok(result) => result.map_err(Failure::of_request),
+            Err(_) => Err(Failure::outage(
+                "Redis did not answer within the response timeout",
+            )),
+        };
+        if result.is_err() {
+            self.forget();
+        }
+        result
+    }
+
+    /// `script` on the connection of `keys[0]`, within one response timeout once connected;
+    /// an error forgets the connection (and a Cluster's slot map).
+    async fn script(
+        self: Arc<Self>,
+        script: Arc<redis::Script>,
+        keys: Vec<String>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<redis::Value, Failure> {
+        let route = keys.first().cloned().unwrap_or_default();
+        let mut connection = match self.connection(&route).await {
+            Ok(connection) => connection,
+            Err(failure) => {
+                self.forget();
+                return Err(failure);
+            }
+        };
+        let mut invocation = script.prepare_invoke();
+        for key in &keys {
+            invocation.key(key);
+        }
+        for arg in &args {
+            invocation.arg(arg.as_slice());
+        }
+        let result = match tokio::time::timeout(
+            self.response_timeout,
+            invocation.invoke_async::<redis::Value>(&mut connection),
         )
         .await
         {

@@ -129,6 +129,12 @@
 //! `<prefix>:cb:{<AppId>}:`, so a delivery accepted by one instance behind the callback URL
 //! is a duplicate on every other; a Redis that cannot answer makes the verifier answer 503
 //! (ZEGO retries).
+//!
+//! # Other crates' scripts
+//!
+//! [`RedisScriptRunner`] lends the same bounded connection (URL forms, timeouts, a size cap
+//! of [`SCRIPT_REPLY_BUDGET`] per call) to another crate's Lua scripts: `zego-moderation`'s
+//! Redis ban store runs on it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -138,6 +144,7 @@ mod coordinator;
 mod failover;
 mod keys;
 mod replay;
+mod runner;
 mod script;
 mod url;
 
@@ -145,4 +152,5 @@ pub use builder::RedisCoordinatorBuilder;
 pub use coordinator::RedisCoordinator;
 pub use failover::FailurePolicy;
 pub use replay::{RedisReplayCache, RedisReplayCacheBuilder};
+pub use runner::{RedisScript, RedisScriptError, RedisScriptRunner, SCRIPT_REPLY_BUDGET};
 pub use url::RedisConfigError;

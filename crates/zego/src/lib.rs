@@ -93,7 +93,8 @@ pub mod axum {
 pub use zego_sim as sim;
 
 /// Bans that hold (feature `moderation`, a preview): timed user, stream and media bans
-/// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store.
+/// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store (and,
+/// with feature `redis` too, a fleet store in Redis: `RedisStore`).
 #[cfg(feature = "moderation")]
 pub use zego_moderation as moderation;
 

@@ -43,16 +43,16 @@ pub fn open_store(ctx: &Ctx<'_>, args: &BanStoreArgs) -> Result<OpenStore, CliEr
 }
 
 /// The fleet's store: the same Redis the coordinator uses, keys hash-tagged by AppId.
-fn open_redis(_url: &str, _app_id: zego_proto::AppId) -> Result<OpenStore, CliError> {
-    // RedisStore: wired at merge, as
-    // `zego_moderation::RedisStore::builder(url, app_id)?.connect()?`, its
-    // `RedisConfigError` mapped to a usage error like the coordinator's in
-    // `config::resolve_redis`, and `description: "Redis".into()` (never the URL: it may
-    // hold a password).
-    Err(CliError::usage(
-        "the Redis ban store is not available in this build",
-        "leave out --redis / ZEGO_REDIS_URL (and the profile's redis) to use the embedded store",
-    ))
+fn open_redis(url: &str, app_id: zego_proto::AppId) -> Result<OpenStore, CliError> {
+    let store = zego_moderation::RedisStore::builder(url, app_id)
+        .map_err(crate::config::redis_config_error)?
+        .connect()
+        .map_err(crate::config::redis_config_error)?;
+    Ok(OpenStore {
+        store: Box::new(store),
+        // Never the URL: it may hold a password.
+        description: "Redis".into(),
+    })
 }
 
 fn default_path(ctx: &Ctx<'_>) -> Result<PathBuf, CliError> {
