@@ -295,7 +295,7 @@ fn resolve_redis(
 /// master): a usage error (exit 2) with a hint, never the password. One place for the
 /// coordinator's and the ban store's Redis.
 pub(crate) fn redis_config_error(e: zego_redis::RedisConfigError) -> CliError {
-        let hint = match e {
+    let hint = match e {
             zego_redis::RedisConfigError::Authentication { .. } => {
                 "check the user and password in --redis / ZEGO_REDIS_URL (redis://[USER]:PASSWORD@HOST[:PORT][/DB])"
             }
@@ -307,7 +307,7 @@ pub(crate) fn redis_config_error(e: zego_redis::RedisConfigError) -> CliError {
             }
             _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB], redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB] or redis+cluster://[:PASSWORD@]H1:P1,H2:P2",
         };
-        CliError::usage(e.to_string(), hint)
+    CliError::usage(e.to_string(), hint)
 }
 
 /// The secret file to read, if a file is where the secret comes from by precedence.

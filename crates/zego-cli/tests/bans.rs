@@ -431,17 +431,15 @@ fn bad_input_exits_2_naming_the_field_and_stores_and_sends_nothing() {
         .unwrap()
         .contains("UserId"));
 
-    assert!(
-        !path.exists(),
-        "nothing stored: the store was never opened"
-    );
+    assert!(!path.exists(), "nothing stored: the store was never opened");
     assert!(sim.request_log().is_empty(), "nothing sent");
 }
 
 #[test]
 fn the_worker_does_due_work_and_exits_0_on_sigterm() {
     let sim = sim();
-    let store = sqlite("run");
+    let path = store_path("run");
+    let store = TestStore::Sqlite(path.clone());
     bans(&sim, &store)
         .args(["ban", "stream", "s-run", "--for", "1s", "--reason", "r"])
         .assert()
@@ -454,7 +452,7 @@ fn the_worker_does_due_work_and_exits_0_on_sigterm() {
         .env("XDG_CONFIG_HOME", common::empty_config_home())
         .env("ZEGO_APP_ID", APP.to_string())
         .env("ZEGO_SERVER_SECRET", SECRET)
-        .env("ZEGO_BANS_STORE", &store)
+        .env("ZEGO_BANS_STORE", &path)
         .args([
             "--endpoint",
             &sim.base_url(),
