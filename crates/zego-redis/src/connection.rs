@@ -182,10 +182,20 @@ impl Drop for Runtime {
     }
 }
 
-/// The connection to one Redis, shared by every call of a coordinator.
+/// The connections to one Redis, shared by every call of a coordinator: one driven by the
+/// coordinator's own worker thread for async callers (and a blocking caller inside a tokio
+/// runtime), one driven by the blocking callers themselves.
 pub(crate) struct RedisIo {
+    /// The async path's connection(s), driven by `runtime`'s worker thread.
     inner: Arc<Inner>,
     runtime: OnceLock<Result<Runtime, String>>,
+    /// The blocking path's connection(s), driven by `local_runtime`: a one-thread runtime
+    /// without a thread of its own, which the blocking callers drive while they wait (one
+    /// of them runs the connection's I/O, the others wait for their replies). A lone
+    /// blocking caller thus writes and reads the socket itself, with no hand-over to another
+    /// thread and back: the hand-overs cost more than the round trip.
+    local: Arc<Inner>,
+    local_runtime: OnceLock<Result<Runtime, String>>,
 }
 
 struct Inner {
@@ -271,22 +281,27 @@ fn slot_ranges(reply: &redis::Value, asked: &str) -> Vec<SlotRange> {
 
 impl RedisIo {
     pub(crate) fn new(
-        client: redis::Client,
-        target: Target,
+        client: &redis::Client,
+        target: &Target,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                client,
-                target,
+        let inner = || {
+            Arc::new(Inner {
+                client: client.clone(),
+                target: target.clone(),
                 scripts: Scripts::new(),
                 connect_timeout,
                 response_timeout,
                 connection: Mutex::new(None),
                 cluster: Mutex::new(ClusterState::default()),
-            }),
+            })
+        };
+        Self {
+            inner: inner(),
             runtime: OnceLock::new(),
+            local: inner(),
+            local_runtime: OnceLock::new(),
         }
     }
 
@@ -306,12 +321,32 @@ impl RedisIo {
         }
     }
 
-    /// Runs `exchange` on the coordinator's runtime, within the connect timeout plus the
-    /// response timeout, and waits for it (blocking).
+    /// The blocking callers' runtime.
+    fn local_runtime(&self) -> Result<&tokio::runtime::Runtime, Failure> {
+        let runtime = self.local_runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| Runtime(Some(runtime)))
+                .map_err(|e| e.to_string())
+        });
+        match runtime {
+            Ok(Runtime(Some(runtime))) => Ok(runtime),
+            _ => Err(Failure::outage("the Redis I/O runtime could not start")),
+        }
+    }
+
+    /// Runs `exchange` and waits for it (blocking): on this thread, which drives the
+    /// blocking path's connection meanwhile; or, called from inside a tokio runtime (where
+    /// a thread may not drive another runtime), on the coordinator's worker thread.
     fn run_blocking<T: Send + 'static>(
         &self,
         exchange: impl FnOnce(Arc<Inner>) -> BoxedExchange<T>,
     ) -> Result<T, Failure> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            let runtime = self.local_runtime()?;
+            return runtime.block_on(exchange(Arc::clone(&self.local)));
+        }
         let handle = self.handle()?;
         let (sender, receiver) = mpsc::sync_channel(1);
         let future = exchange(Arc::clone(&self.inner));
@@ -325,17 +360,20 @@ impl RedisIo {
             .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O thread did not answer")))
     }
 
-    /// Runs `exchange` on the coordinator's runtime and awaits it (from any executor).
+    /// Runs `exchange` and awaits it (from any executor): polled by the caller's task, in
+    /// the context of the coordinator's runtime, whose worker thread drives the connection
+    /// (and its timers). The callers' tasks build their commands and read their replies in
+    /// parallel; the worker only moves bytes.
     async fn run_async<T: Send + 'static>(
         &self,
         exchange: impl FnOnce(Arc<Inner>) -> BoxedExchange<T>,
     ) -> Result<T, Failure> {
         let handle = self.handle()?;
-        let future = exchange(Arc::clone(&self.inner));
-        handle
-            .spawn(future)
-            .await
-            .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O task failed")))
+        InRuntime {
+            handle,
+            future: exchange(Arc::clone(&self.inner)),
+        }
+        .await
     }
 
     /// The admission script, blocking: first each `(group key, wait µs)` of `push_backs`
@@ -343,7 +381,7 @@ impl RedisIo {
     pub(crate) fn admit_sync(
         &self,
         push_backs: Vec<(String, u64)>,
-        call: Invocation,
+        call: Arc<Invocation>,
     ) -> Result<Reply, Failure> {
         self.run_blocking(|inner| Box::pin(inner.exchange(push_backs, Some(call))))
             .and_then(|reply| reply.ok_or_else(|| Failure::outage("no admission reply")))
@@ -353,7 +391,7 @@ impl RedisIo {
     pub(crate) async fn admit_async(
         &self,
         push_backs: Vec<(String, u64)>,
-        call: Invocation,
+        call: Arc<Invocation>,
     ) -> Result<Reply, Failure> {
         self.run_async(|inner| Box::pin(inner.exchange(push_backs, Some(call))))
             .await
@@ -397,6 +435,24 @@ impl RedisIo {
 
 type BoxedExchange<T> =
     Pin<Box<dyn std::future::Future<Output = Result<T, Failure>> + Send + 'static>>;
+
+/// An exchange polled wherever it is awaited, inside the context of the coordinator's
+/// runtime: the sockets, timers and tasks it creates belong to that runtime, so they keep
+/// working whatever executor (or runtime, since shut down) the caller was on.
+struct InRuntime<T> {
+    handle: tokio::runtime::Handle,
+    future: BoxedExchange<T>,
+}
+
+impl<T> std::future::Future for InRuntime<T> {
+    type Output = Result<T, Failure>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let _entered = this.handle.enter();
+        this.future.as_mut().poll(cx)
+    }
+}
 
 impl Inner {
     /// How long connecting may take: the connect timeout, and as much again per sentinel.
@@ -648,7 +704,7 @@ impl Inner {
     async fn exchange(
         self: Arc<Self>,
         push_backs: Vec<(String, u64)>,
-        call: Option<Invocation>,
+        call: Option<Arc<Invocation>>,
     ) -> Result<Option<Reply>, Failure> {
         // The connections first (each key's node, in a Cluster), within the connect timeout;
         // a failure forgets what is known (a Cluster's slot map may be stale).
