@@ -1,15 +1,21 @@
-//! The Redis I/O: one multiplexed connection, driven on the coordinator's own small tokio
-//! runtime, that both the blocking and the async client use, with every exchange bounded in
-//! time (one deadline for the whole exchange, not per read) and in size (a byte budget on
-//! the stream, [`BoundedStream`]). No decision is taken here: errors go back to the
-//! coordinator, classified by [`Failure`].
+//! The Redis I/O: multiplexed connections that both the blocking and the async client use,
+//! with every exchange bounded in time (one deadline for the whole exchange, not per read)
+//! and in size (a byte budget on the stream, [`BoundedStream`]). No decision is taken here:
+//! errors go back to the coordinator, classified by [`Failure`].
 //!
-//! Why one async connection for both paths: redis-rs's synchronous connection applies its
+//! Why async connections for both paths: redis-rs's synchronous connection applies its
 //! timeout to each `read`, so a Redis that trickles one byte every 50 ms holds a call for
 //! as long as it likes, and neither of redis-rs's connections caps the size of a reply (a
 //! `$2000000000` bulk string is read to the end). An async connection built with
-//! `MultiplexedConnection::new_with_config` over a stream of our own takes both bounds, and
-//! running it on a private runtime serves a blocking caller and any async caller alike.
+//! `MultiplexedConnection::new_with_config` over a stream of our own takes both bounds.
+//!
+//! Who drives them: the async callers' connection runs on the coordinator's own one-thread
+//! runtime (so it serves any executor), and each caller's task polls its own exchange in
+//! that runtime's context. The blocking callers' connection runs on a one-thread runtime
+//! that has no thread: the blocking callers drive it while they wait (`Runtime::block_on`:
+//! one of them runs the I/O, the others wait for their replies). Handing a blocking call
+//! to the I/O thread and back took two thread wake-ups, about 20 µs per admission, twice
+//! the round trip to a local Redis (BENCHMARKS.md).
 
 use std::io;
 use std::pin::Pin;
@@ -653,7 +659,10 @@ impl Inner {
         addr: &ConnectionAddr,
         settings: &redis::RedisConnectionInfo,
     ) -> Result<MultiplexedConnection, Failure> {
-        let config = AsyncConnectionConfig::new().set_response_timeout(Some(self.response_timeout));
+        // No per-request timeout of redis-rs's own: every use of a connection is already
+        // under one deadline of ours (the exchange's, or the connect timeout while
+        // connecting), and a second timer per request costs a wake-up of the I/O thread.
+        let config = AsyncConnectionConfig::new().set_response_timeout(None);
         let (connection, driver) = match addr {
             ConnectionAddr::Tcp(host, port) => {
                 let stream = tokio::net::TcpStream::connect((host.as_str(), *port))

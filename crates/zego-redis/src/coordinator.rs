@@ -25,10 +25,10 @@ use crate::url::{RedisConfigError, RedisUrl};
 /// shares ZEGO's quota per AppId and one `Sequence` order per stream.
 ///
 /// One Lua script per admission (see the crate docs) books the group's next slot and, for
-/// sequenced operations, stamps the `Sequence` in the same atomic step. The blocking client
-/// uses a synchronous connection (reconnected after an error), the async client a
-/// multiplexed connection (rebuilt after an error); an async coordinator serves one tokio
-/// runtime.
+/// sequenced operations, stamps the `Sequence` in the same atomic step. The blocking and
+/// the async client each use a multiplexed connection of their own (rebuilt after an
+/// error), every reply bounded in time and size; one coordinator serves any number of
+/// threads, tasks and tokio runtimes.
 ///
 /// When Redis cannot answer within the timeouts, a circuit breaker opens: for
 /// [`RedisCoordinatorBuilder::retry_interval`](crate::RedisCoordinatorBuilder::retry_interval)
