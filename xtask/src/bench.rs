@@ -804,6 +804,57 @@ mod tests {
         assert_eq!(table.rows.len(), 7);
     }
 
+    /// The Redis rows read the keys the two Redis benches write; the throughput is judged
+    /// against `return 1` (at least half as many admissions), the rest reported.
+    #[test]
+    fn reads_the_redis_benches_files() {
+        let dir = std::env::temp_dir().join(format!("xtask-redis-rows-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("redis_admission.json"),
+            "{\"sync_admit_us\": 25.5, \"sync_evalsha_us\": 10.3, \"async_admit_us\": 28.3, \"async_evalsha_us\": 11.4}\n",
+        )
+        .unwrap();
+        let mut fields = Vec::new();
+        for setup in ["standalone", "cluster"] {
+            for (path, admit) in [("async", 50_000.0), ("blocking", 60_000.0)] {
+                let prefix = format!("{setup}_{path}");
+                fields.push(format!("\"{prefix}_admit_per_s\": {admit}"));
+                for name in ["evalsha", "script"] {
+                    fields.push(format!("\"{prefix}_{name}_per_s\": 110000"));
+                    fields.push(format!("\"{prefix}_{name}_p99_us\": 300"));
+                    fields.push(format!("\"{prefix}_{name}_added_p99_us\": 3000"));
+                    fields.push(format!("\"{prefix}_{name}_p99_ratio\": 11"));
+                }
+            }
+        }
+        fs::write(
+            dir.join("redis_admission_throughput.json"),
+            format!("{{{}}}\n", fields.join(", ")),
+        )
+        .unwrap();
+        let results = Results {
+            dir: dir.clone(),
+            since: SystemTime::UNIX_EPOCH,
+        };
+        let mut table = Table::default();
+        redis_rows(&mut table, &results);
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(table.rows.len(), 1 + 2 + 4 * 4);
+        assert!(table
+            .rows
+            .iter()
+            .all(|row| !row.contains(&"missing".to_owned())));
+        // 110,000 EVALSHAs/s against 50,000 admissions/s: 2.2x the time, over the target.
+        assert_eq!(
+            table.failed,
+            [
+                "redis_admission_throughput standalone async: time per admission, 64 admitters",
+                "redis_admission_throughput cluster async: time per admission, 64 admitters",
+            ]
+        );
+    }
+
     #[test]
     fn figures_are_unique() {
         for (i, a) in FIGURES.iter().enumerate() {
