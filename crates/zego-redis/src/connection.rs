@@ -1,15 +1,21 @@
-//! The Redis I/O: one multiplexed connection, driven on the coordinator's own small tokio
-//! runtime, that both the blocking and the async client use, with every exchange bounded in
-//! time (one deadline for the whole exchange, not per read) and in size (a byte budget on
-//! the stream, [`BoundedStream`]). No decision is taken here: errors go back to the
-//! coordinator, classified by [`Failure`].
+//! The Redis I/O: multiplexed connections that both the blocking and the async client use,
+//! with every exchange bounded in time (one deadline for the whole exchange, not per read)
+//! and in size (a byte budget on the stream, [`BoundedStream`]). No decision is taken here:
+//! errors go back to the coordinator, classified by [`Failure`].
 //!
-//! Why one async connection for both paths: redis-rs's synchronous connection applies its
+//! Why async connections for both paths: redis-rs's synchronous connection applies its
 //! timeout to each `read`, so a Redis that trickles one byte every 50 ms holds a call for
 //! as long as it likes, and neither of redis-rs's connections caps the size of a reply (a
 //! `$2000000000` bulk string is read to the end). An async connection built with
-//! `MultiplexedConnection::new_with_config` over a stream of our own takes both bounds, and
-//! running it on a private runtime serves a blocking caller and any async caller alike.
+//! `MultiplexedConnection::new_with_config` over a stream of our own takes both bounds.
+//!
+//! Who drives them: the async callers' connection runs on the coordinator's own one-thread
+//! runtime (so it serves any executor), and each caller's task polls its own exchange in
+//! that runtime's context. The blocking callers' connection runs on a one-thread runtime
+//! that has no thread: the blocking callers drive it while they wait (`Runtime::block_on`:
+//! one of them runs the I/O, the others wait for their replies). Handing a blocking call
+//! to the I/O thread and back took two thread wake-ups, about 20 µs per admission, twice
+//! the round trip to a local Redis (BENCHMARKS.md).
 
 use std::io;
 use std::pin::Pin;
@@ -201,10 +207,20 @@ impl Drop for Runtime {
     }
 }
 
-/// The connection to one Redis, shared by every call of a coordinator.
+/// The connections to one Redis, shared by every call of a coordinator: one driven by the
+/// coordinator's own worker thread for async callers (and a blocking caller inside a tokio
+/// runtime), one driven by the blocking callers themselves.
 pub(crate) struct RedisIo {
+    /// The async path's connection(s), driven by `runtime`'s worker thread.
     inner: Arc<Inner>,
     runtime: OnceLock<Result<Runtime, String>>,
+    /// The blocking path's connection(s), driven by `local_runtime`: a one-thread runtime
+    /// without a thread of its own, which the blocking callers drive while they wait (one
+    /// of them runs the connection's I/O, the others wait for their replies). A lone
+    /// blocking caller thus writes and reads the socket itself, with no hand-over to another
+    /// thread and back: the hand-overs cost more than the round trip.
+    local: Arc<Inner>,
+    local_runtime: OnceLock<Result<Runtime, String>>,
 }
 
 struct Inner {
@@ -291,8 +307,8 @@ fn slot_ranges(reply: &redis::Value, asked: &str) -> Vec<SlotRange> {
 
 impl RedisIo {
     pub(crate) fn new(
-        client: redis::Client,
-        target: Target,
+        client: &redis::Client,
+        target: &Target,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Self {
@@ -307,24 +323,29 @@ impl RedisIo {
 
     /// As [`RedisIo::new`], with another size bound on what Redis may send.
     pub(crate) fn with_budget(
-        client: redis::Client,
-        target: Target,
+        client: &redis::Client,
+        target: &Target,
         connect_timeout: Duration,
         response_timeout: Duration,
         budget: ReplyBudget,
     ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                client,
-                target,
+        let inner = || {
+            Arc::new(Inner {
+                client: client.clone(),
+                target: target.clone(),
                 scripts: Scripts::new(),
                 connect_timeout,
                 response_timeout,
                 budget,
                 connection: Mutex::new(None),
                 cluster: Mutex::new(ClusterState::default()),
-            }),
+            })
+        };
+        Self {
+            inner: inner(),
             runtime: OnceLock::new(),
+            local: inner(),
+            local_runtime: OnceLock::new(),
         }
     }
 
@@ -344,12 +365,32 @@ impl RedisIo {
         }
     }
 
-    /// Runs `exchange` on the coordinator's runtime, within the connect timeout plus the
-    /// response timeout, and waits for it (blocking).
+    /// The blocking callers' runtime.
+    fn local_runtime(&self) -> Result<&tokio::runtime::Runtime, Failure> {
+        let runtime = self.local_runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| Runtime(Some(runtime)))
+                .map_err(|e| e.to_string())
+        });
+        match runtime {
+            Ok(Runtime(Some(runtime))) => Ok(runtime),
+            _ => Err(Failure::outage("the Redis I/O runtime could not start")),
+        }
+    }
+
+    /// Runs `exchange` and waits for it (blocking): on this thread, which drives the
+    /// blocking path's connection meanwhile; or, called from inside a tokio runtime (where
+    /// a thread may not drive another runtime), on the coordinator's worker thread.
     fn run_blocking<T: Send + 'static>(
         &self,
         exchange: impl FnOnce(Arc<Inner>) -> BoxedExchange<T>,
     ) -> Result<T, Failure> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            let runtime = self.local_runtime()?;
+            return runtime.block_on(exchange(Arc::clone(&self.local)));
+        }
         let handle = self.handle()?;
         let (sender, receiver) = mpsc::sync_channel(1);
         let future = exchange(Arc::clone(&self.inner));
@@ -363,17 +404,20 @@ impl RedisIo {
             .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O thread did not answer")))
     }
 
-    /// Runs `exchange` on the coordinator's runtime and awaits it (from any executor).
+    /// Runs `exchange` and awaits it (from any executor): polled by the caller's task, in
+    /// the context of the coordinator's runtime, whose worker thread drives the connection
+    /// (and its timers). The callers' tasks build their commands and read their replies in
+    /// parallel; the worker only moves bytes.
     async fn run_async<T: Send + 'static>(
         &self,
         exchange: impl FnOnce(Arc<Inner>) -> BoxedExchange<T>,
     ) -> Result<T, Failure> {
         let handle = self.handle()?;
-        let future = exchange(Arc::clone(&self.inner));
-        handle
-            .spawn(future)
-            .await
-            .unwrap_or_else(|_| Err(Failure::outage("the Redis I/O task failed")))
+        InRuntime {
+            handle,
+            future: exchange(Arc::clone(&self.inner)),
+        }
+        .await
     }
 
     /// The admission script, blocking: first each `(group key, wait µs)` of `push_backs`
@@ -381,7 +425,7 @@ impl RedisIo {
     pub(crate) fn admit_sync(
         &self,
         push_backs: Vec<(String, u64)>,
-        call: Invocation,
+        call: Arc<Invocation>,
     ) -> Result<Reply, Failure> {
         self.run_blocking(|inner| Box::pin(inner.exchange(push_backs, Some(call))))
             .and_then(|reply| reply.ok_or_else(|| Failure::outage("no admission reply")))
@@ -391,7 +435,7 @@ impl RedisIo {
     pub(crate) async fn admit_async(
         &self,
         push_backs: Vec<(String, u64)>,
-        call: Invocation,
+        call: Arc<Invocation>,
     ) -> Result<Reply, Failure> {
         self.run_async(|inner| Box::pin(inner.exchange(push_backs, Some(call))))
             .await
@@ -447,6 +491,24 @@ impl RedisIo {
 
 type BoxedExchange<T> =
     Pin<Box<dyn std::future::Future<Output = Result<T, Failure>> + Send + 'static>>;
+
+/// An exchange polled wherever it is awaited, inside the context of the coordinator's
+/// runtime: the sockets, timers and tasks it creates belong to that runtime, so they keep
+/// working whatever executor (or runtime, since shut down) the caller was on.
+struct InRuntime<T> {
+    handle: tokio::runtime::Handle,
+    future: BoxedExchange<T>,
+}
+
+impl<T> std::future::Future for InRuntime<T> {
+    type Output = Result<T, Failure>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let _entered = this.handle.enter();
+        this.future.as_mut().poll(cx)
+    }
+}
 
 impl Inner {
     /// How long connecting may take: the connect timeout, and as much again per sentinel.
@@ -647,7 +709,10 @@ impl Inner {
         addr: &ConnectionAddr,
         settings: &redis::RedisConnectionInfo,
     ) -> Result<MultiplexedConnection, Failure> {
-        let config = AsyncConnectionConfig::new().set_response_timeout(Some(self.response_timeout));
+        // No per-request timeout of redis-rs's own: every use of a connection is already
+        // under one deadline of ours (the exchange's, or the connect timeout while
+        // connecting), and a second timer per request costs a wake-up of the I/O thread.
+        let config = AsyncConnectionConfig::new().set_response_timeout(None);
         let (connection, driver) = match addr {
             ConnectionAddr::Tcp(host, port) => {
                 let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
@@ -706,7 +771,7 @@ impl Inner {
     async fn exchange(
         self: Arc<Self>,
         push_backs: Vec<(String, u64)>,
-        call: Option<Invocation>,
+        call: Option<Arc<Invocation>>,
     ) -> Result<Option<Reply>, Failure> {
         // The connections first (each key's node, in a Cluster), within the connect timeout;
         // a failure forgets what is known (a Cluster's slot map may be stale).

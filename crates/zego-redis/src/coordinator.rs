@@ -25,10 +25,10 @@ use crate::url::{RedisConfigError, RedisUrl};
 /// shares ZEGO's quota per AppId and one `Sequence` order per stream.
 ///
 /// One Lua script per admission (see the crate docs) books the group's next slot and, for
-/// sequenced operations, stamps the `Sequence` in the same atomic step. The blocking client
-/// uses a synchronous connection (reconnected after an error), the async client a
-/// multiplexed connection (rebuilt after an error); an async coordinator serves one tokio
-/// runtime.
+/// sequenced operations, stamps the `Sequence` in the same atomic step. The blocking and
+/// the async client each use a multiplexed connection of their own (rebuilt after an
+/// error), every reply bounded in time and size; one coordinator serves any number of
+/// threads, tasks and tokio runtimes.
 ///
 /// When Redis cannot answer within the timeouts, a circuit breaker opens: for
 /// [`RedisCoordinatorBuilder::retry_interval`](crate::RedisCoordinatorBuilder::retry_interval)
@@ -65,8 +65,8 @@ impl RedisCoordinator {
     ) -> Self {
         Self {
             io: RedisIo::new(
-                url.client().clone(),
-                url.target().clone(),
+                url.client(),
+                url.target(),
                 settings.connect_timeout,
                 settings.response_timeout,
             ),
@@ -384,6 +384,75 @@ impl RedisCoordinator {
 /// again meanwhile) admits on the local share.
 const LOST_BUCKET_ATTEMPTS: usize = 2;
 
+/// What one admission does next. Both [`Coordinator::admit`] and
+/// [`Coordinator::admit_async`] drive the same steps and differ only in how they wait for
+/// Redis's reply, so the route, the lost-bucket retries and the failure policy are decided
+/// here once, without I/O.
+enum Step {
+    /// Send this exchange to Redis and pass its reply to [`RedisCoordinator::resume`].
+    Ask(Exchange),
+    /// The admission's answer.
+    Done(Result<Admission, AdmissionError>),
+}
+
+/// One exchange to send: the push-backs of a reconciliation, then the admission script.
+struct Exchange {
+    /// How many exchanges this admission made before it (each found a lost bucket).
+    attempt: usize,
+    push_backs: Vec<(String, u64)>,
+    call: Arc<Invocation>,
+}
+
+impl RedisCoordinator {
+    /// The first step of an admission.
+    fn start(&self, request: &AdmissionRequest<'_>) -> Step {
+        if self.trivially_admitted(request) {
+            return Step::Done(Ok(Admission::Go { sequence: None }));
+        }
+        self.attempt(request, 0)
+    }
+
+    /// The exchange numbered `attempt` (from 0), or the answer without one: the failure
+    /// policy while the circuit is open, the local share once lost buckets were found
+    /// [`LOST_BUCKET_ATTEMPTS`] times in a row.
+    fn attempt(&self, request: &AdmissionRequest<'_>, attempt: usize) -> Step {
+        if attempt >= LOST_BUCKET_ATTEMPTS {
+            return Step::Done(self.degraded(request, FailurePolicy::LocalShare));
+        }
+        let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
+            Route::Degraded(policy) => return Step::Done(self.degraded(request, policy)),
+            Route::Redis {
+                reconcile,
+                settling,
+            } => (reconcile, settling),
+        };
+        match self.prepare(request, reconcile, settling) {
+            Ok((push_backs, call)) => Step::Ask(Exchange {
+                attempt,
+                push_backs,
+                call: Arc::new(call),
+            }),
+            Err(admission) => Step::Done(Ok(admission)),
+        }
+    }
+
+    /// The step after exchange `attempt` got `reply`: the answer, or (a lost bucket: the
+    /// failover state now pushes back and settles) the next exchange.
+    fn resume(
+        &self,
+        request: &AdmissionRequest<'_>,
+        attempt: usize,
+        call: &Invocation,
+        reply: Result<Reply, Failure>,
+    ) -> Step {
+        match self.finish(request, reply, call) {
+            Ok(Some(admission)) => Step::Done(Ok(admission)),
+            Ok(None) => self.attempt(request, attempt + 1),
+            Err(error) => Step::Done(Err(error)),
+        }
+    }
+}
+
 impl Coordinator for RedisCoordinator {
     /// The fleet's quota (raised ones included): a bulk run sizes its batches in flight to
     /// it, and the shared bucket in Redis keeps the fleet under it.
@@ -392,28 +461,20 @@ impl Coordinator for RedisCoordinator {
     }
 
     fn admit(&self, request: &AdmissionRequest<'_>) -> Result<Admission, AdmissionError> {
-        if self.trivially_admitted(request) {
-            return Ok(Admission::Go { sequence: None });
-        }
-        // A lost bucket is found by one exchange and paced by the next.
-        for _ in 0..LOST_BUCKET_ATTEMPTS {
-            let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
-                Route::Degraded(policy) => return self.degraded(request, policy),
-                Route::Redis {
-                    reconcile,
-                    settling,
-                } => (reconcile, settling),
-            };
-            let (push_backs, call) = match self.prepare(request, reconcile, settling) {
-                Ok(prepared) => prepared,
-                Err(admission) => return Ok(admission),
-            };
-            let reply = self.io.admit_sync(push_backs, call.clone());
-            if let Some(admission) = self.finish(request, reply, &call)? {
-                return Ok(admission);
+        let mut step = self.start(request);
+        loop {
+            match step {
+                Step::Done(answer) => return answer,
+                Step::Ask(Exchange {
+                    attempt,
+                    push_backs,
+                    call,
+                }) => {
+                    let reply = self.io.admit_sync(push_backs, Arc::clone(&call));
+                    step = self.resume(request, attempt, &call, reply);
+                }
             }
         }
-        self.degraded(request, FailurePolicy::LocalShare)
     }
 
     fn feedback(&self, feedback: &Feedback) {
@@ -435,27 +496,20 @@ impl Coordinator for RedisCoordinator {
         request: &'a AdmissionRequest<'a>,
     ) -> BoxFuture<'a, Result<Admission, AdmissionError>> {
         Box::pin(async move {
-            if self.trivially_admitted(request) {
-                return Ok(Admission::Go { sequence: None });
-            }
-            for _ in 0..LOST_BUCKET_ATTEMPTS {
-                let (reconcile, settling) = match self.failover.route(self.clock.monotonic()) {
-                    Route::Degraded(policy) => return self.degraded(request, policy),
-                    Route::Redis {
-                        reconcile,
-                        settling,
-                    } => (reconcile, settling),
-                };
-                let (push_backs, call) = match self.prepare(request, reconcile, settling) {
-                    Ok(prepared) => prepared,
-                    Err(admission) => return Ok(admission),
-                };
-                let reply = self.io.admit_async(push_backs, call.clone()).await;
-                if let Some(admission) = self.finish(request, reply, &call)? {
-                    return Ok(admission);
+            let mut step = self.start(request);
+            loop {
+                match step {
+                    Step::Done(answer) => return answer,
+                    Step::Ask(Exchange {
+                        attempt,
+                        push_backs,
+                        call,
+                    }) => {
+                        let reply = self.io.admit_async(push_backs, Arc::clone(&call)).await;
+                        step = self.resume(request, attempt, &call, reply);
+                    }
                 }
             }
-            self.degraded(request, FailurePolicy::LocalShare)
         })
     }
 
@@ -478,11 +532,97 @@ impl Coordinator for RedisCoordinator {
 
 #[cfg(test)]
 mod tests {
-    use zego_proto::admission::{Coordinator, Quotas, RateLimitKey};
+    use std::time::Duration;
+
+    use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, Quotas, RateLimitKey};
     use zego_proto::ops::RateLimitGroup;
     use zego_proto::{AppId, Environment};
 
-    use super::RedisCoordinator;
+    use super::{RedisCoordinator, Step};
+    use crate::connection::Failure;
+    use crate::script::Reply;
+
+    fn forbid() -> RateLimitKey {
+        RateLimitKey {
+            app_id: AppId::new(1),
+            environment: Environment::Production,
+            group: RateLimitGroup::StreamForbid,
+        }
+    }
+
+    /// The steps both paths drive, without Redis (building connects nothing): a lost
+    /// bucket asks once more, settling, with the new epoch; a second loss in a row admits
+    /// on the local share; an answer admits; an outage answers by the failure policy.
+    #[test]
+    fn one_admissions_steps_are_decided_without_io() {
+        let coordinator = RedisCoordinator::builder("redis://127.0.0.1:1")
+            .unwrap()
+            .fleet_size(2)
+            .build();
+        let streams = vec!["s1".to_owned()];
+        let request =
+            AdmissionRequest::new(forbid(), Duration::from_secs(1_000)).with_sequence_for(&streams);
+        let lost: Reply = (3, 0, 0, 0, 77);
+
+        let Step::Ask(first) = coordinator.start(&request) else {
+            panic!("the first step asks Redis");
+        };
+        assert_eq!((first.attempt, first.call.epoch), (0, 0));
+        let Step::Ask(second) = coordinator.resume(&request, 0, &first.call, Ok(lost)) else {
+            panic!("a lost bucket asks again");
+        };
+        assert_eq!(second.attempt, 1);
+        assert_eq!(second.call.epoch, 77, "the epoch the loss showed");
+        let Step::Done(answer) = coordinator.resume(&request, 1, &second.call, Ok(lost)) else {
+            panic!("a second loss in a row answers");
+        };
+        assert!(
+            matches!(
+                answer,
+                Ok(Admission::Go { sequence: Some(_) } | Admission::Wait { .. })
+            ),
+            "admitted on the local share: {answer:?}"
+        );
+
+        let Step::Ask(third) = coordinator.start(&request) else {
+            panic!("asks Redis while settling");
+        };
+        let go: Reply = (0, 0, 1_000_001, 0, 77);
+        let Step::Done(answer) = coordinator.resume(&request, 0, &third.call, Ok(go)) else {
+            panic!("an answer admits");
+        };
+        assert_eq!(
+            answer.unwrap(),
+            Admission::Go {
+                sequence: Some(zego_proto::Sequence::new(1_000_001))
+            }
+        );
+
+        let Step::Ask(fourth) = coordinator.start(&request) else {
+            panic!("asks Redis");
+        };
+        let outage = Failure::Outage(redis::RedisError::from((redis::ErrorKind::Io, "down")));
+        let Step::Done(answer) = coordinator.resume(&request, 0, &fourth.call, Err(outage)) else {
+            panic!("an outage answers by the policy");
+        };
+        assert!(answer.is_ok(), "the local share admits: {answer:?}");
+        assert!(coordinator.is_degraded());
+        assert!(
+            matches!(coordinator.start(&request), Step::Done(Ok(_))),
+            "the open circuit answers without asking Redis"
+        );
+        let unmetered = RateLimitKey {
+            group: RateLimitGroup::Unmetered,
+            ..forbid()
+        };
+        assert!(matches!(
+            RedisCoordinator::builder("redis://127.0.0.1:1")
+                .unwrap()
+                .build()
+                .start(&AdmissionRequest::new(unmetered, Duration::ZERO)),
+            Step::Done(Ok(Admission::Go { sequence: None }))
+        ));
+    }
 
     /// A bulk run sizes its batches in flight to the quota the coordinator answers: the
     /// fleet's, raised ones included (building connects nothing, so no Redis is needed).

@@ -95,8 +95,12 @@
 //! # Every answer is bounded
 //!
 //! A Redis that answers slowly, without end, or with garbage is an outage like one that does
-//! not answer. Both the blocking and the async client go through one multiplexed connection
-//! driven on the coordinator's own one-thread tokio runtime, and:
+//! not answer. Both the blocking and the async client go through the same bounded
+//! multiplexed connection code, each with its own connection: the async callers' is driven
+//! by the coordinator's own I/O thread (so it serves any executor, and any number of
+//! runtimes), the blocking callers' by the blocking callers themselves while they wait (no
+//! hand-over to another thread and back; a blocking call made inside a tokio runtime goes
+//! through the I/O thread instead). On both:
 //!
 //! - **time**: one deadline (the response timeout) covers a whole exchange — every byte
 //!   of the reply, and the push-backs of a reconciliation before it — not each read; the

@@ -152,8 +152,8 @@ impl RedisReplayCacheBuilder {
     pub fn build(self) -> RedisReplayCache {
         RedisReplayCache {
             io: RedisIo::new(
-                self.url.client().clone(),
-                self.url.target().clone(),
+                self.url.client(),
+                self.url.target(),
                 self.connect_timeout,
                 self.response_timeout,
             ),

@@ -97,8 +97,8 @@ impl RedisScriptRunner {
     ) -> Result<Self, RedisConfigError> {
         let url = RedisUrl::parse(url)?;
         let io = RedisIo::with_budget(
-            url.client().clone(),
-            url.target().clone(),
+            url.client(),
+            url.target(),
             connect_timeout,
             response_timeout,
             BUDGET,
@@ -111,8 +111,8 @@ impl RedisScriptRunner {
     #[must_use]
     pub fn with_timeouts(self, connect_timeout: Duration, response_timeout: Duration) -> Self {
         let io = RedisIo::with_budget(
-            self.url.client().clone(),
-            self.url.target().clone(),
+            self.url.client(),
+            self.url.target(),
             connect_timeout,
             response_timeout,
             BUDGET,
