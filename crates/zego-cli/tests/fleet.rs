@@ -134,3 +134,53 @@ fn an_unreachable_redis_is_reported_once_and_the_local_share_admits() {
         60
     );
 }
+
+/// `--redis rediss://`: a Redis whose certificate a private CA signed is trusted through
+/// SSL_CERT_FILE (the fleet admits through it); a certificate of another CA exits 2 naming
+/// TLS, before anything is sent, without the password.
+#[test]
+fn a_rediss_url_trusts_ssl_cert_file_and_another_ca_exits_2() {
+    let files = redis_server::TlsFiles::new("zego-cli-redis-ca");
+    let redis = RedisServer::start_tls(&files, &["--requirepass", "pw-4711"]);
+    let url = redis.tls_url().replace("rediss://", "rediss://:pw-4711@");
+    let ca_file = |tag: &str, pem: &str| common::temp_file(&format!("{tag}-ca.pem"), pem);
+    let trusted = ca_file("redis-trusted", &files.ca_pem);
+    let first = sim();
+    let output = zego(&first)
+        .env("SSL_CERT_FILE", &trusted)
+        .env_remove("SSL_CERT_DIR")
+        .args(["--redis", &url, "forbid", "s1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("zego:*")
+        .query(&mut redis.connection())
+        .unwrap();
+    assert!(
+        keys.contains(&format!("zego:prod:{{{APP}}}:rl:stream_forbid")),
+        "admitted through Redis over TLS: {keys:?}"
+    );
+
+    let other = redis_server::TlsFiles::new("zego-cli-other-ca");
+    let untrusted = ca_file("redis-other", &other.ca_pem);
+    let second = sim();
+    let output = zego(&second)
+        .env("SSL_CERT_FILE", &untrusted)
+        .env_remove("SSL_CERT_DIR")
+        .args(["--redis", &url, "forbid", "s1"])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("TLS") && all.contains("SSL_CERT_FILE"),
+        "{all}"
+    );
+    assert!(!all.contains("pw-4711"), "{all}");
+    assert!(second.request_log().is_empty());
+}

@@ -111,8 +111,9 @@ impl TlsFiles {
     fn config_lines(&self, tls_port: u16) -> String {
         self.settings(tls_port)
             .into_iter()
-            .map(|(key, value)| format!("{key} {value}\n"))
-            .collect()
+            .fold(String::new(), |lines, (key, value)| {
+                lines + key + " " + &value + "\n"
+            })
     }
 }
 
