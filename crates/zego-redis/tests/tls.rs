@@ -14,6 +14,12 @@ use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, RateLimitK
 use zego_proto::{ops::RateLimitGroup, AppId, Environment};
 use zego_redis::{RedisConfigError, RedisCoordinator, RedisReplayCache};
 
+/// A private CA made now, its files written for `redis-server`.
+fn tls_files(name: &str) -> TlsFiles {
+    let ca = zego_conformance::tls::private_ca(name);
+    TlsFiles::new(&ca.ca_pem, &ca.leaf_pem, &ca.leaf_key_pem)
+}
+
 const EPOCH_KEY: &str = "zego:prod:{77}:epoch:stream_forbid";
 
 fn key() -> RateLimitKey {
@@ -52,7 +58,7 @@ fn admits_through_redis(c: &RedisCoordinator) {
 /// A server certificate from another CA (or from a CA nobody named) is refused as a
 /// configuration error naming TLS, without the password.
 fn refuses_another_ca(url: &str) {
-    let other = TlsFiles::new("another-ca");
+    let other = tls_files("another-ca");
     for error in [
         connect(url, &other.ca_pem).err(),
         RedisCoordinator::builder(url).unwrap().connect().err(),
@@ -66,7 +72,7 @@ fn refuses_another_ca(url: &str) {
 
 #[test]
 fn rediss_admits_and_a_certificate_of_another_ca_is_a_configuration_error() {
-    let files = TlsFiles::new("zego-test-ca");
+    let files = tls_files("zego-test-ca");
     let server = RedisServer::start_tls(&files, &["--requirepass", "s3cret"]);
     let url = server.tls_url().replace("rediss://", "rediss://:s3cret@");
     let c = connect(&url, &files.ca_pem).expect("the private CA is trusted");
@@ -88,7 +94,7 @@ fn rediss_admits_and_a_certificate_of_another_ca_is_a_configuration_error() {
 
 #[test]
 fn rediss_sentinel_admits_on_the_primary_the_sentinels_name_over_tls() {
-    let files = TlsFiles::new("zego-test-ca");
+    let files = tls_files("zego-test-ca");
     let setup = SentinelSetup::start_tls("zego-tls-primary", &files);
     let url = setup.tls_url("zego-tls-primary");
     let c = connect(&url, &files.ca_pem).expect("sentinels and primary over TLS");
@@ -103,7 +109,7 @@ fn rediss_sentinel_admits_on_the_primary_the_sentinels_name_over_tls() {
 
 #[test]
 fn rediss_cluster_admits_on_the_apps_slot_over_tls() {
-    let files = TlsFiles::new("zego-test-ca");
+    let files = tls_files("zego-test-ca");
     let cluster = ClusterSetup::start_with(Some(&files));
     let url = cluster.tls_url();
     let c = connect(&url, &files.ca_pem).expect("every node over TLS");

@@ -53,9 +53,9 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// A private CA's files for `redis-server`'s TLS (made by `zego_conformance::tls`): the CA
-/// and a leaf it signed for `127.0.0.1` and `localhost`, in a temporary directory removed
-/// when dropped.
+/// A private CA's files for `redis-server`'s TLS: the CA, and a leaf it signed for
+/// `127.0.0.1` (the tests make them with `zego_conformance::tls::private_ca`, a dependency
+/// not every includer of this module has), in a temporary directory removed when dropped.
 pub struct TlsFiles {
     dir: PathBuf,
     /// The CA certificate, PEM: what a client trusts.
@@ -63,25 +63,24 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
-    /// A new private CA named `name`, and its files.
-    pub fn new(name: &str) -> Self {
-        let ca = zego_conformance::tls::private_ca(name);
+    /// Writes the CA certificate, the leaf and the leaf's key (PEM) to a new directory.
+    pub fn new(ca_pem: &str, leaf_pem: &str, leaf_key_pem: &str) -> Self {
         let dir = std::env::temp_dir().join(format!(
-            "zego-redis-tls-{}-{name}-{}",
+            "zego-redis-tls-{}-{}",
             std::process::id(),
             free_port()
         ));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         for (file, pem) in [
-            ("ca.pem", &ca.ca_pem),
-            ("server.pem", &ca.leaf_pem),
-            ("server.key", &ca.leaf_key_pem),
+            ("ca.pem", ca_pem),
+            ("server.pem", leaf_pem),
+            ("server.key", leaf_key_pem),
         ] {
             std::fs::write(dir.join(file), pem).expect("the TLS files");
         }
         Self {
             dir,
-            ca_pem: ca.ca_pem,
+            ca_pem: ca_pem.to_owned(),
         }
     }
 
