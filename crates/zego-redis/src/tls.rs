@@ -102,6 +102,7 @@ fn tls_error(error: &std::io::Error) -> Option<&rustls::Error> {
 
 #[cfg(not(feature = "tls-rustls"))]
 impl Tls {
+    #[allow(clippy::unused_async)] // The signature of the TLS build's.
     pub(crate) async fn handshake(
         &self,
         _host: &str,

@@ -9,11 +9,7 @@ use zego_transport_async::Client;
 fn from_env_reads_the_endpoint_and_the_test_environment() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     zego_conformance::from_env::reads_the_endpoint_and_the_test_environment(
-        || {
-            Client::from_env()
-                .expect("the environment is complete")
-                .build()
-        },
+        Client::from_env,
         Client::core,
         |client, forbid| runtime.block_on(client.execute(forbid)).map(drop),
     );

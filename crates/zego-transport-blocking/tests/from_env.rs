@@ -8,11 +8,7 @@ use zego_transport_blocking::Client;
 #[test]
 fn from_env_reads_the_endpoint_and_the_test_environment() {
     zego_conformance::from_env::reads_the_endpoint_and_the_test_environment(
-        || {
-            Client::from_env()
-                .expect("the environment is complete")
-                .build()
-        },
+        Client::from_env,
         Client::core,
         |client, forbid| client.execute(forbid).map(drop),
     );
