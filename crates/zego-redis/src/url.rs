@@ -54,7 +54,8 @@ pub enum RedisConfigError {
     /// The TLS handshake of a `rediss` URL was refused: the server's certificate is not
     /// signed by a trusted root (trust its CA: `SSL_CERT_FILE` / `SSL_CERT_DIR`, or
     /// `extra_root_certificate`), does not name the address dialled, has expired, or the
-    /// server does not speak TLS.
+    /// server answers the TLS hello with something that is not TLS. (A plain Redis port
+    /// does not answer it at all: an outage, after the connect timeout.)
     Tls {
         /// The URL, password redacted.
         url: String,
