@@ -181,50 +181,58 @@ struct Pair {
     bulk_wall: f64,
 }
 
-fn blocking_pair(base_url: &str, run: usize) -> Pair {
-    let client = blocking_client(base_url);
-    let (single_cpu, single_wall) = measure(|| {
-        for op in batches(run) {
-            client.execute(&op).expect("forbidden");
-        }
-    });
-    let client = blocking_client(base_url);
-    let (bulk_cpu, bulk_wall) = measure(|| {
-        let report = client.bulk(BulkAction::Forbid, ids(run + 1000), &BulkOptions::default());
-        assert_eq!(report.succeeded, IDS, "{report:?}");
-    });
-    Pair {
-        single_cpu,
-        single_wall,
-        bulk_cpu,
-        bulk_wall,
-    }
-}
-
-fn async_pair(runtime: &tokio::runtime::Runtime, base_url: &str, run: usize) -> Pair {
-    let client = runtime.block_on(async { async_client(base_url) });
-    let (single_cpu, single_wall) = measure(|| {
-        runtime.block_on(async {
-            for op in batches(run) {
-                client.execute(&op).await.expect("forbidden");
+/// One client's figures, the same way for both: `pairs` pairs (runs `first_run..`) of the
+/// single-call loop (`single_loop`: every operation of `batches(run)`, one `execute` at a
+/// time) and a bulk run (`bulk`: a bulk forbid of `ids(run)`, the number that succeeded),
+/// each on a fresh client from `new_client`; then the threads one more bulk run starts.
+/// Printed, and added to `fields` as `<name>_single_cpu_us`, `_bulk_cpu_us`, `_ratio`,
+/// `_single_wall_s`, `_bulk_wall_s`, `_threads`.
+fn measure_client<C>(
+    name: &str,
+    pairs: usize,
+    first_run: usize,
+    new_client: impl Fn() -> C,
+    single_loop: impl Fn(&C, usize),
+    bulk: impl Fn(&C, usize) -> usize,
+    fields: &mut Vec<(String, f64)>,
+) {
+    let pairs: Vec<Pair> = (first_run..first_run + pairs)
+        .map(|run| {
+            let client = new_client();
+            let (single_cpu, single_wall) = measure(|| single_loop(&client, run));
+            let client = new_client();
+            let (bulk_cpu, bulk_wall) = measure(|| {
+                assert_eq!(bulk(&client, run + 1000), IDS, "every ID forbidden");
+            });
+            Pair {
+                single_cpu,
+                single_wall,
+                bulk_cpu,
+                bulk_wall,
             }
-        });
+        })
+        .collect();
+    let (single, bulk_cpu, single_wall, bulk_wall) = medians(&pairs);
+    println!(
+        "  {name}: single loop {single:.1} µs CPU/request ({single_wall:.3} s), bulk {bulk_cpu:.1} µs CPU/request ({bulk_wall:.3} s): {:.2}x",
+        bulk_cpu / single
+    );
+    let client = new_client();
+    let threads = threads_started(|| {
+        bulk(&client, first_run + 900);
     });
-    let client = runtime.block_on(async { async_client(base_url) });
-    let (bulk_cpu, bulk_wall) = measure(|| {
-        let report = runtime.block_on(client.bulk(
-            BulkAction::Forbid,
-            ids(run + 1000),
-            &BulkOptions::default(),
-        ));
-        assert_eq!(report.succeeded, IDS, "{report:?}");
-    });
-    Pair {
-        single_cpu,
-        single_wall,
-        bulk_cpu,
-        bulk_wall,
-    }
+    println!("  {name}: threads started by one bulk run: {threads}");
+    fields.extend(
+        [
+            ("single_cpu_us", single),
+            ("bulk_cpu_us", bulk_cpu),
+            ("ratio", bulk_cpu / single),
+            ("single_wall_s", single_wall),
+            ("bulk_wall_s", bulk_wall),
+            ("threads", threads as f64),
+        ]
+        .map(|(figure, value)| (format!("{name}_{figure}"), value)),
+    );
 }
 
 /// Medians of the pairs, per request: (single CPU µs, bulk CPU µs, single wall s, bulk wall s).
@@ -360,62 +368,51 @@ fn main() {
     println!(
         "bulk_cpu: {IDS} IDs ({REQUESTS} requests) per run, zego-sim (rate limit off) in a child process, {pairs} pairs per client"
     );
-    let mut fields: Vec<(&str, f64)> = Vec::new();
-
-    let blocking: Vec<Pair> = (0..pairs)
-        .map(|i| blocking_pair(&sim.base_url, i))
-        .collect();
-    let (single, bulk, single_wall, bulk_wall) = medians(&blocking);
-    println!(
-        "  blocking: single loop {single:.1} µs CPU/request ({single_wall:.3} s), bulk {bulk:.1} µs CPU/request ({bulk_wall:.3} s): {:.2}x",
-        bulk / single
+    let mut fields: Vec<(String, f64)> = Vec::new();
+    measure_client(
+        "blocking",
+        pairs,
+        0,
+        || blocking_client(&sim.base_url),
+        |client, run| {
+            for op in batches(run) {
+                client.execute(&op).expect("forbidden");
+            }
+        },
+        |client, run| {
+            client
+                .bulk(BulkAction::Forbid, ids(run), &BulkOptions::default())
+                .succeeded
+        },
+        &mut fields,
     );
-    fields.extend([
-        ("blocking_single_cpu_us", single),
-        ("blocking_bulk_cpu_us", bulk),
-        ("blocking_ratio", bulk / single),
-        ("blocking_single_wall_s", single_wall),
-        ("blocking_bulk_wall_s", bulk_wall),
-    ]);
-
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    let asynchronous: Vec<Pair> = (0..pairs)
-        .map(|i| async_pair(&runtime, &sim.base_url, 100 + i))
-        .collect();
-    let (single, bulk, single_wall, bulk_wall) = medians(&asynchronous);
-    println!(
-        "  async: single loop {single:.1} µs CPU/request ({single_wall:.3} s), bulk {bulk:.1} µs CPU/request ({bulk_wall:.3} s): {:.2}x",
-        bulk / single
+    measure_client(
+        "async",
+        pairs,
+        100,
+        || runtime.block_on(async { async_client(&sim.base_url) }),
+        |client, run| {
+            runtime.block_on(async {
+                for op in batches(run) {
+                    client.execute(&op).await.expect("forbidden");
+                }
+            });
+        },
+        |client, run| {
+            runtime
+                .block_on(client.bulk(BulkAction::Forbid, ids(run), &BulkOptions::default()))
+                .succeeded
+        },
+        &mut fields,
     );
-    fields.extend([
-        ("async_single_cpu_us", single),
-        ("async_bulk_cpu_us", bulk),
-        ("async_ratio", bulk / single),
-        ("async_single_wall_s", single_wall),
-        ("async_bulk_wall_s", bulk_wall),
-    ]);
-
-    let client = blocking_client(&sim.base_url);
-    let blocking_threads = threads_started(|| {
-        client.bulk(BulkAction::Forbid, ids(900), &BulkOptions::default());
-    });
-    let client = runtime.block_on(async { async_client(&sim.base_url) });
-    let async_threads = threads_started(|| {
-        runtime.block_on(client.bulk(BulkAction::Forbid, ids(901), &BulkOptions::default()));
-    });
-    println!(
-        "  threads started by one bulk run: blocking {blocking_threads}, async {async_threads}"
-    );
-    fields.extend([
-        ("blocking_threads", blocking_threads as f64),
-        ("async_threads", async_threads as f64),
-    ]);
 
     cli_runs(&mut fields);
     drop(sim);
+    let fields: Vec<(&str, f64)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     match results::write("bulk_cpu", &fields) {
         Ok(path) => println!("  figures: {}", path.display()),
         Err(e) => println!("  figures not written: {e}"),
@@ -458,7 +455,7 @@ impl Drop for CliSim {
 
 /// The release CLI against the Python client, both against `zego sim --no-rate-limit`, and
 /// the CLI's threads under strace.
-fn cli_runs(fields: &mut Vec<(&'static str, f64)>) {
+fn cli_runs(fields: &mut Vec<(String, f64)>) {
     let Some(bin) = zego_binary() else {
         println!(
             "  CLI: skipped, no zego binary (cargo build --release -p zego-cli, or {BIN_ENV})"
@@ -504,13 +501,16 @@ fn cli_runs(fields: &mut Vec<(&'static str, f64)>) {
             "  CLI, {IDS} IDs: zego {zw:.3} s wall, {zc:.3} s CPU; official-style Python, {REQUESTS} requests: {pw:.3} s wall, {pc:.3} s CPU; wall ratio {:.1}x (median of {runs})",
             pw / zw
         );
-        fields.extend([
-            ("cli_wall_s", zw),
-            ("cli_cpu_s", zc),
-            ("python_wall_s", pw),
-            ("python_cpu_s", pc),
-            ("python_over_cli_wall", pw / zw),
-        ]);
+        fields.extend(
+            [
+                ("cli_wall_s", zw),
+                ("cli_cpu_s", zc),
+                ("python_wall_s", pw),
+                ("python_cpu_s", pc),
+                ("python_over_cli_wall", pw / zw),
+            ]
+            .map(|(key, value)| (key.to_owned(), value)),
+        );
     } else {
         println!("  CLI against Python: skipped (needs /usr/bin/time, python3 and {OFFICIAL_ENV})");
     }
@@ -526,7 +526,7 @@ fn cli_runs(fields: &mut Vec<(&'static str, f64)>) {
             write_ids(&file, n, &format!("strace-{n}"));
             let threads = strace_threads(&strace, &zego_forbid(&bin, base_url, &file), &dir);
             counts.push(format!("{n} ID(s): {threads}"));
-            fields.push((key, threads));
+            fields.push((key.to_owned(), threads));
         }
         println!(
             "  CLI threads started (strace -f -c, clone calls): {}",

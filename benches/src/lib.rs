@@ -15,7 +15,7 @@
 //! | `benches/roundtrip_blocking.rs` | `roundtrip_blocking` (zego-sim), `roundtrip_blocking_minimal` ([`loopback::ConstJsonServer`]) | raw ureq GET of the same URL, [`loopback::ureq_agent`] |
 //! | `benches/roundtrip_async.rs` | `roundtrip_async`, `roundtrip_async_minimal` | raw reqwest GET of the same URL, current-thread runtime |
 //! | `benches/sim.rs` | `sim_handling` | [`loopback::ConstJsonServer`], one raw ureq agent for both |
-//! | `benches/bulk.rs` | (plain `main`) `target/zego-bench/bulk_2000.json` | the ideal ceil(N/20)/20 s |
+//! | `benches/bulk.rs`, `benches/bulk_raised.rs` | (plain `main`, [`bulk_run`]) `target/zego-bench/bulk_2000.json`, `bulk_raised.json` | the ideal ceil(N/20) requests at the quota |
 //! | `benches/peak_memory.rs` | (plain `main`) `target/zego-bench/peak_memory.json` | the same `zego forbid` idle on an empty stdin (server: [`loopback::ConstJsonServer`], or zego-sim) |
 //! | `tests/allocations.rs` | (a counting allocator, not criterion) | at most 3 allocations |
 //!
@@ -25,6 +25,7 @@
 //! the benches share go in [`fixtures`] and [`loopback`].
 
 pub mod baseline;
+pub mod bulk_run;
 pub mod fixtures;
 pub mod loopback;
 pub mod peak_rss;

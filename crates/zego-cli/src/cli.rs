@@ -202,7 +202,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20), help_heading = "Connection")]
     pub retries: Option<u32>,
 
-    /// Join a fleet: share ZEGO's quota and the Sequence order with every instance using this Redis: `redis://[:PASSWORD@]HOST[:PORT][/DB]`, `rediss://...` (TLS), `redis+sentinel://[:PASSWORD@]H1:P1,H2:P2,.../MASTER[/DB]` (the primary the sentinels name), or `redis+cluster://[:PASSWORD@]H1:P1,H2:P2,...` (a Cluster's seed nodes). A wrong password, ACL or master name exits 2.
+    /// Join a fleet: share ZEGO's quota and the Sequence order with every instance using this Redis: `redis://[:PASSWORD@]HOST[:PORT][/DB]`, `redis+sentinel://[:PASSWORD@]H1:P1,H2:P2,.../MASTER[/DB]` (the primary the sentinels name), or `redis+cluster://[:PASSWORD@]H1:P1,H2:P2,...` (a Cluster's seed nodes); over TLS `rediss://`, `rediss+sentinel://` (sentinels and primary), `rediss+cluster://` (every node), trusting the platform's roots (SSL_CERT_FILE or SSL_CERT_DIR name a private CA). A wrong password, ACL, master name or an untrusted certificate exits 2.
     #[arg(
         long,
         global = true,

@@ -305,7 +305,10 @@ pub(crate) fn redis_config_error(e: zego_redis::RedisConfigError) -> CliError {
             zego_redis::RedisConfigError::UnknownMaster { .. } => {
                 "give the master name the sentinels monitor: redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB]"
             }
-            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB], redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB] or redis+cluster://[:PASSWORD@]H1:P1,H2:P2",
+            zego_redis::RedisConfigError::Tls { .. } => {
+                "point SSL_CERT_FILE or SSL_CERT_DIR at the CA that signed Redis's certificate, and check that the certificate names the address dialled (for Sentinel and Cluster: the addresses they announce)"
+            }
+            _ => "give --redis / ZEGO_REDIS_URL as redis://[:PASSWORD@]HOST[:PORT][/DB], redis+sentinel://[:PASSWORD@]H1:P1,H2:P2/MASTER[/DB] or redis+cluster://[:PASSWORD@]H1:P1,H2:P2 (rediss, rediss+sentinel, rediss+cluster over TLS)",
         };
     CliError::usage(e.to_string(), hint)
 }

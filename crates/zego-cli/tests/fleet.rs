@@ -8,7 +8,7 @@ mod common;
 mod redis_server;
 
 use common::{sim, zego, APP, SECRET};
-use redis_server::RedisServer;
+use redis_server::{RedisServer, TlsFiles};
 
 #[test]
 fn two_cli_processes_share_the_quota_and_the_order_through_redis() {
@@ -133,4 +133,56 @@ fn an_unreachable_redis_is_reported_once_and_the_local_share_admits() {
             .len(),
         60
     );
+}
+
+/// A private CA made now, its files written for `redis-server`.
+fn tls_files(name: &str) -> TlsFiles {
+    let ca = zego_conformance::tls::private_ca(name);
+    TlsFiles::new(&ca.ca_pem, &ca.leaf_pem, &ca.leaf_key_pem)
+}
+
+/// `--redis rediss://`: a Redis whose certificate a private CA signed is trusted through
+/// SSL_CERT_FILE (the fleet admits through it); a certificate of another CA exits 2 naming
+/// TLS, before anything is sent, without the password.
+#[test]
+fn a_rediss_url_trusts_ssl_cert_file_and_another_ca_exits_2() {
+    let files = tls_files("zego-cli-redis-ca");
+    let redis = RedisServer::start_tls(&files, &["--requirepass", "pw-4711"]);
+    let url = redis.tls_url().replace("rediss://", "rediss://:pw-4711@");
+    // `zego --redis URL forbid s1` trusting `ca_pem` (SSL_CERT_FILE), and its simulator.
+    let forbid_trusting = |tag: &str, ca_pem: &str| {
+        let ca_file = common::temp_file(&format!("{tag}-ca.pem"), ca_pem);
+        let sim = sim();
+        let output = zego(&sim)
+            .env("SSL_CERT_FILE", &ca_file)
+            .env_remove("SSL_CERT_DIR")
+            .args(["--redis", &url, "forbid", "s1"])
+            .output()
+            .unwrap();
+        (output, sim)
+    };
+    let (output, _sim) = forbid_trusting("redis-trusted", &files.ca_pem);
+    assert!(output.status.success(), "{output:?}");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("zego:*")
+        .query(&mut redis.connection())
+        .unwrap();
+    assert!(
+        keys.contains(&format!("zego:prod:{{{APP}}}:rl:stream_forbid")),
+        "admitted through Redis over TLS: {keys:?}"
+    );
+
+    let (output, sim) = forbid_trusting("redis-other", &tls_files("zego-cli-other-ca").ca_pem);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("TLS") && all.contains("SSL_CERT_FILE"),
+        "{all}"
+    );
+    assert!(!all.contains("pw-4711"), "{all}");
+    assert!(sim.request_log().is_empty());
 }

@@ -30,6 +30,7 @@ use zego_proto::{
     ApiResponse, CallError, CallOptions, Credentials, Environment, Operation,
 };
 
+pub mod from_env;
 pub mod hostile;
 pub mod scenarios;
 pub mod tls;

@@ -25,6 +25,10 @@ pub struct PrivateCa {
     pub ca_der: Vec<u8>,
     /// The server side: the leaf and its key.
     pub server: Arc<rustls::ServerConfig>,
+    /// The leaf, PEM (for a server that reads files, such as `redis-server --tls-cert-file`).
+    pub leaf_pem: String,
+    /// The leaf's private key, PKCS#8 PEM (`--tls-key-file`).
+    pub leaf_key_pem: String,
 }
 
 /// A new private CA named `name`, and a leaf it signed.
@@ -67,6 +71,8 @@ pub fn private_ca(name: &str) -> PrivateCa {
         ca_pem: ca_cert.pem(),
         ca_der: ca_cert.der().to_vec(),
         server: Arc::new(server),
+        leaf_pem: leaf.pem(),
+        leaf_key_pem: leaf_key.serialize_pem(),
     }
 }
 

@@ -116,6 +116,25 @@ impl RedisCoordinatorBuilder {
         self
     }
 
+    /// Trusts this root certificate (PEM or DER) for a `rediss` URL, besides the platform's
+    /// roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set, else the system store): for a Redis
+    /// whose certificate a private CA signed. May be given several times; a certificate that
+    /// is not a usable trust anchor is skipped with a warning. Ignored for plain `redis` URLs.
+    ///
+    /// ```
+    /// use zego_redis::RedisCoordinator;
+    /// # let ca_pem = b"-----BEGIN CERTIFICATE-----\n...".to_vec();
+    /// let coordinator = RedisCoordinator::builder("rediss+cluster://10.0.0.1:7000,10.0.0.2:7000")?
+    ///     .extra_root_certificate(ca_pem) // e.g. std::fs::read("redis-ca.pem")?
+    ///     .build();
+    /// # Ok::<(), zego_redis::RedisConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn extra_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.url.trust(certificate.into());
+        self
+    }
+
     /// Builds the coordinator. Nothing is connected yet: the first admission connects (and
     /// finds a configuration error then; [`RedisCoordinatorBuilder::connect`] finds it now).
     pub fn build(self) -> RedisCoordinator {
@@ -155,9 +174,12 @@ impl RedisCoordinatorBuilder {
 }
 
 impl RedisCoordinator {
-    /// A builder for a coordinator on this Redis (`redis://[:password@]host[:port][/db]`,
-    /// or `rediss://` with the `tls-rustls` feature). A URL that cannot be used is an error
-    /// that names the problem and never repeats the password.
+    /// A builder for a coordinator on this Redis: `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`,
+    /// `redis+sentinel://[[USER]:PASSWORD@]H1[:P1],H2[:P2],.../MASTER[/DB]`,
+    /// `redis+cluster://[[USER]:PASSWORD@]H1[:P1],H2[:P2],...`, or, with the `tls-rustls`
+    /// feature, the same over TLS: `rediss://`, `rediss+sentinel://` (sentinels and primary),
+    /// `rediss+cluster://` (every node). A URL that cannot be used is an error that names
+    /// the problem and never repeats the password.
     pub fn builder(url: &str) -> Result<RedisCoordinatorBuilder, RedisConfigError> {
         Ok(RedisCoordinatorBuilder {
             url: RedisUrl::parse(url)?,

@@ -28,7 +28,8 @@ use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, RedisError, Server
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::script::{Invocation, Reply, Scripts};
-use crate::url::Target;
+use crate::tls::Tls;
+use crate::url::{RedisUrl, Target};
 
 /// How many bytes Redis may send per request written: the admission script's reply is
 /// four integers (under 100 bytes), the connection's handshake replies are a few `+OK`s.
@@ -59,6 +60,9 @@ pub(crate) enum ConfigProblem {
     NotRedis,
     /// The sentinels answered, and none knows the master name.
     UnknownMaster,
+    /// The TLS handshake was refused (a certificate not trusted, or not TLS at all).
+    #[cfg_attr(not(feature = "tls-rustls"), allow(dead_code))]
+    Tls,
 }
 
 impl Failure {
@@ -226,6 +230,8 @@ pub(crate) struct RedisIo {
 struct Inner {
     client: redis::Client,
     target: Target,
+    /// The TLS of a `rediss` form, for every connection; `None` for plain Redis.
+    tls: Option<Tls>,
     scripts: Scripts,
     connect_timeout: Duration,
     response_timeout: Duration,
@@ -307,32 +313,25 @@ fn slot_ranges(reply: &redis::Value, asked: &str) -> Vec<SlotRange> {
 
 impl RedisIo {
     pub(crate) fn new(
-        client: &redis::Client,
-        target: &Target,
+        url: &RedisUrl,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Self {
-        Self::with_budget(
-            client,
-            target,
-            connect_timeout,
-            response_timeout,
-            ReplyBudget::SMALL,
-        )
+        Self::with_budget(url, connect_timeout, response_timeout, ReplyBudget::SMALL)
     }
 
     /// As [`RedisIo::new`], with another size bound on what Redis may send.
     pub(crate) fn with_budget(
-        client: &redis::Client,
-        target: &Target,
+        url: &RedisUrl,
         connect_timeout: Duration,
         response_timeout: Duration,
         budget: ReplyBudget,
     ) -> Self {
         let inner = || {
             Arc::new(Inner {
-                client: client.clone(),
-                target: target.clone(),
+                client: url.client().clone(),
+                target: url.target().clone(),
+                tls: url.tls(),
                 scripts: Scripts::new(),
                 connect_timeout,
                 response_timeout,
@@ -713,44 +712,37 @@ impl Inner {
         // under one deadline of ours (the exchange's, or the connect timeout while
         // connecting), and a second timer per request costs a wake-up of the I/O thread.
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
-        let (connection, driver) = match addr {
-            ConnectionAddr::Tcp(host, port) => {
+        let budget = self.budget;
+        let (connection, driver) = match (addr, &self.tls) {
+            (ConnectionAddr::Tcp(host, port), tls) => {
                 let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
                     .await
                     .map_err(|e| Failure::Outage(e.into()))?;
                 let _ = stream.set_nodelay(true);
-                MultiplexedConnection::new_with_config(
-                    settings,
-                    BoundedStream::new(stream, self.budget),
-                    config,
-                )
-                .await
-                .map_err(Failure::of_handshake)
-                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+                match tls {
+                    None => handshake(settings, stream, config, budget).await?,
+                    Some(tls) => {
+                        let stream = tls.handshake(host, stream).await?;
+                        handshake(settings, stream, config, budget).await?
+                    }
+                }
             }
             #[cfg(unix)]
-            ConnectionAddr::Unix(path) => {
+            (ConnectionAddr::Unix(path), None) => {
                 let stream = tokio::net::UnixStream::connect(path)
                     .await
                     .map_err(|e| Failure::Outage(e.into()))?;
-                MultiplexedConnection::new_with_config(
-                    settings,
-                    BoundedStream::new(stream, self.budget),
-                    config,
-                )
-                .await
-                .map_err(Failure::of_handshake)
-                .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))?
+                handshake(settings, stream, config, budget).await?
             }
-            // TLS: redis-rs's own connection (its TLS set-up, the same whole-reply
-            // deadline; the size budget applies to plain TCP and Unix sockets only).
+            // redis-rs is given plain `redis://` URLs only (TLS is `crate::tls`).
             _ => {
-                let connection = self
-                    .client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await
-                    .map_err(Failure::of_handshake)?;
-                return Ok(connection);
+                return Err(Failure::Config(
+                    ConfigProblem::NotRedis,
+                    RedisError::from((
+                        ErrorKind::InvalidClientConfig,
+                        "an address this crate cannot connect to",
+                    )),
+                ))
             }
         };
         tokio::spawn(driver);
@@ -926,6 +918,23 @@ impl Inner {
 }
 
 type Driver = Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
+
+/// The Redis handshake (AUTH, SELECT) over `stream`, under the size budget: the connection
+/// and the driver that runs it.
+async fn handshake<S>(
+    settings: &redis::RedisConnectionInfo,
+    stream: S,
+    config: AsyncConnectionConfig,
+    budget: ReplyBudget,
+) -> Result<(MultiplexedConnection, Driver), Failure>
+where
+    S: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static,
+{
+    MultiplexedConnection::new_with_config(settings, BoundedStream::new(stream, budget), config)
+        .await
+        .map_err(Failure::of_handshake)
+        .map(|(connection, driver)| (connection, Box::pin(driver) as Driver))
+}
 
 #[cfg(test)]
 mod tests {

@@ -64,12 +64,7 @@ impl RedisCoordinator {
         fallback: LocalCoordinator,
     ) -> Self {
         Self {
-            io: RedisIo::new(
-                url.client(),
-                url.target(),
-                settings.connect_timeout,
-                settings.response_timeout,
-            ),
+            io: RedisIo::new(&url, settings.connect_timeout, settings.response_timeout),
             failover: Failover::new(settings.retry_interval, settings.policy),
             url,
             settings,

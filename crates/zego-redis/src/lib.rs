@@ -73,8 +73,20 @@
 //! `redis+cluster://[[USER]:PASSWORD@]H1[:P1],H2[:P2],...` (seed nodes; the slot map is asked
 //! again after any error, so MOVED and failovers are followed). Every key of one app carries
 //! the `{AppId}` hash tag, so one admission is one script on one slot. While a primary fails
-//! over, admissions are an outage for the [`FailurePolicy`]. TLS through Sentinel or to a
-//! Cluster is not supported yet.
+//! over, admissions are an outage for the [`FailurePolicy`].
+//!
+//! # TLS
+//!
+//! With the `tls-rustls` feature, each form has a TLS twin: `rediss://`,
+//! `rediss+sentinel://` (the sentinels and the primary they name, all over TLS) and
+//! `rediss+cluster://` (every node). The TLS is rustls (ring), on the coordinator's own
+//! connection, so the bounds below hold over TLS too. It trusts the platform's roots
+//! (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set, else the system store) and the certificates
+//! given to [`RedisCoordinatorBuilder::extra_root_certificate`] (a private CA). The server's
+//! certificate must name the address dialled: the URL's host, and for Sentinel and Cluster
+//! the address the sentinels or the slot map announce (an IP address unless the servers
+//! announce hostnames). A certificate that is refused is a [`RedisConfigError::Tls`], not
+//! an outage. Verification cannot be turned off (`#insecure` is refused).
 //!
 //! # When Redis loses the buckets
 //!
@@ -109,9 +121,6 @@
 //!   256 KiB ahead of the requests in flight; a reply past that (a `$2000000000` bulk
 //!   string, a `*2000000000` array) ends the connection. The admission script's reply is
 //!   four integers.
-//!
-//! Over `rediss://` the connection is redis-rs's own (its TLS set-up): the deadline holds,
-//! the size budget does not.
 //!
 //! # Configuration errors are not outages
 //!
@@ -150,6 +159,7 @@ mod keys;
 mod replay;
 mod runner;
 mod script;
+mod tls;
 mod url;
 
 pub use builder::RedisCoordinatorBuilder;

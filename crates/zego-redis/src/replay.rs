@@ -19,8 +19,9 @@ use crate::url::{RedisConfigError, RedisUrl};
 /// Each delivery is one key, `<prefix>:cb:{<AppId>}:<key>` (the AppId as its Cluster hash
 /// tag; `<key>` is [`Delivery::key_hex`]), set with `SET key 1 NX PX <ms>` to expire when
 /// the delivery's timestamp leaves the verifier's window ([`Delivery::keep_until`], at
-/// least one second ahead). It takes the coordinator's URL forms (`redis://`, `rediss://`
-/// with the `tls-rustls` feature, `redis+sentinel://`, `redis+cluster://`) and the same
+/// least one second ahead). It takes the coordinator's URL forms (`redis://`,
+/// `redis+sentinel://`, `redis+cluster://`, and their `rediss` forms with the `tls-rustls`
+/// feature) and the same
 /// bounded I/O: a connect timeout, then one deadline for the whole reply, and a size cap on
 /// what Redis may send. A Redis that cannot answer within them is a [`ReplayCacheError`]:
 /// the verifier refuses the callback with 503, and ZEGO retries it later.
@@ -147,16 +148,19 @@ impl RedisReplayCacheBuilder {
         self
     }
 
+    /// Trusts this root certificate (PEM or DER) for a `rediss` URL, besides the platform's
+    /// roots: as [`RedisCoordinatorBuilder::extra_root_certificate`](crate::RedisCoordinatorBuilder::extra_root_certificate).
+    #[must_use]
+    pub fn extra_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.url.trust(certificate.into());
+        self
+    }
+
     /// Builds the cache. Nothing is connected yet: the first delivery connects
     /// ([`RedisReplayCacheBuilder::connect`] checks the configuration now).
     pub fn build(self) -> RedisReplayCache {
         RedisReplayCache {
-            io: RedisIo::new(
-                self.url.client(),
-                self.url.target(),
-                self.connect_timeout,
-                self.response_timeout,
-            ),
+            io: RedisIo::new(&self.url, self.connect_timeout, self.response_timeout),
             key_prefix: format!("{}:cb:{{{}}}:", self.key_prefix, self.app_id),
             url: self.url,
         }

@@ -96,13 +96,7 @@ impl RedisScriptRunner {
         response_timeout: Duration,
     ) -> Result<Self, RedisConfigError> {
         let url = RedisUrl::parse(url)?;
-        let io = RedisIo::with_budget(
-            url.client(),
-            url.target(),
-            connect_timeout,
-            response_timeout,
-            BUDGET,
-        );
+        let io = RedisIo::with_budget(&url, connect_timeout, response_timeout, BUDGET);
         Ok(Self { url, io })
     }
 
@@ -110,13 +104,7 @@ impl RedisScriptRunner {
     /// this costs nothing).
     #[must_use]
     pub fn with_timeouts(self, connect_timeout: Duration, response_timeout: Duration) -> Self {
-        let io = RedisIo::with_budget(
-            self.url.client(),
-            self.url.target(),
-            connect_timeout,
-            response_timeout,
-            BUDGET,
-        );
+        let io = RedisIo::with_budget(&self.url, connect_timeout, response_timeout, BUDGET);
         Self { url: self.url, io }
     }
 

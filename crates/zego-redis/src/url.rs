@@ -7,14 +7,16 @@ use std::fmt;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedisConfigError {
-    /// The URL does not parse, or has a scheme other than `redis://` / `rediss://`.
+    /// The URL does not parse, or has a scheme other than `redis://`, `rediss://`,
+    /// `redis+sentinel://`, `rediss+sentinel://`, `redis+cluster://`, `rediss+cluster://`.
     InvalidUrl {
         /// The URL, password redacted.
         url: String,
         /// What is wrong.
         reason: String,
     },
-    /// `rediss://` needs the crate's `tls-rustls` feature.
+    /// `rediss://` (and `rediss+sentinel://`, `rediss+cluster://`) needs the crate's
+    /// `tls-rustls` feature.
     TlsNotEnabled {
         /// The URL, password redacted.
         url: String,
@@ -49,6 +51,17 @@ pub enum RedisConfigError {
         /// What went wrong, password removed.
         detail: String,
     },
+    /// The TLS handshake of a `rediss` URL was refused: the server's certificate is not
+    /// signed by a trusted root (trust its CA: `SSL_CERT_FILE` / `SSL_CERT_DIR`, or
+    /// `extra_root_certificate`), does not name the address dialled, has expired, or the
+    /// server answers the TLS hello with something that is not TLS. (A plain Redis port
+    /// does not answer it at all: an outage, after the connect timeout.)
+    Tls {
+        /// The URL, password redacted.
+        url: String,
+        /// rustls's reason.
+        detail: String,
+    },
 }
 
 impl fmt::Display for RedisConfigError {
@@ -57,7 +70,7 @@ impl fmt::Display for RedisConfigError {
             Self::InvalidUrl { url, reason } => write!(f, "invalid Redis URL {url:?}: {reason}"),
             Self::TlsNotEnabled { url } => write!(
                 f,
-                "Redis URL {url:?} uses TLS (rediss://), which needs zego-redis's `tls-rustls` feature"
+                "Redis URL {url:?} uses TLS (rediss), which needs zego-redis's `tls-rustls` feature"
             ),
             Self::Authentication { url, detail } => write!(
                 f,
@@ -74,6 +87,10 @@ impl fmt::Display for RedisConfigError {
             Self::NotRedis { url, detail } => write!(
                 f,
                 "{url:?} does not answer as a Redis server ({detail}): check the host and port"
+            ),
+            Self::Tls { url, detail } => write!(
+                f,
+                "the TLS handshake with Redis at {url:?} was refused ({detail}): trust the CA that signed its certificate (SSL_CERT_FILE or SSL_CERT_DIR, or extra_root_certificate) and check that the certificate names the address dialled"
             ),
         }
     }
@@ -103,11 +120,16 @@ pub(crate) enum Target {
     },
 }
 
-/// A parsed Redis URL.
+/// A parsed Redis URL, and the roots its TLS trusts besides the platform's.
 pub(crate) struct RedisUrl {
-    /// The client of the URL's address, or for Sentinel only its settings (password, DB).
+    /// The settings of the URL (password, DB) and, for `Target::Direct`, its address:
+    /// always a plain `redis://` URL for redis-rs, TLS being this crate's (`crate::tls`).
     client: redis::Client,
     target: Target,
+    /// A `rediss` form: every connection (sentinels and Cluster nodes included) is TLS.
+    tls: bool,
+    /// Extra root certificates (PEM or DER) for the `rediss` forms.
+    extra_roots: Vec<Vec<u8>>,
     redacted: String,
     password: Option<String>,
 }
@@ -200,7 +222,10 @@ fn cluster(url: &str) -> Result<(String, Target), String> {
     let rest = url.split_once("://").map_or("", |(_, rest)| rest);
     let (userinfo, seeds, path) = hosts(rest, 6379)?;
     if seeds.is_empty() {
-        return Err("give at least one seed node: redis+cluster://H1:P1,H2:P2".into());
+        return Err(
+            "give at least one seed node: redis+cluster://H1:P1,H2:P2 (or rediss+cluster://)"
+                .into(),
+        );
     }
     if !path.is_empty() && path != "0" {
         return Err("a Cluster has only database 0".into());
@@ -246,27 +271,32 @@ impl RedisUrl {
             reason: reason.to_owned(),
         };
         let scheme = url.split_once("://").map(|(scheme, _)| scheme);
-        let (settings_url, target) =
-            match scheme {
-                Some("redis" | "redis+unix" | "unix") => (url.to_owned(), Target::Direct),
-                Some("rediss") if cfg!(feature = "tls-rustls") => (url.to_owned(), Target::Direct),
-                Some("rediss") => return Err(RedisConfigError::TlsNotEnabled { url: redacted }),
-                Some("redis+sentinel") => sentinel(url).map_err(|reason| invalid(&reason))?,
-                Some("rediss+sentinel") => {
-                    return Err(invalid(
-                        "TLS through Sentinel (rediss+sentinel://) is not supported yet",
-                    ))
-                }
-                Some("redis+cluster") => cluster(url).map_err(|reason| invalid(&reason))?,
-                Some("rediss+cluster") => {
-                    return Err(invalid(
-                        "TLS to a Cluster (rediss+cluster://) is not supported yet",
-                    ))
-                }
-                _ => return Err(invalid(
-                    "it must start with redis://, rediss://, redis+sentinel:// or redis+cluster://",
-                )),
-            };
+        let tls = matches!(
+            scheme,
+            Some("rediss" | "rediss+sentinel" | "rediss+cluster")
+        );
+        if tls && !cfg!(feature = "tls-rustls") {
+            return Err(RedisConfigError::TlsNotEnabled { url: redacted });
+        }
+        if tls && url.ends_with("#insecure") {
+            return Err(invalid(
+                "certificate verification cannot be turned off (#insecure): trust the server's CA instead (SSL_CERT_FILE or SSL_CERT_DIR, or extra_root_certificate)",
+            ));
+        }
+        let (settings_url, target) = match scheme {
+            Some("redis" | "redis+unix" | "unix") => (url.to_owned(), Target::Direct),
+            // redis-rs reads the settings and the address; the TLS is this crate's.
+            Some("rediss") => (url.replacen("rediss", "redis", 1), Target::Direct),
+            Some("redis+sentinel" | "rediss+sentinel") => {
+                sentinel(url).map_err(|reason| invalid(&reason))?
+            }
+            Some("redis+cluster" | "rediss+cluster") => {
+                cluster(url).map_err(|reason| invalid(&reason))?
+            }
+            _ => return Err(invalid(
+                "it must start with redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://",
+            )),
+        };
         let client = redis::Client::open(settings_url.as_str()).map_err(|e| {
             RedisConfigError::InvalidUrl {
                 url: redacted.clone(),
@@ -284,9 +314,29 @@ impl RedisUrl {
         Ok(Self {
             client,
             target,
+            tls,
+            extra_roots: Vec::new(),
             redacted,
             password,
         })
+    }
+
+    /// Trusts `certificate` (PEM or DER) besides the platform's roots, for a `rediss` form.
+    pub(crate) fn trust(&mut self, certificate: Vec<u8>) {
+        self.extra_roots.push(certificate);
+    }
+
+    /// The TLS settings of a `rediss` form; `None` for plain Redis.
+    pub(crate) fn tls(&self) -> Option<crate::tls::Tls> {
+        #[cfg(feature = "tls-rustls")]
+        {
+            self.tls.then(|| crate::tls::Tls::new(&self.extra_roots))
+        }
+        #[cfg(not(feature = "tls-rustls"))]
+        {
+            debug_assert!(!self.tls, "refused by `parse` without the feature");
+            None
+        }
     }
 
     pub(crate) fn target(&self) -> &Target {
@@ -319,6 +369,7 @@ impl RedisUrl {
             ConfigProblem::Authentication => RedisConfigError::Authentication { url, detail },
             ConfigProblem::Permission => RedisConfigError::Permission { url, detail },
             ConfigProblem::NotRedis => RedisConfigError::NotRedis { url, detail },
+            ConfigProblem::Tls => RedisConfigError::Tls { url, detail },
             ConfigProblem::UnknownMaster => RedisConfigError::UnknownMaster {
                 url,
                 master: match self.target() {
@@ -390,13 +441,62 @@ mod tests {
             "redis+sentinel://:s3cret@h1:x/m",
             "redis+cluster://:s3cret@h1:1,h2:x",
             "redis+cluster://:s3cret@/",
-            "rediss+cluster://:s3cret@h1:1",
-            "rediss+sentinel://:s3cret@h1:1/m",
+            "rediss+sentinel://:s3cret@h1:1",
+            "rediss+cluster://:s3cret@h1:x",
         ] {
             let err = RedisUrl::parse(bad).err().unwrap();
-            assert!(matches!(err, RedisConfigError::InvalidUrl { .. }), "{bad}");
+            let expected = if bad.starts_with("rediss") && !cfg!(feature = "tls-rustls") {
+                matches!(err, RedisConfigError::TlsNotEnabled { .. })
+            } else {
+                matches!(err, RedisConfigError::InvalidUrl { .. })
+            };
+            assert!(expected, "{bad}: {err:?}");
             assert!(!err.to_string().contains("s3cret"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_tls_forms_are_the_plain_forms_over_tls() {
+        for (url, plain) in [
+            ("rediss://:s3cret@h:7000/2", "redis://:s3cret@h:7000/2"),
+            (
+                "rediss+sentinel://:s3cret@h1:1,h2:2/m/1",
+                "redis+sentinel://:s3cret@h1:1,h2:2/m/1",
+            ),
+            (
+                "rediss+cluster://:s3cret@h1:1,h2",
+                "redis+cluster://:s3cret@h1:1,h2",
+            ),
+        ] {
+            let Ok(tls) = RedisUrl::parse(url) else {
+                assert!(matches!(
+                    RedisUrl::parse(url).err().unwrap(),
+                    RedisConfigError::TlsNotEnabled { .. }
+                ));
+                continue;
+            };
+            let plain = RedisUrl::parse(plain).unwrap();
+            assert!(tls.tls && !plain.tls);
+            assert_eq!(tls.target(), plain.target());
+            let (tls_info, plain_info) = (
+                tls.client().get_connection_info(),
+                plain.client().get_connection_info(),
+            );
+            assert_eq!(tls_info.addr(), plain_info.addr());
+            assert_eq!(
+                tls_info.redis_settings().password(),
+                plain_info.redis_settings().password()
+            );
+            assert_eq!(
+                tls_info.redis_settings().db(),
+                plain_info.redis_settings().db()
+            );
+            assert!(!format!("{tls} {tls:?}").contains("s3cret"));
+        }
+        let err = RedisUrl::parse("rediss://:s3cret@h/#insecure")
+            .err()
+            .unwrap();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | `blocking` (default) | the blocking client, on ureq | [`blocking::Client`] |
 //! | `async` | the async client, on reqwest and tokio | `zego::Client` |
 //! | `redis` | one quota and one `Sequence` order for a fleet, through Redis | `zego::redis::RedisCoordinator` |
+//! | `redis-tls` | `redis` over TLS: `rediss://`, `rediss+sentinel://`, `rediss+cluster://` (rustls) | |
 //! | `axum` | the `ZegoCallback` extractor for ZEGO's callbacks | `zego::axum::ZegoCallback` |
 //! | `token` (default) | Token04 login tokens | `zego::token` |
 //! | `sim` | the ZEGO server simulator, for your tests | `zego::sim::Simulator` |

@@ -53,6 +53,75 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// A private CA's files for `redis-server`'s TLS: the CA, and a leaf it signed for
+/// `127.0.0.1` (the tests make them with `zego_conformance::tls::private_ca`, a dependency
+/// not every includer of this module has), in a temporary directory removed when dropped.
+pub struct TlsFiles {
+    dir: PathBuf,
+    /// The CA certificate, PEM: what a client trusts.
+    pub ca_pem: String,
+}
+
+impl TlsFiles {
+    /// Writes the CA certificate, the leaf and the leaf's key (PEM) to a new directory.
+    pub fn new(ca_pem: &str, leaf_pem: &str, leaf_key_pem: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "zego-redis-tls-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        for (file, pem) in [
+            ("ca.pem", ca_pem),
+            ("server.pem", leaf_pem),
+            ("server.key", leaf_key_pem),
+        ] {
+            std::fs::write(dir.join(file), pem).expect("the TLS files");
+        }
+        Self {
+            dir,
+            ca_pem: ca_pem.to_owned(),
+        }
+    }
+
+    /// The settings that serve TLS on `tls_port` (without client certificates), and use
+    /// it between a replica and its primary, a sentinel and the servers, Cluster nodes.
+    fn settings(&self, tls_port: u16) -> Vec<(&'static str, String)> {
+        let file = |name: &str| self.dir.join(name).display().to_string();
+        vec![
+            ("tls-port", tls_port.to_string()),
+            ("tls-cert-file", file("server.pem")),
+            ("tls-key-file", file("server.key")),
+            ("tls-ca-cert-file", file("ca.pem")),
+            ("tls-auth-clients", "no".to_owned()),
+            ("tls-replication", "yes".to_owned()),
+        ]
+    }
+
+    /// [`TlsFiles::settings`] as `redis-server` arguments.
+    fn server_args(&self, tls_port: u16) -> Vec<String> {
+        self.settings(tls_port)
+            .into_iter()
+            .flat_map(|(key, value)| [format!("--{key}"), value])
+            .collect()
+    }
+
+    /// [`TlsFiles::settings`] as configuration-file lines.
+    fn config_lines(&self, tls_port: u16) -> String {
+        self.settings(tls_port)
+            .into_iter()
+            .fold(String::new(), |lines, (key, value)| {
+                lines + key + " " + &value + "\n"
+            })
+    }
+}
+
+impl Drop for TlsFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A running `redis-server`; stopped (SIGKILL by PID) when dropped.
 pub struct RedisServer {
     child: Option<Child>,
@@ -78,6 +147,28 @@ impl RedisServer {
             }
         }
         panic!("redis-server did not start");
+    }
+
+    /// Starts a server that also serves TLS ([`RedisServer::tls_url`]) with `files`' leaf;
+    /// the plain port stays open for the test's own inspection.
+    pub fn start_tls(files: &TlsFiles, args: &[&str]) -> Self {
+        let mut all = files.server_args(free_port());
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        Self::start_with(&all.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The TLS port of a server started with [`RedisServer::start_tls`].
+    pub fn tls_port(&self) -> Option<u16> {
+        let at = self.args.iter().position(|a| a == "--tls-port")?;
+        self.args.get(at + 1)?.parse().ok()
+    }
+
+    /// `rediss://127.0.0.1:TLS_PORT/`.
+    pub fn tls_url(&self) -> String {
+        format!(
+            "rediss://127.0.0.1:{}/",
+            self.tls_port().expect("a TLS server")
+        )
     }
 
     fn try_start(port: u16, args: &[&str]) -> Option<Self> {
@@ -190,15 +281,28 @@ impl Drop for RedisServer {
 pub struct Sentinel {
     child: Option<Child>,
     port: u16,
+    tls_port: Option<u16>,
     dir: PathBuf,
 }
 
 impl Sentinel {
     /// Starts a sentinel and waits until it answers PING.
     pub fn start(master: &str, primary_port: u16) -> Self {
+        Self::start_with(master, primary_port, None)
+    }
+
+    /// Starts a sentinel, serving TLS too and reaching the servers over TLS with `tls`
+    /// (`primary_port` is then the primary's TLS port).
+    pub fn start_with(master: &str, primary_port: u16, tls: Option<&TlsFiles>) -> Self {
         ensure_redis_server();
         for _ in 0..5 {
             let port = free_port();
+            let tls_port = tls.map(|_| free_port());
+            let tls_lines = tls
+                .zip(tls_port)
+                .map_or(String::new(), |(files, tls_port)| {
+                    files.config_lines(tls_port)
+                });
             let dir = std::env::temp_dir()
                 .join(format!("zego-sentinel-test-{}-{port}", std::process::id()));
             std::fs::create_dir_all(&dir).expect("a temporary directory");
@@ -206,7 +310,7 @@ impl Sentinel {
             std::fs::write(
                 &conf,
                 format!(
-                    "port {port}\nbind 127.0.0.1\ndir {}\n\
+                    "port {port}\nbind 127.0.0.1\ndir {}\n{tls_lines}\
                      sentinel monitor {master} 127.0.0.1 {primary_port} 2\n\
                      sentinel down-after-milliseconds {master} 1000\n\
                      sentinel failover-timeout {master} 3000\n\
@@ -225,6 +329,7 @@ impl Sentinel {
             let mut sentinel = Self {
                 child: Some(child),
                 port,
+                tls_port,
                 dir,
             };
             if sentinel.wait_ready(Duration::from_secs(10)) {
@@ -256,6 +361,11 @@ impl Sentinel {
     /// `127.0.0.1:PORT`.
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `127.0.0.1:TLS_PORT`, for a sentinel started with TLS.
+    pub fn tls_address(&self) -> String {
+        format!("127.0.0.1:{}", self.tls_port.expect("a TLS sentinel"))
     }
 }
 
@@ -291,6 +401,31 @@ impl SentinelSetup {
         }
     }
 
+    /// The same over TLS: the servers and the sentinels serve TLS besides their plain
+    /// ports, and replicate and monitor over TLS (the sentinels name TLS ports).
+    pub fn start_tls(master: &str, files: &TlsFiles) -> Self {
+        let primary = RedisServer::start_tls(files, &[]);
+        let primary_port = primary.tls_port().expect("a TLS primary");
+        let replica = RedisServer::start_tls(
+            files,
+            &["--replicaof", "127.0.0.1", &primary_port.to_string()],
+        );
+        let sentinels = (0..3)
+            .map(|_| Sentinel::start_with(master, primary_port, Some(files)))
+            .collect();
+        Self {
+            primary,
+            replica,
+            sentinels,
+        }
+    }
+
+    /// `rediss+sentinel://S1,S2,S3/NAME`, the sentinels' TLS ports.
+    pub fn tls_url(&self, name: &str) -> String {
+        let addresses: Vec<String> = self.sentinels.iter().map(Sentinel::tls_address).collect();
+        format!("rediss+sentinel://{}/{name}", addresses.join(","))
+    }
+
     /// `redis+sentinel://S1,S2,S3/NAME`.
     pub fn url(&self, name: &str) -> String {
         let addresses: Vec<String> = self.sentinels.iter().map(Sentinel::address).collect();
@@ -306,16 +441,26 @@ pub struct ClusterSetup {
 
 impl ClusterSetup {
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// With `tls`, every node also serves TLS, and the nodes talk over TLS (`tls-cluster`):
+    /// a TLS client gets the TLS ports in the slot map.
+    pub fn start_with(tls: Option<&TlsFiles>) -> Self {
+        let args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "1000",
+        ];
         let nodes: Vec<RedisServer> = (0..6)
-            .map(|_| {
-                RedisServer::start_with(&[
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    "nodes.conf",
-                    "--cluster-node-timeout",
-                    "1000",
-                ])
+            .map(|_| match tls {
+                None => RedisServer::start_with(&args),
+                Some(files) => {
+                    RedisServer::start_tls(files, &[&args[..], &["--tls-cluster", "yes"]].concat())
+                }
             })
             .collect();
         let addresses: Vec<String> = nodes
@@ -368,6 +513,15 @@ impl ClusterSetup {
             "redis+cluster://127.0.0.1:{},127.0.0.1:{}",
             self.nodes[0].port(),
             self.nodes[1].port()
+        )
+    }
+
+    /// `rediss+cluster://` with the first two nodes' TLS ports as seeds.
+    pub fn tls_url(&self) -> String {
+        format!(
+            "rediss+cluster://127.0.0.1:{},127.0.0.1:{}",
+            self.nodes[0].tls_port().expect("a TLS node"),
+            self.nodes[1].tls_port().expect("a TLS node")
         )
     }
 
