@@ -31,6 +31,8 @@ pub use caller::Caller;
 /// Default lease on claimed work, seconds: longer than one piece of work takes, far shorter
 /// than the renewal margin, so a crashed worker's work is taken over well before a rule lapses.
 pub const DEFAULT_LEASE_SECS: i64 = 60;
+/// The audit outcome of work handed back after its room part.
+const HANDED_BACK: &str = "handed back: room part done, rule next";
 /// Most pieces of work claimed at once, whatever the lease and quota allow.
 const MAX_CLAIM: usize = 1000;
 
@@ -222,6 +224,13 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
                 self.store.schedule(w.ban, w.kind, now)?;
                 self.store.complete(&w, &self.worker)?;
                 report.handed_back += 1;
+                if let Some(served) = ids.remove(&w.id).filter(|s| !s.is_empty()) {
+                    // The batched room calls that served it, audited now: the next worker
+                    // only sets the rule.
+                    let ban = self.store.ban(w.ban)?;
+                    let actor = ban.request.actor().to_owned();
+                    self.audit(&ban, now, w.kind.as_str(), &actor, served, HANDED_BACK)?;
+                }
                 continue;
             }
             started_one = true;
