@@ -8,7 +8,7 @@ use zego_proto::{ApiResponse, CallError, CallOptions, Operation};
 /// A client the [`Engine`](crate::Engine) calls ZEGO through.
 ///
 /// Implemented by `zego_transport_blocking::Client`; the async engine
-/// ([`AsyncEngine`](crate::AsyncEngine), feature `async`) runs the same engine over
+/// (`AsyncEngine`, feature `async`) runs the same engine over
 /// `zego_transport_async::Client`. Every call goes through the client's admission (quota and
 /// `Sequence`), so the engine never paces on its own.
 ///
