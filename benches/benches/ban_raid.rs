@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use zego_benches::{fixtures, results};
 use zego_moderation::{
-    BanDuration, BanRequest, Enforcement, Engine, Scopes, SqliteStore, Store, Target,
+    BanDuration, BanId, BanRequest, Enforcement, Engine, Scopes, SqliteStore, Store, Target,
 };
 use zego_proto::admission::LocalCoordinator;
 use zego_proto::Endpoint;
@@ -46,33 +46,8 @@ const QUOTAS: [(&str, f64); 4] = [
 /// ZEGO's listing window for one room, seconds.
 const LISTING_WINDOW_S: f64 = 10.0;
 
-fn main() {
-    let users = if results::quick() { 300 } else { 1_000 };
-    let sim = zego_sim::Simulator::builder()
-        .app(fixtures::APP_ID, fixtures::SECRET)
-        .rate_limit(true)
-        .start()
-        .expect("the simulator starts");
-    for i in 0..users {
-        let user = format!("raider-{i:04}");
-        assert!(sim.publish_stream(
-            fixtures::APP_ID,
-            Env::Production,
-            ROOM,
-            &user,
-            &format!("s-{user}")
-        ));
-    }
-    let dir = std::env::temp_dir().join(format!("zego-ban-raid-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let path = dir.join("bans.sqlite");
-    let moderator = SqliteStore::open(&path).expect("the store opens");
-    let coordinator = Arc::new(LocalCoordinator::new());
-    let endpoint = Endpoint::custom(&sim.base_url()).expect("a loopback URL");
-    println!("ban_raid: {users} users banned at once in one room, {WORKERS} workers, one SQLite file, ZEGO's quotas");
-
-    let started = Instant::now();
+/// The raid's bans, as a moderation backend stores them (not applied yet).
+fn store_bans(store: &SqliteStore, users: usize) -> Vec<BanId> {
     let now = i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -80,28 +55,39 @@ fn main() {
             .as_secs(),
     )
     .unwrap_or(0);
-    let mut ids = Vec::with_capacity(users);
-    for i in 0..users {
-        let request = BanRequest::new(
-            Target::User {
-                user_id: format!("raider-{i:04}"),
-                room_id: Some(ROOM.into()),
-                scopes: Scopes::ALL,
-            },
-            BanDuration::For(Duration::from_secs(86_400)),
-            "raid",
-            "mod-1",
-        )
-        .expect("a valid ban");
-        ids.push(moderator.insert_ban(&request, now).expect("stored").id);
-    }
-    let stored_s = started.elapsed().as_secs_f64();
+    (0..users)
+        .map(|i| {
+            let request = BanRequest::new(
+                Target::User {
+                    user_id: format!("raider-{i:04}"),
+                    room_id: Some(ROOM.into()),
+                    scopes: Scopes::ALL,
+                },
+                BanDuration::For(Duration::from_secs(86_400)),
+                "raid",
+                "mod-1",
+            )
+            .expect("a valid ban");
+            store.insert_ban(&request, now).expect("stored").id
+        })
+        .collect()
+}
 
+/// The fleet: `WORKERS` threads ticking until `moderator` sees every ban applied. Returns
+/// the seconds since `started` when it did, and the pieces handed back.
+fn run_fleet(
+    sim: &zego_sim::SimHandle,
+    path: &std::path::Path,
+    moderator: &SqliteStore,
+    started: Instant,
+) -> (f64, usize) {
+    let coordinator = Arc::new(LocalCoordinator::new());
+    let endpoint = Endpoint::custom(&sim.base_url()).expect("a loopback URL");
     let done = AtomicBool::new(false);
-    let (elapsed, handed_back) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..WORKERS)
             .map(|w| {
-                let (coordinator, endpoint, path, done) = (&coordinator, &endpoint, &path, &done);
+                let (coordinator, endpoint, done) = (&coordinator, &endpoint, &done);
                 scope.spawn(move || {
                     let client = Client::builder(fixtures::credentials())
                         .endpoint(endpoint.clone())
@@ -141,25 +127,54 @@ fn main() {
         done.store(true, Ordering::Relaxed);
         let handed_back: usize = workers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
         (elapsed, handed_back)
-    });
+    })
+}
 
+/// The requests per action and the rate-limit answers in the simulator's log.
+fn requests(sim: &zego_sim::SimHandle) -> (BTreeMap<String, usize>, usize) {
     let log = sim.request_log();
-    let mut requests: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut requests: BTreeMap<String, usize> = BTreeMap::new();
     for r in &log {
-        *requests.entry(r.action.as_str()).or_default() += 1;
+        *requests.entry(r.action.clone()).or_default() += 1;
     }
-    let rate_limit_answers = log
+    let limited = log
         .iter()
         .filter(|r| r.code.is_some_and(|c| RATE_LIMIT_CODES.contains(&c)))
         .count();
-    let listings = requests
-        .get("DescribeSimpleStreamList")
-        .copied()
-        .unwrap_or(0);
+    (requests, limited)
+}
+
+fn main() {
+    let users = if results::quick() { 300 } else { 1_000 };
+    let sim = zego_sim::Simulator::builder()
+        .app(fixtures::APP_ID, fixtures::SECRET)
+        .rate_limit(true)
+        .start()
+        .expect("the simulator starts");
+    for i in 0..users {
+        let user = format!("raider-{i:04}");
+        let stream = format!("s-{user}");
+        assert!(sim.publish_stream(fixtures::APP_ID, Env::Production, ROOM, &user, &stream));
+    }
+    let dir = std::env::temp_dir().join(format!("zego-ban-raid-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("bans.sqlite");
+    let moderator = SqliteStore::open(&path).expect("the store opens");
+    println!("ban_raid: {users} users banned at once in one room, {WORKERS} workers, one SQLite file, ZEGO's quotas");
+
+    let started = Instant::now();
+    let ids = store_bans(&moderator, users);
+    let stored_s = started.elapsed().as_secs_f64();
+    let (elapsed, handed_back) = run_fleet(&sim, &path, &moderator, started);
+
+    let (requests, rate_limit_answers) = requests(&sim);
+    let count = |action: &str| requests.get(action).copied().unwrap_or(0);
+    let listings = count("DescribeSimpleStreamList");
     #[allow(clippy::cast_precision_loss)] // small counts
     let quota_bound = QUOTAS
         .iter()
-        .map(|(action, q)| requests.get(action).copied().unwrap_or(0) as f64 / q)
+        .map(|(action, q)| count(action) as f64 / q)
         .fold(0.0, f64::max);
     #[allow(clippy::cast_precision_loss)]
     let ideal = quota_bound + listings.saturating_sub(1) as f64 * LISTING_WINDOW_S;
@@ -206,18 +221,9 @@ fn main() {
         ("ratio", elapsed / ideal),
         ("rate_limit_answers", rate_limit_answers as f64),
         ("listings", listings as f64),
-        (
-            "forbid_requests",
-            requests.get("ForbidRTCStreams").copied().unwrap_or(0) as f64,
-        ),
-        (
-            "kick_requests",
-            requests.get("KickoutUser").copied().unwrap_or(0) as f64,
-        ),
-        (
-            "rule_requests",
-            requests.get("SetForbidUserRule").copied().unwrap_or(0) as f64,
-        ),
+        ("forbid_requests", count("ForbidRTCStreams") as f64),
+        ("kick_requests", count("KickoutUser") as f64),
+        ("rule_requests", count("SetForbidUserRule") as f64),
         ("applied_full", full as f64),
         ("applied_without_rule", without_rule as f64),
         ("kicked", kicked as f64),
