@@ -15,6 +15,7 @@ mod rules;
 mod streams;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use zego_proto::admission::RateLimitKey;
 use zego_proto::ops::RateLimitGroup;
@@ -82,7 +83,8 @@ pub struct TickReport {
 ///
 /// **Batches.** A tick claims due work in batches sized to the lease: half the lease at the
 /// rule quota the client's coordinator admits (300 pieces for 60 s at ZEGO's 10/s), at most
-/// 1,000. The user bans of one room in a batch share one stream listing (and a listing
+/// 1,000, and no more than the worker's last batch showed it does in half a lease (workers
+/// sharing the quota each get a share of it). The user bans of one room in a batch share one stream listing (and a listing
 /// younger than ZEGO's 10-second room window, kept in the store, is reused by any worker),
 /// their streams are forbidden 20 per call and their users kicked 5 per call, then each
 /// gets its rule. Each ban's audit names the RequestIds of the calls that served it.
@@ -97,6 +99,10 @@ pub struct Engine<'a, S: Store + ?Sized, C: Caller = Client> {
     store: &'a S,
     worker: String,
     lease_secs: i64,
+    /// How many pieces this worker's last measured batch did, or would have done, in half a
+    /// lease (0: not measured yet). Sharing the quota with other workers, a worker gets only
+    /// its share of it: claims follow what it achieves, so few pieces are handed back.
+    pace: AtomicUsize,
 }
 
 /// The ZEGO RequestIds of the calls one piece of work made.
@@ -123,6 +129,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
             store,
             worker: worker.into(),
             lease_secs: DEFAULT_LEASE_SECS,
+            pace: AtomicUsize::new(0),
         }
     }
 
@@ -184,8 +191,34 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
 
     /// How many pieces one claim takes: as many rules as the client's coordinator admits in
     /// half a lease (a user ban costs one rule call, the slowest quota it draws from), so a
-    /// batch at the full quota ends with half its lease to spare.
+    /// batch at the full quota ends with half its lease to spare; fewer when this worker's
+    /// last batch showed it gets only a share of the quota (others draw from it too).
     fn claim_limit(&self) -> usize {
+        let by_quota = self.quota_claim_limit();
+        match self.pace.load(Ordering::Relaxed) {
+            0 => by_quota,
+            pace => pace.min(by_quota),
+        }
+    }
+
+    /// Learns the pace from a batch that ran `ran` pieces in `elapsed_ms`: exactly what it
+    /// ran when it had to hand some back; else what that rate would do in half a lease.
+    fn learn_pace(&self, ran: usize, elapsed_ms: u64, handed_back: bool) {
+        let half_lease_ms = u64::try_from(self.lease_secs)
+            .unwrap_or(0)
+            .saturating_mul(500);
+        let pace = if handed_back {
+            ran
+        } else if elapsed_ms >= 1000 {
+            let ran = u64::try_from(ran).unwrap_or(u64::MAX);
+            usize::try_from(ran.saturating_mul(half_lease_ms) / elapsed_ms).unwrap_or(usize::MAX)
+        } else {
+            return; // too short to measure
+        };
+        self.pace.store(pace.max(1), Ordering::Relaxed);
+    }
+
+    fn quota_claim_limit(&self) -> usize {
         let core = self.client.core();
         let key = RateLimitKey {
             app_id: core.credentials().app_id(),
@@ -209,6 +242,8 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
         report: &mut TickReport,
     ) -> Result<(), EngineError> {
         let stop_at = self.now().saturating_add(self.lease_secs / 2);
+        let started_ms = self.client.core().now().unix_millis();
+        let (mut ran, mut handed_back) = (0, false);
         let mut ids: HashMap<i64, RequestIds> = HashMap::new();
         let failed: HashSet<i64> = self.apply_rooms(&work, now, &mut ids)?;
         let mut started_one = false;
@@ -224,6 +259,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
                 self.store.schedule(w.ban, w.kind, now)?;
                 self.store.complete(&w, &self.worker)?;
                 report.handed_back += 1;
+                handed_back = true;
                 if let Some(served) = ids.remove(&w.id).filter(|s| !s.is_empty()) {
                     // The batched room calls that served it, audited now: the next worker
                     // only sets the rule.
@@ -234,6 +270,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
                 continue;
             }
             started_one = true;
+            ran += 1;
             let mut piece_ids = ids.remove(&w.id).unwrap_or_default();
             match self.run(&w, now, &mut piece_ids) {
                 Ok(()) => {
@@ -250,6 +287,13 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
                 }
             }
         }
+        let elapsed_ms = self
+            .client
+            .core()
+            .now()
+            .unix_millis()
+            .saturating_sub(started_ms);
+        self.learn_pace(ran, elapsed_ms, handed_back);
         Ok(())
     }
 
