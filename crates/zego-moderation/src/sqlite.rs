@@ -1,4 +1,4 @@
-//! The embedded default store: one SQLite file (WAL, a busy timeout), shareable by every
+//! The embedded default store: one SQLite file (WAL, synchronous NORMAL, a busy timeout), shareable by every
 //! worker on the machine; `claim_due` runs in an `IMMEDIATE` transaction, so two workers never
 //! lease the same work.
 
@@ -112,6 +112,14 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
         // WAL lets readers run beside the one writer; in memory it stays "memory".
         conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .map_err(db)?;
+        // In WAL mode, NORMAL syncs at checkpoints, not at every commit: a commit survives a
+        // crash of the process (every worker crash the leases are for) and the file never
+        // corrupts; a power loss or OS crash may roll back the last commits, always a tail
+        // (effects and the completion of their work together, so the work is done again).
+        // FULL would fsync every commit, and a raid commits several times per ban: on a busy
+        // disk the store, not ZEGO's quota, then sets the pace (BENCHMARKS.md, the raid).
+        conn.execute_batch("PRAGMA synchronous=NORMAL")
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         Ok(Self {

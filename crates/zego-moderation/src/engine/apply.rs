@@ -158,15 +158,19 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
                 }
                 ids[i].extend(call_ids.iter().cloned());
                 if result.is_ok() {
+                    // The kick is the ban's last room call: one write records both.
                     ban.effects.kicked = true;
+                    ban.effects.room_done_at = Some(now);
                     lifted[i] |= !self.store.update_ban(ban)?;
                 }
             }
             result?;
         }
         for (i, ban) in bans.iter_mut().enumerate() {
-            ban.effects.room_done_at = Some(now);
-            lifted[i] |= !self.store.update_ban(ban)?;
+            if ban.effects.room_done_at != Some(now) {
+                ban.effects.room_done_at = Some(now);
+                lifted[i] |= !self.store.update_ban(ban)?;
+            }
             if lifted[i] {
                 let mut undo = ban.clone();
                 self.lift(&mut undo, now, &mut ids[i])?;
