@@ -16,6 +16,7 @@ mod streams;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use zego_proto::admission::RateLimitKey;
 use zego_proto::ops::RateLimitGroup;
@@ -103,6 +104,10 @@ pub struct Engine<'a, S: Store + ?Sized, C: Caller = Client> {
     /// lease (0: not measured yet). Sharing the quota with other workers, a worker gets only
     /// its share of it: claims follow what it achieves, so few pieces are handed back.
     pace: AtomicUsize,
+    /// The last listing of each room this worker took or reused, for stores that keep none
+    /// ([`Store::recent_listing`]'s default): this worker's later bans in the room within
+    /// ZEGO's window reuse it.
+    listings: Mutex<HashMap<String, crate::store::RoomListing>>,
 }
 
 /// The ZEGO RequestIds of the calls one piece of work made.
@@ -130,6 +135,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
             worker: worker.into(),
             lease_secs: DEFAULT_LEASE_SECS,
             pace: AtomicUsize::new(0),
+            listings: Mutex::default(),
         }
     }
 

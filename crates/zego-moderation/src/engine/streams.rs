@@ -1,8 +1,9 @@
 //! Which streams of a room are live: one `DescribeSimpleStreamList` per room and per ZEGO
 //! window (1 call per 10 s per room), kept in the store so that every worker of the fleet
-//! reuses it. The one place a ban learns the streams it must forbid (streams seen through
+//! reuses it (and in the engine, for stores that keep none). The one place a ban learns the streams it must forbid (streams seen through
 //! callbacks would join them here).
 
+use std::sync::PoisonError;
 use std::time::Duration;
 
 use zego_proto::admission::Quotas;
@@ -40,10 +41,11 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
             let now = self.now();
             // `listed_at` is a whole second: `now - listed_at <= window - 1` keeps the real
             // age under the window.
-            if let Some(listing) = self
-                .store
-                .recent_listing(room, now.saturating_sub(window - 1))?
-            {
+            let not_before = now.saturating_sub(window - 1);
+            if let Some(listing) = self.store.recent_listing(room, not_before)? {
+                return Ok(listing);
+            }
+            if let Some(listing) = self.own_listing(room, not_before) {
                 return Ok(listing);
             }
             let patient = now.saturating_sub(started) > window;
@@ -69,6 +71,7 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
                         request_id: ids.pop().unwrap_or_default(),
                     };
                     self.store.save_listing(&listing)?;
+                    self.keep_listing(&listing);
                     return Ok(listing);
                 }
                 Err(EngineError::Call { source, .. })
@@ -79,5 +82,23 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// This worker's own last listing of `room`, if taken at or after `not_before`.
+    fn own_listing(&self, room: &str, not_before: i64) -> Option<RoomListing> {
+        let listings = self.listings.lock().unwrap_or_else(PoisonError::into_inner);
+        listings
+            .get(room)
+            .filter(|l| l.listed_at >= not_before)
+            .cloned()
+    }
+
+    /// Keeps `listing` as this worker's last of its room (forgetting rooms whose listing
+    /// is too old to reuse, so the map stays as small as the rooms of the last window).
+    fn keep_listing(&self, listing: &RoomListing) {
+        let mut listings = self.listings.lock().unwrap_or_else(PoisonError::into_inner);
+        let stale = listing.listed_at.saturating_sub(reuse_secs());
+        listings.retain(|_, l| l.listed_at > stale);
+        listings.insert(listing.room_id.clone(), listing.clone());
     }
 }
