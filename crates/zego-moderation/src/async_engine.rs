@@ -15,7 +15,7 @@ use zego_proto::driver::ClientCore;
 use zego_proto::{ApiResponse, CallError, CallOptions, Operation};
 
 use crate::ban::BanRequest;
-use crate::engine::{Caller, Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
+use crate::engine::{Caller, Engine, EngineError, TickReport, WorkerMemory, DEFAULT_LEASE_SECS};
 use crate::store::{BanId, Store, StoredBan};
 
 /// The async client seen from the engine's blocking thread: each call is driven to its end
@@ -77,6 +77,8 @@ pub struct AsyncEngine<S: Store + ?Sized + 'static> {
     store: Arc<S>,
     worker: String,
     lease_secs: i64,
+    /// The worker's pace and listings, kept across calls (each builds an engine).
+    memory: Arc<WorkerMemory>,
 }
 
 impl<S: Store + ?Sized + 'static> AsyncEngine<S> {
@@ -91,6 +93,7 @@ impl<S: Store + ?Sized + 'static> AsyncEngine<S> {
             store,
             worker: worker.into(),
             lease_secs: DEFAULT_LEASE_SECS,
+            memory: Arc::default(),
         }
     }
 
@@ -142,8 +145,11 @@ impl<S: Store + ?Sized + 'static> AsyncEngine<S> {
         };
         let store = Arc::clone(&self.store);
         let (worker, lease) = (self.worker.clone(), self.lease_secs);
+        let memory = Arc::clone(&self.memory);
         let task = tokio::task::spawn_blocking(move || {
-            let engine = Engine::new(&caller, &*store, worker).lease_secs(lease);
+            let engine = Engine::new(&caller, &*store, worker)
+                .lease_secs(lease)
+                .with_memory(memory);
             f(&engine)
         });
         match task.await {

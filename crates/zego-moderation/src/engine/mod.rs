@@ -16,7 +16,7 @@ mod streams;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use zego_proto::admission::RateLimitKey;
 use zego_proto::ops::RateLimitGroup;
@@ -100,6 +100,14 @@ pub struct Engine<'a, S: Store + ?Sized, C: Caller = Client> {
     store: &'a S,
     worker: String,
     lease_secs: i64,
+    /// What the worker learnt from its earlier batches (kept by the async engine across
+    /// calls, which build an engine each).
+    memory: Arc<WorkerMemory>,
+}
+
+/// What a worker learns from its batches.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerMemory {
     /// How many pieces this worker's last measured batch did, or would have done, in half a
     /// lease (0: not measured yet). Sharing the quota with other workers, a worker gets only
     /// its share of it: claims follow what it achieves, so few pieces are handed back.
@@ -134,9 +142,15 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
             store,
             worker: worker.into(),
             lease_secs: DEFAULT_LEASE_SECS,
-            pace: AtomicUsize::new(0),
-            listings: Mutex::default(),
+            memory: Arc::default(),
         }
+    }
+
+    /// An engine with the memory of earlier ones (the async engine's, across its calls).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn with_memory(mut self, memory: Arc<WorkerMemory>) -> Self {
+        self.memory = memory;
+        self
     }
 
     /// Another lease length (seconds, at least 1).
@@ -201,7 +215,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
     /// last batch showed it gets only a share of the quota (others draw from it too).
     fn claim_limit(&self) -> usize {
         let by_quota = self.quota_claim_limit();
-        match self.pace.load(Ordering::Relaxed) {
+        match self.memory.pace.load(Ordering::Relaxed) {
             0 => by_quota,
             pace => pace.min(by_quota),
         }
@@ -221,7 +235,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
         } else {
             return; // too short to measure
         };
-        self.pace.store(pace.max(1), Ordering::Relaxed);
+        self.memory.pace.store(pace.max(1), Ordering::Relaxed);
     }
 
     fn quota_claim_limit(&self) -> usize {

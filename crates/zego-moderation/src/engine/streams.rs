@@ -86,7 +86,11 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
 
     /// This worker's own last listing of `room`, if taken at or after `not_before`.
     fn own_listing(&self, room: &str, not_before: i64) -> Option<RoomListing> {
-        let listings = self.listings.lock().unwrap_or_else(PoisonError::into_inner);
+        let listings = self
+            .memory
+            .listings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         listings
             .get(room)
             .filter(|l| l.listed_at >= not_before)
@@ -96,7 +100,11 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
     /// Keeps `listing` as this worker's last of its room (forgetting rooms whose listing
     /// is too old to reuse, so the map stays as small as the rooms of the last window).
     fn keep_listing(&self, listing: &RoomListing) {
-        let mut listings = self.listings.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut listings = self
+            .memory
+            .listings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let stale = listing.listed_at.saturating_sub(reuse_secs());
         listings.retain(|_, l| l.listed_at > stale);
         listings.insert(listing.room_id.clone(), listing.clone());
