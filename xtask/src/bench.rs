@@ -163,6 +163,8 @@ const FIGURES: &[Figure] = &[
 
 /// The bulk run's target: median time over the ideal ceil(N/20)/20 s.
 const BULK_MAX_RATIO: f64 = 1.05;
+/// A raid of user bans in one room (issue 22): wall time over the ideal ZEGO's quotas allow.
+const BAN_RAID_MAX_RATIO: f64 = 1.10;
 /// Bulk CPU per request over the single-call loop's (issue 23), both clients.
 const BULK_CPU_MAX_RATIO: f64 = 1.3;
 /// Threads a blocking bulk run of 10,000 IDs at loopback may start: the in-flight target
@@ -300,6 +302,7 @@ pub fn run(options: &Options) -> Result {
         );
     }
     bulk_rows(&mut table, &results);
+    ban_raid_rows(&mut table, &results);
     bulk_cpu_rows(&mut table, &results);
     peak_memory_rows(&mut table, &results);
     redis_rows(&mut table, &results);
@@ -482,6 +485,36 @@ fn bulk_run_rows(table: &mut Table, results: &Results, file: &str, what: &str, i
     let answers = get("rate_limit_answers");
     table.check_row(
         format!("{file} rate-limit answers"),
+        answers.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
+        "= 0".to_owned(),
+        answers.map(is_zero),
+    );
+}
+
+/// A raid of 1,000 user bans in one room across 4 workers (`benches/ban_raid.rs`): wall time
+/// against the ideal its requests allow at ZEGO's quotas, and its rate-limit answers (none).
+fn ban_raid_rows(table: &mut Table, results: &Results) {
+    let json = results.read("ban_raid");
+    let get = |key| json.as_ref().ok().and_then(|j| json_number(j, key));
+    let users = get("users").map_or_else(String::new, |n| format!("{n}"));
+    let ratio = match (get("wall_s"), get("ideal_s")) {
+        (Some(t), Some(ideal)) if ideal > 0.0 => Some(t / ideal),
+        _ => None,
+    };
+    table.ratio_row(
+        format!("ban_raid {users} user bans in one room, 4 workers"),
+        [
+            get("wall_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
+            "ideal max(requests/quota) + extra listings x 10 s".to_owned(),
+            get("ideal_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
+        ],
+        ratio,
+        Target::MaxRatio(BAN_RAID_MAX_RATIO),
+        get("failed").is_some_and(is_zero),
+    );
+    let answers = get("rate_limit_answers");
+    table.check_row(
+        "ban_raid rate-limit answers".to_owned(),
         answers.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
         "= 0".to_owned(),
         answers.map(is_zero),

@@ -1,4 +1,4 @@
-//! The embedded default store: one SQLite file (WAL, a busy timeout), shareable by every
+//! The embedded default store: one SQLite file (WAL, synchronous NORMAL, a busy timeout), shareable by every
 //! worker on the machine; `claim_due` runs in an `IMMEDIATE` transaction, so two workers never
 //! lease the same work.
 
@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::ban::BanRequest;
 use crate::store::{
-    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,
-    WorkKind,
+    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, RoomListing, Store, StoreError,
+    StoredBan, WorkKind,
 };
 
 /// How long a call waits for another connection's write lock before failing.
@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_user ON audit(user_id);
 CREATE INDEX IF NOT EXISTS audit_stream ON audit(stream_id);
+CREATE TABLE IF NOT EXISTS listings (
+    room_id TEXT PRIMARY KEY,
+    listed_at INTEGER NOT NULL,
+    listing TEXT NOT NULL
+);
 ";
 
 /// A [`Store`] in one SQLite file (or in memory, for tests).
@@ -107,6 +112,14 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
         // WAL lets readers run beside the one writer; in memory it stays "memory".
         conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .map_err(db)?;
+        // In WAL mode, NORMAL syncs at checkpoints, not at every commit: a commit survives a
+        // crash of the process (every worker crash the leases are for) and the file never
+        // corrupts; a power loss or OS crash may roll back the last commits, always a tail
+        // (effects and the completion of their work together, so the work is done again).
+        // FULL would fsync every commit, and a raid commits several times per ban: on a busy
+        // disk the store, not ZEGO's quota, then sets the pace (BENCHMARKS.md, the raid).
+        conn.execute_batch("PRAGMA synchronous=NORMAL")
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         Ok(Self {
@@ -340,5 +353,37 @@ impl Store for SqliteStore {
                 serde_json::from_str(&text).map_err(|e| corrupt(format!("audit {id}"), e))
             })
             .collect()
+    }
+
+    fn recent_listing(
+        &self,
+        room_id: &str,
+        not_before: i64,
+    ) -> Result<Option<RoomListing>, StoreError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT listing FROM listings WHERE room_id = ?1 AND listed_at >= ?2",
+                params![room_id, not_before],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| corrupt(format!("listing of {room_id}"), e))
+        })
+        .transpose()
+    }
+
+    fn save_listing(&self, listing: &RoomListing) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO listings (room_id, listed_at, listing) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(room_id) DO UPDATE SET listed_at = excluded.listed_at,
+                 listing = excluded.listing WHERE excluded.listed_at >= listings.listed_at",
+                params![listing.room_id, listing.listed_at, json(listing)?],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 }

@@ -536,3 +536,28 @@ fn a_renewal_racing_an_unban_never_revives_the_ban_nor_leaves_its_rule() {
     w1.tick().unwrap();
     assert_eq!(sim.request_log().len(), before);
 }
+
+#[test]
+fn with_a_store_that_keeps_no_listings_a_worker_reuses_its_own_within_the_window() {
+    let sim = sim();
+    let client = client(&sim);
+    let inner = SqliteStore::open_in_memory().unwrap();
+    // No hook: a plain store without `recent_listing` (the trait's default keeps none).
+    let plain = LiftsMidway {
+        inner: &inner,
+        hook: std::sync::Mutex::new(None),
+    };
+    let engine = Engine::new(&client, &plain, "w1");
+    publish(&sim, "room1", "a", "s-a").unwrap();
+    publish(&sim, "room1", "b", "s-b").unwrap();
+    engine
+        .ban(&user_ban("a", "room1", Scopes::ALL, DAY))
+        .unwrap();
+    sim.clock().advance(Duration::from_secs(5));
+    let b = engine
+        .ban(&user_ban("b", "room1", Scopes::ALL, DAY))
+        .unwrap();
+    assert_eq!(b.effects.forbidden_streams, ["s-b"]);
+    assert_eq!(count(&sim, "DescribeSimpleStreamList"), 1);
+    assert!(inner.recent_listing("room1", 0).unwrap().is_none());
+}

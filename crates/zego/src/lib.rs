@@ -95,7 +95,8 @@ pub use zego_sim as sim;
 
 /// Bans that hold (feature `moderation`, a preview): timed user, stream and media bans
 /// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store (and,
-/// with feature `redis` too, a fleet store in Redis: `RedisStore`).
+/// with feature `redis` too, a fleet store in Redis: `RedisStore`); a raid's bans applied in
+/// batches. With feature `async` too, `AsyncEngine` on the async client.
 #[cfg(feature = "moderation")]
 pub use zego_moderation as moderation;
 
