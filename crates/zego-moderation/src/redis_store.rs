@@ -27,7 +27,12 @@
 //! P:audit           hash: entry number -> the entry (JSON), append-only     no TTL
 //! P:au:<UserId>     list of the entry numbers naming the user               no TTL
 //! P:as:<StreamId>   list of the entry numbers naming the stream             no TTL
+//! P:l:<RoomId>      hash: at, listing (JSON): the room's newest stream
+//!                   listing, shared by the fleet's workers                  2 minutes
 //! ```
+//!
+//! A listing serves only ZEGO's 10 s room window, so its key expires after
+//! [`LISTING_TTL_SECS`] (2 minutes: the window with room for clocks that differ).
 //!
 //! A lifted ban's hash (and its work set) expires [`LIFTED_BAN_RETENTION_SECS`] (30 days,
 //! Redis's clock) after the lift: long enough for `bans list`, an appeal or a dispute, and
@@ -63,8 +68,8 @@ use zego_redis::{RedisConfigError, RedisScript, RedisScriptError, RedisScriptRun
 
 use crate::ban::BanRequest;
 use crate::store::{
-    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,
-    WorkKind,
+    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, RoomListing, Store, StoreError,
+    StoredBan, WorkKind,
 };
 
 mod scripts;
@@ -73,6 +78,9 @@ use scripts::Scripts;
 
 /// How long a lifted ban stays readable in Redis (seconds): 30 days.
 pub const LIFTED_BAN_RETENTION_SECS: i64 = 30 * 86_400;
+
+/// How long a room's stream listing is kept (seconds): it only serves ZEGO's 10 s window.
+const LISTING_TTL_SECS: i64 = 120;
 
 /// Records per page of a listing (one script each).
 const PAGE: usize = 64;
@@ -482,5 +490,34 @@ impl Store for RedisStore {
                 return Ok(entries);
             }
         }
+    }
+
+    fn recent_listing(
+        &self,
+        room_id: &str,
+        not_before: i64,
+    ) -> Result<Option<RoomListing>, StoreError> {
+        let reply = self.run(
+            &self.scripts.recent_listing,
+            &[room_id.as_bytes(), not_before.to_string().as_bytes()],
+        )?;
+        if reply == redis::Value::Nil {
+            return Ok(None);
+        }
+        let what = format!("listing of {room_id}");
+        decode(&what, &text(&what, &reply)?).map(Some)
+    }
+
+    fn save_listing(&self, listing: &RoomListing) -> Result<(), StoreError> {
+        self.run(
+            &self.scripts.save_listing,
+            &[
+                listing.room_id.as_bytes(),
+                listing.listed_at.to_string().as_bytes(),
+                json(listing)?.as_bytes(),
+                LISTING_TTL_SECS.to_string().as_bytes(),
+            ],
+        )
+        .map(drop)
     }
 }

@@ -55,6 +55,20 @@ fn the_audit_log_is_queryable_per_user_and_stream() {
 }
 
 #[test]
+fn a_rooms_newest_listing_is_shared_and_expires() {
+    let server = RedisServer::start();
+    let store = store(&server.url());
+    contract::a_rooms_newest_listing_is_shared(&store);
+    // It only serves ZEGO's 10 s window: the key expires (2 minutes), not kept forever.
+    let mut redis = server.connection();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg("zego:ban:{7}:l:room {1} lobby")
+        .query(&mut redis)
+        .unwrap();
+    assert!((1..=120).contains(&ttl), "{ttl}");
+}
+
+#[test]
 fn apps_and_prefixes_do_not_see_each_others_bans() {
     let server = RedisServer::start();
     let one = store(&server.url());
@@ -138,6 +152,8 @@ fn the_store_works_on_a_cluster_one_slot_per_app() {
         .unwrap();
     contract::lifted_bans_are_never_revived(&other);
     contract::the_audit_log_is_queryable_per_user_and_stream(&other);
+    // A room whose ID has braces of its own still lands on the app's slot.
+    contract::a_rooms_newest_listing_is_shared(&other);
     // Every key of an app lives on the node of its slot.
     let owner = cluster.owner_of("zego:ban:{99}:ids");
     assert!(owner.is_some());

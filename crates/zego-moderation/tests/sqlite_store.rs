@@ -50,6 +50,11 @@ fn the_audit_log_is_queryable_per_user_and_stream_as_json_lines() {
 }
 
 #[test]
+fn a_rooms_newest_listing_is_shared() {
+    contract::a_rooms_newest_listing_is_shared(&SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
 fn bad_bans_are_refused_naming_the_field() {
     let forever = BanDuration::Forever;
     let cases = [

@@ -180,6 +180,25 @@ if last > size then out[1] = cursor + size end
 return out
 ";
 
+/// `ARGV`: the room, its listing's time, the listing (JSON), the key's expiry (s). Keeps the
+/// listing unless the room's stored one is newer. Returns 1 (kept) or 0 (a newer one stays).
+const SAVE_LISTING: &str = r"
+local k = KEYS[1] .. ':l:' .. ARGV[1]
+local at = redis.call('HGET', k, 'at')
+if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', k, 'at', ARGV[2], 'listing', ARGV[3])
+redis.call('EXPIRE', k, tonumber(ARGV[4]))
+return 1
+";
+
+/// `ARGV`: the room, the oldest time wanted. Returns the room's listing (JSON) when it was
+/// taken at or after that time, else nil.
+const RECENT_LISTING: &str = r"
+local f = redis.call('HMGET', KEYS[1] .. ':l:' .. ARGV[1], 'at', 'listing')
+if f[1] and f[2] and tonumber(f[1]) >= tonumber(ARGV[2]) then return f[2] end
+return nil
+";
+
 /// The scripts, hashed once.
 pub(super) struct Scripts {
     pub(super) insert_ban: RedisScript,
@@ -191,6 +210,8 @@ pub(super) struct Scripts {
     pub(super) complete: RedisScript,
     pub(super) append_audit: RedisScript,
     pub(super) audit_page: RedisScript,
+    pub(super) save_listing: RedisScript,
+    pub(super) recent_listing: RedisScript,
 }
 
 impl Scripts {
@@ -205,6 +226,8 @@ impl Scripts {
             complete: RedisScript::new(COMPLETE),
             append_audit: RedisScript::new(APPEND_AUDIT),
             audit_page: RedisScript::new(AUDIT_PAGE),
+            save_listing: RedisScript::new(SAVE_LISTING),
+            recent_listing: RedisScript::new(RECENT_LISTING),
         }
     }
 }

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use zego_moderation::{
-    AuditEntry, AuditFilter, BanDuration, BanId, BanRequest, Enforcement, Scopes, Store,
-    StoreError, Target, WorkKind,
+    AuditEntry, AuditFilter, BanDuration, BanId, BanRequest, Enforcement, ListedStream,
+    RoomListing, Scopes, Store, StoreError, Target, WorkKind,
 };
 
 pub fn user_ban(user: &str, secs: u64) -> BanRequest {
@@ -227,4 +227,37 @@ pub fn the_audit_log_is_queryable_per_user_and_stream<S: Store + ?Sized>(store: 
     let mut u3 = AuditFilter::default();
     u3.user_id = Some("u3".into());
     assert_eq!(store.audit(&u3).unwrap().len(), 200);
+}
+
+/// A room's listing is shared through the store: the newest one is kept, and read back only
+/// when taken at or after the time asked.
+pub fn a_rooms_newest_listing_is_shared<S: Store + ?Sized>(store: &S) {
+    let listing = |at: i64, stream: &str| RoomListing {
+        room_id: "room {1} lobby".into(),
+        listed_at: at,
+        streams: vec![ListedStream {
+            stream_id: stream.into(),
+            user_id: "u1".into(),
+        }],
+        request_id: format!("req-{at}"),
+    };
+    assert_eq!(store.recent_listing("room {1} lobby", 0).unwrap(), None);
+    store.save_listing(&listing(100, "s-100")).unwrap();
+    assert_eq!(
+        store.recent_listing("room {1} lobby", 95).unwrap(),
+        Some(listing(100, "s-100"))
+    );
+    assert_eq!(store.recent_listing("room {1} lobby", 101).unwrap(), None);
+    assert_eq!(store.recent_listing("other", 0).unwrap(), None);
+    // An older listing saved late does not replace the newer one.
+    store.save_listing(&listing(90, "s-90")).unwrap();
+    assert_eq!(
+        store.recent_listing("room {1} lobby", 0).unwrap(),
+        Some(listing(100, "s-100"))
+    );
+    store.save_listing(&listing(110, "s-110")).unwrap();
+    assert_eq!(
+        store.recent_listing("room {1} lobby", 105).unwrap(),
+        Some(listing(110, "s-110"))
+    );
 }
