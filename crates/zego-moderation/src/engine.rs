@@ -2,9 +2,9 @@
 //! lifts them, and runs the store's due work once per fleet (leases).
 
 use zego_proto::ops::{
-    DelForbidStreamRule, DelForbidUserRule, DescribeSimpleStreamList, DisabledPrivilege,
-    EffectiveTime, ForbidRtcStreams, KickoutUser, MediaBan, ResumeRtcStreams, SetForbidStreamRule,
-    SetForbidUserRule, UserRuleTarget, MAX_STREAMS_PER_BATCH,
+    DelForbidStreamRule, DelForbidUserRule, DisabledPrivilege, EffectiveTime, ForbidRtcStreams,
+    KickoutUser, MediaBan, ResumeRtcStreams, SetForbidStreamRule, SetForbidUserRule,
+    UserRuleTarget, MAX_STREAMS_PER_BATCH,
 };
 use zego_proto::{CallError, Operation, ReturnCode, ValidationError};
 use zego_transport_blocking::Client;
@@ -14,6 +14,12 @@ use crate::store::{
     AuditEntry, BanId, DueWork, Enforcement, Store, StoreError, StoredBan, WorkKind,
 };
 use crate::RENEWAL_MARGIN_SECS;
+
+// Callbacks as a shortcut (sightings, forbids on `stream_create`): a child module, so that
+// this file only carries the hook (the `sightings` field and `streams_of` in `apply`).
+#[path = "callbacks.rs"]
+mod callbacks;
+pub use callbacks::CallbackForbid;
 
 /// ZEGO's longest rule (`EffectiveTime`), seconds.
 const MAX_RULE_SECS: i64 = 86_400;
@@ -67,6 +73,8 @@ pub struct Engine<'a, S: Store + ?Sized> {
     store: &'a S,
     worker: String,
     lease_secs: i64,
+    /// Streams seen through callbacks (`Engine::sightings`, in `callbacks.rs`).
+    sightings: Option<&'a crate::Sightings>,
 }
 
 /// The ZEGO RequestIds of the calls one piece of work made.
@@ -159,6 +167,7 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
             store,
             worker: worker.into(),
             lease_secs: DEFAULT_LEASE_SECS,
+            sightings: None,
         }
     }
 
@@ -321,13 +330,9 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
                 scopes,
             } => {
                 if let Some(room) = &room_id {
-                    let listed = self.call(&DescribeSimpleStreamList::new(room.as_str())?, ids)?;
-                    let mine: Vec<String> = listed
-                        .streams
-                        .into_iter()
-                        .filter(|s| s.user_id == user_id)
-                        .map(|s| s.stream_id)
-                        .collect();
+                    // Sighted through callbacks when the room's sightings are complete,
+                    // else listed (`callbacks.rs`).
+                    let mine = self.streams_of(room, &user_id, now, ids)?;
                     self.forbid(ban, &mine, ids)?;
                     if scopes.login {
                         self.call(&KickoutUser::new(room.as_str(), [user_id.as_str()])?, ids)?;
