@@ -138,7 +138,7 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
             .map_err(EngineError::from)
             .and_then(|op| self.call(&op, &mut ids));
         let outcome = match &forbidden {
-            Ok(_) => "ok".to_owned(),
+            Ok(()) => "ok".to_owned(),
             Err(e) => e.to_string(),
         };
         let mut covered = Vec::with_capacity(bans.len());

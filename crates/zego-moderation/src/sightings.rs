@@ -227,7 +227,7 @@ impl Sightings {
     /// let event = verifier.verify(body.as_bytes(), Some("application/json"), 1_700_000_000)?;
     ///
     /// let sightings = zego_moderation::Sightings::new();
-    /// sightings.complete_since(1_699_999_000);
+    /// sightings.complete_since(1_699_999_900);
     /// assert!(sightings.record(&event, 1_700_000_000));
     /// assert_eq!(sightings.streams_of("room1", "troll", 1_700_000_000), Some(vec!["s-1".to_owned()]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
