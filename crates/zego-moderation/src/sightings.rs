@@ -86,9 +86,10 @@ impl Inner {
     }
 }
 
-/// The live streams seen through ZEGO's stream callbacks, per room, for [`Engine`]
-/// (`Engine::sightings`): a user ban in a room then forbids the user's sighted streams
-/// instead of listing the room, when the room's sightings are **complete** at that moment.
+/// The live streams seen through ZEGO's stream callbacks, per room, for the
+/// [`Engine`](crate::Engine) ([`Engine::sightings`](crate::Engine::sightings)): a user ban in
+/// a room then forbids the user's sighted streams instead of listing the room, when the
+/// room's sightings are **complete** at that moment.
 ///
 /// **Complete** means the sightings hold every stream live in the room, which they can only
 /// know from a **baseline** no older than the freshness window (default
