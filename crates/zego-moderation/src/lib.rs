@@ -36,6 +36,20 @@
 //! - **Lift** undoes exactly what the ban did ([`Effects`]): resumes only the streams it
 //!   forbade and deletes only the rule it set, and neither when another active ban still
 //!   needs it (two overlapping bans on one user: lifting the first keeps the second in force).
+//! - **Callbacks as a shortcut** (where the service receives ZEGO's stream callbacks):
+//!   [`Engine::on_stream_event`] takes the verified event (`zego_callback::CallbackEvent`, as
+//!   the `zego_axum::ZegoCallback` extractor yields it), forbids at once a `stream_create` that
+//!   an active ban covers (a user ban with scope publish, in that room or app-wide; a stream
+//!   ban) and records it in the ban's [`Effects`] (the lift resumes it) and in the audit
+//!   (`forbid_on_callback`, with the RequestId). It also records the stream in the engine's
+//!   [`Sightings`] (`stream_close` removes it): bounded ([`DEFAULT_SIGHTINGS_CAP`] records,
+//!   the least recently touched room evicted whole), trusted for a room only from a
+//!   baseline no older than [`DEFAULT_FRESHNESS_SECS`] (10 min) — a listing made while the
+//!   callback feed is alive, or the feed start the application declares complete — so that
+//!   applying a user ban there takes the user's streams from them instead of
+//!   `DescribeSimpleStreamList` (1 call per 10 s per room): at most one listing per room per
+//!   window however many users are banned in it. Otherwise the room is listed, as without
+//!   callbacks. The wiring into an axum handler is `examples/ban_callbacks.rs`.
 //!
 //! # What works today
 //!
@@ -43,17 +57,23 @@
 //! work, audit); [`Engine`] on the blocking client: user bans (in a room: list, forbid, kick,
 //! rule; app-wide: the rule only, as there is no room to list or kick from), stream bans and
 //! media bans, renewals, lifts that keep what overlapping bans need, 50123 handling, catch-up;
-//! and [`issue_token`]. Proven against `zego-sim` over HTTP on its manual clock (a 3-day ban
-//! probed every simulated minute, two workers on one SQLite file with a crashed lease). Not
-//! yet: the async engine, the Redis store, callbacks as a shortcut, the CLI.
+//! and [`issue_token`]; callbacks as a shortcut ([`Engine::on_stream_event`], [`Sightings`],
+//! the `ban_callbacks` example on `zego-axum`). Proven against `zego-sim` over HTTP on its
+//! manual clock (a 3-day ban probed every simulated minute, two workers on one SQLite file
+//! with a crashed lease; the simulator delivering its signed callbacks to the example
+//! service). Not yet: the async engine, the Redis store, the CLI.
 //!
 //! Known limits of this slice: the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast one
 //! piece of work including the client's retries, or a second worker may repeat it (harmless
 //! for ZEGO, which keeps the last rule, but sent twice); a renewal under way when another
 //! worker lifts the same ban notices at its end (the store never revives a lifted ban) and
 //! undoes what it set, so the user may be held up to one call's time after the unban; an
-//! app-wide user ban has no room to list or kick from, so
-//! it holds through the rule and token refusal only (callbacks will add the streams).
+//! app-wide user ban has no room to list or kick from, so the streams the user already
+//! publishes are not forbidden (with callbacks, their new ones are, in every room).
+//! Sightings live in one process's memory (a restart starts them empty, hence incomplete
+//! until a listing or a declared feed start); a forbid on callback that lands while a worker
+//! is applying the same ban can be overwritten in its stored effects by that worker (the
+//! store has no atomic "add a stream"), so that lift would not resume that stream.
 //!
 //! Time: [`Engine::tick`] reads the client's clock (inject one with `ClientBuilder::clock`);
 //! [`Engine::tick_at`] takes it. [`Engine::ban`] stores the ban and runs due work at once
