@@ -237,3 +237,71 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use zego_callback::CallbackEvent;
+
+    use super::covers;
+    use crate::ban::{BanDuration, BanRequest, Scopes, Target};
+    use crate::sightings::test_event;
+    use crate::store::{BanId, Effects, Enforcement, StoredBan};
+
+    fn stored(target: Target) -> StoredBan {
+        StoredBan {
+            id: BanId(1),
+            request: BanRequest::new(target, BanDuration::For(Duration::from_secs(60)), "r", "a")
+                .unwrap(),
+            created_at: 0,
+            ends_at: Some(60),
+            enforcement: Enforcement::Full,
+            effects: Effects::default(),
+        }
+    }
+
+    fn user(room: Option<&str>, login: bool, publish: bool) -> StoredBan {
+        stored(Target::User {
+            user_id: "troll".into(),
+            room_id: room.map(str::to_owned),
+            scopes: Scopes { login, publish },
+        })
+    }
+
+    #[test]
+    fn a_ban_covers_a_new_stream_by_publisher_scope_room_or_stream_id() {
+        let CallbackEvent::StreamCreate(created) =
+            test_event("stream_create", "1", "room1", "troll", "s1")
+        else {
+            panic!("not a stream_create");
+        };
+        assert!(covers(&user(Some("room1"), true, true), &created));
+        assert!(covers(&user(None, false, true), &created), "app-wide");
+        assert!(
+            !covers(&user(Some("room2"), true, true), &created),
+            "another room"
+        );
+        assert!(
+            !covers(&user(Some("room1"), true, false), &created),
+            "login only"
+        );
+        let stream = |id: &str| {
+            stored(Target::Stream {
+                stream_id: id.into(),
+            })
+        };
+        assert!(covers(&stream("s1"), &created));
+        assert!(!covers(&stream("s2"), &created));
+        let media = stored(Target::Media {
+            room_id: "room1".into(),
+            stream_id: "s1".into(),
+            audio: true,
+            video: false,
+        });
+        assert!(
+            !covers(&media, &created),
+            "a stream rule covers it at ZEGO already"
+        );
+    }
+}

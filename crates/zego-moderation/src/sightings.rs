@@ -342,9 +342,65 @@ impl Sightings {
     }
 }
 
+/// Verified callback events for tests, signed as ZEGO signs them.
+#[cfg(test)]
+pub(crate) fn test_event(
+    event: &str,
+    app: &str,
+    room: &str,
+    user: &str,
+    stream: &str,
+) -> CallbackEvent {
+    use zego_callback::{callback_signature, CallbackSecret, CallbackVerifier};
+    let signature = callback_signature("s", "1700000000", "n");
+    let body = format!(
+        r#"{{"event":"{event}","appid":"{app}","timestamp":"1700000000","nonce":"n","signature":"{signature}","room_id":"{room}","user_id":"{user}","stream_id":"{stream}"}}"#
+    );
+    CallbackVerifier::new(CallbackSecret::new("s").unwrap())
+        .without_replay_cache()
+        .verify(body.as_bytes(), Some("application/json"), 1_700_000_000)
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_create_adds_and_stream_close_removes() {
+        let s = Sightings::new();
+        s.complete_since(0);
+        assert!(s.record(&test_event("stream_create", "1", "r", "u", "s1"), 10));
+        assert!(s.record(&test_event("stream_create", "1", "r", "u", "s2"), 10));
+        assert!(s.record(&test_event("stream_create", "1", "r", "v", "s3"), 10));
+        assert_eq!(
+            s.streams_of("r", "u", 11),
+            Some(vec!["s1".to_owned(), "s2".to_owned()])
+        );
+        assert!(s.record(&test_event("stream_close", "1", "r", "u", "s1"), 12));
+        assert_eq!(s.streams_of("r", "u", 13), Some(vec!["s2".to_owned()]));
+        // A repeated create or an unknown close changes nothing.
+        s.record(&test_event("stream_create", "1", "r", "u", "s2"), 14);
+        s.record(&test_event("stream_close", "1", "r", "u", "gone"), 14);
+        assert_eq!(s.len(), 3);
+        assert!(!s.record(&test_event("room_login", "1", "r", "u", "x"), 15));
+    }
+
+    #[test]
+    fn the_first_callback_marks_the_feed_alive_but_does_not_complete_its_room() {
+        let s = Sightings::new();
+        s.record_listing("r", [("u", "s0")], 5);
+        assert!(!s.is_complete("r", 5), "no feed yet");
+        s.record(&test_event("stream_create", "1", "r", "u", "s1"), 10);
+        assert_eq!(
+            s.streams_of("r", "u", 10),
+            None,
+            "heard of through a callback only"
+        );
+        s.record_listing("r", [("u", "s1"), ("v", "s9")], 20);
+        assert_eq!(s.streams_of("r", "u", 20), Some(vec!["s1".to_owned()]));
+        assert_eq!(s.len(), 3);
+    }
 
     #[test]
     fn the_cap_evicts_the_least_recently_touched_room_whole_and_voids_the_feed_claim() {
