@@ -282,3 +282,64 @@ fn without_complete_sightings_the_room_is_listed_and_the_listing_serves_the_wind
     assert_eq!(fourth.effects.forbidden_streams, ["s-4"]);
     assert_eq!(s.count("DescribeSimpleStreamList"), 3);
 }
+
+#[test]
+fn a_failed_forbid_on_callback_is_audited_answered_500_and_done_on_zego_s_retry() {
+    let s = Setup::new();
+    // Stored by another process, not applied yet: the user still publishes.
+    let now = s.sim.clock().now_secs();
+    let ban = s
+        .store
+        .insert_ban(&user_ban("troll", "room1", DAY), now)
+        .unwrap();
+    // Code 3 (authentication failed): the client does not retry it.
+    s.sim.set_faults(zego_sim::FaultPlan::new().action(
+        "ForbidRTCStreams",
+        zego_sim::Fault::Code(3),
+        1.0,
+    ));
+    s.publish("room1", "troll", "s-x");
+    eventually("the first delivery answered 500", || {
+        s.sim
+            .callback_log()
+            .iter()
+            .any(|a| a.stream_id == "s-x" && a.status == Some(500))
+    });
+    let failed = s.store.audit(&AuditFilter::default()).unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].action, "forbid_on_callback");
+    assert_ne!(failed[0].outcome, "ok");
+    assert_eq!(
+        failed[0].request_ids.len(),
+        1,
+        "the refused forbid's RequestId"
+    );
+    assert!(s
+        .store
+        .ban(ban.id)
+        .unwrap()
+        .effects
+        .forbidden_streams
+        .is_empty());
+
+    // ZEGO delivers it again 2 s later; the verifier forgot it, so it is handled.
+    s.sim.set_faults(zego_sim::FaultPlan::new());
+    s.sim.clock().advance(Duration::from_secs(2));
+    s.delivered("s-x");
+    assert!(s
+        .sim
+        .forbidden_rtc_streams(APP, Env::Production)
+        .contains("s-x"));
+    assert_eq!(
+        s.store.ban(ban.id).unwrap().effects.forbidden_streams,
+        ["s-x"]
+    );
+    let attempts: Vec<u32> = s
+        .sim
+        .callback_log()
+        .iter()
+        .filter(|a| a.stream_id == "s-x")
+        .map(|a| a.attempt)
+        .collect();
+    assert_eq!(attempts, [1, 2]);
+}
