@@ -93,7 +93,9 @@ pub mod axum {
 pub use zego_sim as sim;
 
 /// Bans that hold (feature `moderation`, a preview): timed user, stream and media bans
-/// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store.
+/// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store; with
+/// the `axum` feature's callbacks, `moderation::Engine::on_stream_event` forbids a banned
+/// user's new stream at once and its `Sightings` spare the room listing.
 #[cfg(feature = "moderation")]
 pub use zego_moderation as moderation;
 
