@@ -68,11 +68,15 @@ impl Inner {
     }
 
     /// Evicts the least recently touched rooms (whole: a room with part of its streams
-    /// would be wrong) until the cap holds, sparing `keep`.
+    /// would be wrong) until the cap holds, sparing `keep` unless it alone is over the cap.
     fn evict(&mut self, cap: usize, keep: &str) {
         while self.size > cap {
-            let Some((&touch, room_id)) = self.by_touch.iter().find(|(_, r)| r.as_str() != keep)
-            else {
+            let oldest = self
+                .by_touch
+                .iter()
+                .find(|(_, r)| r.as_str() != keep)
+                .or_else(|| self.by_touch.iter().next());
+            let Some((&touch, room_id)) = oldest else {
                 return;
             };
             let room_id = room_id.clone();
@@ -422,6 +426,10 @@ mod tests {
             !s.is_complete("d", 13),
             "unknown rooms are no longer taken as empty"
         );
+        // A room alone over the cap is not kept (nor trusted) either.
+        s.record_listing("big", (0..9).map(|i| ("u", format!("s{i}"))), 14);
+        assert!(s.len() <= 5, "{}", s.len());
+        assert_eq!(s.streams_of("big", "u", 14), None);
     }
 
     #[test]
