@@ -4,9 +4,10 @@
 //! they are complete.
 
 use zego_callback::{CallbackEvent, StreamCreate};
-use zego_proto::ops::{DescribeSimpleStreamList, ForbidRtcStreams};
-
-use super::{Engine, EngineError, RequestIds};
+// The parent's imports (`engine.rs` keeps its own import of the listing).
+use super::{
+    DescribeSimpleStreamList, Engine, EngineError, ForbidRtcStreams, RequestIds, ResumeRtcStreams,
+};
 use crate::ban::Target;
 use crate::sightings::Sightings;
 use crate::store::{AuditEntry, BanId, Store, StoredBan};
@@ -165,7 +166,7 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
         if covered.is_empty() {
             // Every covering ban was lifted while the forbid was sent: undo it.
             self.call(
-                &zego_proto::ops::ResumeRtcStreams::new([created.stream_id.as_str()])?,
+                &ResumeRtcStreams::new([created.stream_id.as_str()])?,
                 &mut ids,
             )?;
             return Ok(None);

@@ -2,9 +2,9 @@
 //! lifts them, and runs the store's due work once per fleet (leases).
 
 use zego_proto::ops::{
-    DelForbidStreamRule, DelForbidUserRule, DisabledPrivilege, EffectiveTime, ForbidRtcStreams,
-    KickoutUser, MediaBan, ResumeRtcStreams, SetForbidStreamRule, SetForbidUserRule,
-    UserRuleTarget, MAX_STREAMS_PER_BATCH,
+    DelForbidStreamRule, DelForbidUserRule, DescribeSimpleStreamList, DisabledPrivilege,
+    EffectiveTime, ForbidRtcStreams, KickoutUser, MediaBan, ResumeRtcStreams, SetForbidStreamRule,
+    SetForbidUserRule, UserRuleTarget, MAX_STREAMS_PER_BATCH,
 };
 use zego_proto::{CallError, Operation, ReturnCode, ValidationError};
 use zego_transport_blocking::Client;
