@@ -305,7 +305,11 @@ impl Sightings {
     /// Whether the sightings of `room_id` are complete at `now_secs`: a baseline (a listing
     /// with the feed alive, or the declared feed start) no older than the freshness window.
     pub fn is_complete(&self, room_id: &str, now_secs: i64) -> bool {
-        let inner = self.lock();
+        self.complete_in(&self.lock(), room_id, now_secs)
+    }
+
+    /// [`Sightings::is_complete`] under the caller's lock.
+    fn complete_in(&self, inner: &Inner, room_id: &str, now_secs: i64) -> bool {
         let baseline = match inner.rooms.get(room_id) {
             Some(room) => room.baseline,
             None => inner.complete_since,
@@ -316,23 +320,44 @@ impl Sightings {
     /// The streams `user_id` publishes in `room_id` as sighted, sorted; `None` when the
     /// room's sightings are not complete at `now_secs` (list the room instead).
     pub fn streams_of(&self, room_id: &str, user_id: &str, now_secs: i64) -> Option<Vec<String>> {
-        if !self.is_complete(room_id, now_secs) {
+        let room = self.room_streams(room_id, now_secs)?;
+        Some(
+            room.into_iter()
+                .filter(|(user, _)| user == user_id)
+                .map(|(_, stream)| stream)
+                .collect(),
+        )
+    }
+
+    /// Every stream sighted in `room_id`, as (user ID, stream ID) pairs sorted by stream ID
+    /// — what a listing of the room would say; `None` when the room's sightings are not
+    /// complete at `now_secs`.
+    ///
+    /// ```
+    /// let sightings = zego_moderation::Sightings::new();
+    /// sightings.complete_since(100);
+    /// sightings.record_listing("r", [("u", "s2"), ("v", "s1")], 110);
+    /// let pairs = sightings.room_streams("r", 120).unwrap();
+    /// assert_eq!(pairs, [("v".to_owned(), "s1".to_owned()), ("u".to_owned(), "s2".to_owned())]);
+    /// ```
+    pub fn room_streams(&self, room_id: &str, now_secs: i64) -> Option<Vec<(String, String)>> {
+        // One lock: an eviction in between would make an evicted room look empty.
+        let inner = self.lock();
+        if !self.complete_in(&inner, room_id, now_secs) {
             return None;
         }
-        let inner = self.lock();
-        let mut mine: Vec<String> = inner
+        let mut pairs: Vec<(String, String)> = inner
             .rooms
             .get(room_id)
             .map(|room| {
                 room.streams
                     .iter()
-                    .filter(|(_, user)| user.as_str() == user_id)
-                    .map(|(stream, _)| stream.clone())
+                    .map(|(stream, user)| (user.clone(), stream.clone()))
                     .collect()
             })
             .unwrap_or_default();
-        mine.sort();
-        Some(mine)
+        pairs.sort_by(|a, b| a.1.cmp(&b.1));
+        Some(pairs)
     }
 
     /// Records held (rooms plus streams).
