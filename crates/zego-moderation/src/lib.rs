@@ -100,12 +100,12 @@ mod store;
 mod token;
 
 pub use ban::{BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
-pub use engine::{CallbackForbid, Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
+pub use engine::{CallbackForbid, Caller, Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
 pub use sightings::{Sightings, DEFAULT_FRESHNESS_SECS, DEFAULT_SIGHTINGS_CAP};
 pub use sqlite::SqliteStore;
 pub use store::{
-    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,
-    WorkKind,
+    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, ListedStream, RoomListing,
+    Store, StoreError, StoredBan, WorkKind,
 };
 pub use token::{issue_token, TokenRefusal};
 

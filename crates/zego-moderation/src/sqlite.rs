@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::ban::BanRequest;
 use crate::store::{
-    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, Store, StoreError, StoredBan,
-    WorkKind,
+    AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, RoomListing, Store, StoreError,
+    StoredBan, WorkKind,
 };
 
 /// How long a call waits for another connection's write lock before failing.
@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_user ON audit(user_id);
 CREATE INDEX IF NOT EXISTS audit_stream ON audit(stream_id);
+CREATE TABLE IF NOT EXISTS listings (
+    room_id TEXT PRIMARY KEY,
+    listed_at INTEGER NOT NULL,
+    listing TEXT NOT NULL
+);
 ";
 
 /// A [`Store`] in one SQLite file (or in memory, for tests).
@@ -340,5 +345,37 @@ impl Store for SqliteStore {
                 serde_json::from_str(&text).map_err(|e| corrupt(format!("audit {id}"), e))
             })
             .collect()
+    }
+
+    fn recent_listing(
+        &self,
+        room_id: &str,
+        not_before: i64,
+    ) -> Result<Option<RoomListing>, StoreError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT listing FROM listings WHERE room_id = ?1 AND listed_at >= ?2",
+                params![room_id, not_before],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| corrupt(format!("listing of {room_id}"), e))
+        })
+        .transpose()
+    }
+
+    fn save_listing(&self, listing: &RoomListing) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO listings (room_id, listed_at, listing) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(room_id) DO UPDATE SET listed_at = excluded.listed_at,
+                 listing = excluded.listing WHERE excluded.listed_at >= listings.listed_at",
+                params![listing.room_id, listing.listed_at, json(listing)?],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 }

@@ -54,6 +54,11 @@ pub struct Effects {
     pub rule_expires_at: Option<i64>,
     /// Whether the user was kicked.
     pub kicked: bool,
+    /// Unix second at which the room part of the last apply (list, forbid, kick) completed:
+    /// a batch that hands a ban back before its rule (its lease running short) leaves it
+    /// `Pending` with this set, and the next worker sets only the rule.
+    #[serde(default)]
+    pub room_done_at: Option<i64>,
 }
 
 /// A ban as stored.
@@ -154,6 +159,30 @@ pub struct AuditEntry {
     pub outcome: String,
 }
 
+/// One live stream of a room, as a listing saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedStream {
+    /// The stream.
+    pub stream_id: String,
+    /// Its publisher.
+    pub user_id: String,
+}
+
+/// A room's stream listing (`DescribeSimpleStreamList`) with its time, kept in the store so
+/// that one listing per room and per ZEGO window (1 call per 10 s per room) serves every ban
+/// applied in that room meanwhile, by any worker of the fleet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomListing {
+    /// The room.
+    pub room_id: String,
+    /// When it was listed (Unix seconds, the engine's clock).
+    pub listed_at: i64,
+    /// The streams live then.
+    pub streams: Vec<ListedStream>,
+    /// ZEGO's RequestId of the listing (each ban it serves records it in its audit).
+    pub request_id: String,
+}
+
 /// Which audit entries to read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -215,4 +244,23 @@ pub trait Store: Send + Sync {
     fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// Audit entries matching `filter`, oldest first.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The newest listing of `room_id` taken at or after `not_before` (Unix seconds), if the
+    /// store keeps listings. The default keeps none (every apply then lists the room
+    /// itself, waiting for ZEGO's per-room window when another worker just listed it).
+    fn recent_listing(
+        &self,
+        room_id: &str,
+        not_before: i64,
+    ) -> Result<Option<RoomListing>, StoreError> {
+        let _ = (room_id, not_before);
+        Ok(None)
+    }
+
+    /// Keeps a room's listing for [`Store::recent_listing`] (replacing the room's older
+    /// one). The default keeps nothing.
+    fn save_listing(&self, listing: &RoomListing) -> Result<(), StoreError> {
+        let _ = listing;
+        Ok(())
+    }
 }

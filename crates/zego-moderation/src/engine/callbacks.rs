@@ -1,13 +1,12 @@
-//! Callbacks as a shortcut (a child module of `engine.rs`): the engine records ZEGO's stream
+//! Callbacks as a shortcut (a module of the engine): the engine records ZEGO's stream
 //! callbacks in its [`Sightings`], forbids at once a `stream_create` that an active ban
-//! covers, and takes a user's streams from the sightings instead of listing the room when
-//! they are complete.
+//! covers; `streams.rs` takes a room's streams from the sightings instead of listing the
+//! room when they are complete.
 
 use zego_callback::{CallbackEvent, StreamCreate};
-// The parent's imports (`engine.rs` keeps its own import of the listing).
-use super::{
-    DescribeSimpleStreamList, Engine, EngineError, ForbidRtcStreams, RequestIds, ResumeRtcStreams,
-};
+use zego_proto::ops::{ForbidRtcStreams, ResumeRtcStreams};
+
+use super::{Caller, Engine, EngineError, RequestIds};
 use crate::ban::Target;
 use crate::sightings::Sightings;
 use crate::store::{AuditEntry, BanId, Store, StoredBan};
@@ -45,7 +44,7 @@ fn covers(ban: &StoredBan, created: &StreamCreate) -> bool {
     }
 }
 
-impl<'a, S: Store + ?Sized> Engine<'a, S> {
+impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
     /// Uses `sightings` (shared by the callback handler and the workers of this process):
     /// [`Engine::on_stream_event`] records into them, and applying a user ban in a room
     /// takes the user's streams from them instead of `DescribeSimpleStreamList` when the
@@ -176,38 +175,6 @@ impl<'a, S: Store + ?Sized> Engine<'a, S> {
             bans: covered,
             request_ids: ids,
         }))
-    }
-
-    /// The streams `user_id` publishes in `room`: from the sightings when they are
-    /// complete for the room, else listed (`DescribeSimpleStreamList`), the listing then
-    /// recorded as the room's baseline.
-    pub(super) fn streams_of(
-        &self,
-        room: &str,
-        user_id: &str,
-        now: i64,
-        ids: &mut RequestIds,
-    ) -> Result<Vec<String>, EngineError> {
-        if let Some(mine) = self
-            .sightings
-            .and_then(|s| s.streams_of(room, user_id, now))
-        {
-            return Ok(mine);
-        }
-        let listed = self.call(&DescribeSimpleStreamList::new(room)?, ids)?;
-        if let Some(sightings) = self.sightings {
-            let pairs = listed
-                .streams
-                .iter()
-                .map(|s| (s.user_id.as_str(), s.stream_id.as_str()));
-            sightings.record_listing(room, pairs, now);
-        }
-        Ok(listed
-            .streams
-            .into_iter()
-            .filter(|s| s.user_id == user_id)
-            .map(|s| s.stream_id)
-            .collect())
     }
 
     /// The audit entry of a forbid on callback: the ban's user (if a user ban) and the
