@@ -343,3 +343,44 @@ fn a_failed_forbid_on_callback_is_audited_answered_500_and_done_on_zego_s_retry(
         .collect();
     assert_eq!(attempts, [1, 2]);
 }
+
+#[test]
+fn another_app_s_callback_or_another_event_forbids_nothing() {
+    use zego_callback::{callback_signature, CallbackVerifier};
+    let s = Setup::new();
+    let now = s.sim.clock().now_secs();
+    s.store
+        .insert_ban(&user_ban("troll", "room1", DAY), now)
+        .unwrap();
+    let verifier = CallbackVerifier::new(CallbackSecret::new(CALLBACK_SECRET).unwrap());
+    let event = |name: &str, app: u32, nonce: &str| {
+        let signature = callback_signature(CALLBACK_SECRET, &now.to_string(), nonce);
+        let body = format!(
+            r#"{{"event":"{name}","appid":"{app}","timestamp":"{now}","nonce":"{nonce}","signature":"{signature}","room_id":"room1","user_id":"troll","stream_id":"s-t"}}"#
+        );
+        verifier
+            .verify(body.as_bytes(), None, u64::try_from(now).unwrap())
+            .unwrap()
+    };
+    let engine = s.engine();
+    assert_eq!(
+        engine
+            .on_stream_event(&event("stream_create", 999, "1"))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        engine
+            .on_stream_event(&event("stream_close", APP, "2"))
+            .unwrap(),
+        None
+    );
+    assert_eq!(s.count("ForbidRTCStreams"), 0);
+    // The same stream_create for this app is forbidden.
+    let forbid = engine
+        .on_stream_event(&event("stream_create", APP, "3"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(forbid.stream_id, "s-t");
+    assert_eq!(s.count("ForbidRTCStreams"), 1);
+}
