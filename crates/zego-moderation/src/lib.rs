@@ -1,4 +1,4 @@
-//! Bans that hold on ZEGO (preview).
+//! Bans that hold on ZEGO.
 //!
 //! ZEGO's own tools stop short of a ban: `ForbidRTCStreams` has no duration,
 //! `SetForbidUserRule` and `SetForbidStreamRule` stop at 24 hours, a user rule does not stop
@@ -6,7 +6,7 @@
 //! be in force (code 50123). This crate turns them into bans of any length that survive
 //! restarts and run once across a fleet.
 //!
-//! # Design (the whole issue; see "What works today" for this slice)
+//! # Design
 //!
 //! - **Ban model** ([`BanRequest`], validated before anything is stored or sent, errors naming
 //!   the field): a [`Target`] — a user in a room or app-wide with [`Scopes`] login and/or
@@ -48,8 +48,22 @@
 //! - **Lift** undoes exactly what the ban did ([`Effects`]): resumes only the streams it
 //!   forbade and deletes only the rule it set, and neither when another active ban still
 //!   needs it (two overlapping bans on one user: lifting the first keeps the second in force).
+//! - **Callbacks as a shortcut** (where the service receives ZEGO's stream callbacks):
+//!   [`Engine::on_stream_event`] takes the verified event (`zego_callback::CallbackEvent`, as
+//!   the `zego_axum::ZegoCallback` extractor yields it), forbids at once a `stream_create` that
+//!   an active ban covers (a user ban with scope publish, in that room or app-wide; a stream
+//!   ban) and records it in the ban's [`Effects`] (the lift resumes it) and in the audit
+//!   (`forbid_on_callback`, with the RequestId). It also records the stream in the engine's
+//!   [`Sightings`] (`stream_close` removes it): bounded ([`DEFAULT_SIGHTINGS_CAP`] records,
+//!   the least recently touched room evicted whole), trusted for a room only from a
+//!   baseline no older than [`DEFAULT_FRESHNESS_SECS`] (10 min) — a listing made while the
+//!   callback feed is alive, or the feed start the application declares complete — so that
+//!   applying a user ban there takes the user's streams from them instead of
+//!   `DescribeSimpleStreamList` (1 call per 10 s per room): at most one listing per room per
+//!   window however many users are banned in it. Otherwise the room is listed, as without
+//!   callbacks. The wiring into an axum handler is `examples/ban_callbacks.rs`.
 //!
-//! # What works today
+//! # What works
 //!
 //! The model and its validation; the [`Store`] trait with [`SqliteStore`] (bans, leased due
 //! work, audit, room listings) and, with the `redis` feature, `RedisStore` (the same in Redis:
@@ -59,14 +73,16 @@
 //! app-wide: the rule only, as there is no room to list or kick from), stream bans and
 //! media bans, renewals, lifts that keep what overlapping bans need, 50123 handling,
 //! catch-up; `AsyncEngine` on the async client (feature `async`: the same engine on
-//! tokio's blocking pool); and [`issue_token`]. Proven against `zego-sim` over HTTP on its
+//! tokio's blocking pool); [`issue_token`]; and callbacks as a shortcut
+//! ([`Engine::on_stream_event`], [`Sightings`], the `ban_callbacks` example on `zego-axum`). Proven against `zego-sim` over HTTP on its
 //! manual clock (a 3-day ban probed every simulated minute, two workers on one SQLite file
 //! with a crashed lease, two workers on one Redis store, each renewal and lift sent once, a
-//! raid of 60 bans in one room); a raid of 1,000 bans across 4
-//! workers at ZEGO's real quotas is the `ban_raid` benchmark. Not yet: callbacks as a shortcut.
+//! raid of 60 bans in one room, the simulator delivering its signed callbacks to the example
+//! service); a raid of 1,000 bans across 4
+//! workers at ZEGO's real quotas is the `ban_raid` benchmark.
 //! The operator CLI is `zego ban`, `zego unban` and `zego bans` in `zego-cli`.
 //!
-//! Known limits of this slice: half the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast
+//! Known limits: half the lease ([`DEFAULT_LEASE_SECS`], 60 s) must outlast
 //! one piece of work including the client's retries (30 s by default), or a second worker may
 //! repeat it (harmless for ZEGO, which keeps the last rule, but sent twice); a reused listing
 //! is up to 10 s old, so a stream started since is not forbidden (the kick ends it and the
@@ -74,8 +90,12 @@
 //! rule alone for it); a renewal under way when another
 //! worker lifts the same ban notices at its end (the store never revives a lifted ban) and
 //! undoes what it set, so the user may be held up to one call's time after the unban; an
-//! app-wide user ban has no room to list or kick from, so
-//! it holds through the rule and token refusal only (callbacks will add the streams).
+//! app-wide user ban has no room to list or kick from, so the streams the user already
+//! publishes are not forbidden (with callbacks, their new ones are, in every room).
+//! Sightings live in one process's memory (a restart starts them empty, hence incomplete
+//! until a listing or a declared feed start); a forbid on callback that lands while a worker
+//! is applying the same ban can be overwritten in its stored effects by that worker (the
+//! store has no atomic "add a stream"), so that lift would not resume that stream.
 //!
 //! Time: [`Engine::tick`] reads the client's clock (inject one with `ClientBuilder::clock`);
 //! [`Engine::tick_at`] takes it. [`Engine::ban`] stores the ban and runs due work at once
@@ -100,6 +120,7 @@ mod ban;
 mod engine;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod sightings;
 mod sqlite;
 mod store;
 mod token;
@@ -107,9 +128,10 @@ mod token;
 #[cfg(feature = "async")]
 pub use async_engine::AsyncEngine;
 pub use ban::{BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
-pub use engine::{Caller, Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
+pub use engine::{CallbackForbid, Caller, Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, LIFTED_BAN_RETENTION_SECS};
+pub use sightings::{Sightings, DEFAULT_FRESHNESS_SECS, DEFAULT_SIGHTINGS_CAP};
 pub use sqlite::SqliteStore;
 pub use store::{
     AuditEntry, AuditFilter, BanId, DueWork, Effects, Enforcement, ListedStream, RoomListing,

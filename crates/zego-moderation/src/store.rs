@@ -141,7 +141,8 @@ pub struct AuditEntry {
     /// The ban.
     pub ban: BanId,
     /// What happened: `ban`, `apply`, `renew`, `reapply` (a renewal after the rule lapsed),
-    /// `lift`, `unban`.
+    /// `lift`, `unban`, `forbid_on_callback` (a new stream the ban covers, forbidden when its
+    /// `stream_create` arrived; `stream_id` is that stream).
     pub action: String,
     /// Who asked for the ban (or the unban).
     pub actor: String,
@@ -149,7 +150,8 @@ pub struct AuditEntry {
     pub reason: String,
     /// The user the ban targets, if a user ban.
     pub user_id: Option<String>,
-    /// The stream the ban targets, if a stream or media ban.
+    /// The stream the ban targets, if a stream or media ban (for `forbid_on_callback`, the
+    /// stream forbidden).
     pub stream_id: Option<String>,
     /// ZEGO's RequestIds of the calls made.
     pub request_ids: Vec<String>,

@@ -97,6 +97,8 @@ pub use zego_sim as sim;
 /// renewed past ZEGO's 24-hour rules and lifted exactly, on an embedded SQLite store (and,
 /// with feature `redis` too, a fleet store in Redis: `RedisStore`); a raid's bans applied in
 /// batches. With feature `async` too, `AsyncEngine` on the async client.
+/// With the `axum` feature's callbacks, `moderation::Engine::on_stream_event` forbids a banned
+/// user's new stream at once and its `Sightings` spare the room listing.
 #[cfg(feature = "moderation")]
 pub use zego_moderation as moderation;
 

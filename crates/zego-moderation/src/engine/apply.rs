@@ -94,8 +94,11 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
         ids: &mut [RequestIds],
     ) -> Result<(), EngineError> {
         let listing = self.room_streams(room)?;
-        for served in ids.iter_mut() {
-            served.push(listing.request_id.clone());
+        // From sightings (no call), the listing has no RequestId.
+        if !listing.request_id.is_empty() {
+            for served in ids.iter_mut() {
+                served.push(listing.request_id.clone());
+            }
         }
         let users: Vec<Option<String>> =
             bans.iter().map(|b| user_of(b).map(str::to_owned)).collect();

@@ -7,8 +7,10 @@
 //! - `streams.rs`: which streams of a room are live (the listing, reused across the fleet).
 //! - `rules.rs`: setting and renewing rules, the next renewal.
 //! - `lift.rs`: undoing what a ban did.
+//! - `callbacks.rs`: callbacks as a shortcut (sightings, forbids on `stream_create`).
 
 mod apply;
+mod callbacks;
 mod caller;
 mod lift;
 mod rules;
@@ -28,6 +30,7 @@ use crate::store::{
     AuditEntry, BanId, DueWork, Enforcement, Store, StoreError, StoredBan, WorkKind,
 };
 
+pub use callbacks::CallbackForbid;
 pub use caller::Caller;
 
 /// Default lease on claimed work, seconds: longer than one piece of work takes, far shorter
@@ -103,6 +106,8 @@ pub struct Engine<'a, S: Store + ?Sized, C: Caller = Client> {
     /// What the worker learnt from its earlier batches (kept by the async engine across
     /// calls, which build an engine each).
     memory: Arc<WorkerMemory>,
+    /// Streams seen through callbacks (`Engine::sightings`, in `callbacks.rs`).
+    sightings: Option<&'a crate::Sightings>,
 }
 
 /// What a worker learns from its batches.
@@ -143,6 +148,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
             worker: worker.into(),
             lease_secs: DEFAULT_LEASE_SECS,
             memory: Arc::default(),
+            sightings: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Which streams of a room are live: one `DescribeSimpleStreamList` per room and per ZEGO
 //! window (1 call per 10 s per room), kept in the store so that every worker of the fleet
-//! reuses it (and in the engine, for stores that keep none). The one place a ban learns the streams it must forbid (streams seen through
-//! callbacks would join them here).
+//! reuses it — or, when the room's [`Sightings`](crate::Sightings) are complete, the streams
+//! seen through callbacks instead (no listing). The one place a ban learns the streams it
+//! must forbid.
 
 use std::sync::PoisonError;
 use std::time::Duration;
@@ -37,6 +38,21 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
     pub(super) fn room_streams(&self, room: &str) -> Result<RoomListing, EngineError> {
         let window = reuse_secs();
         let started = self.now();
+        if let Some(pairs) = self
+            .sightings
+            .and_then(|sightings| sightings.room_streams(room, started))
+        {
+            // No call: no RequestId (`request_id` empty).
+            return Ok(RoomListing {
+                room_id: room.to_owned(),
+                listed_at: started,
+                streams: pairs
+                    .into_iter()
+                    .map(|(user_id, stream_id)| ListedStream { stream_id, user_id })
+                    .collect(),
+                request_id: String::new(),
+            });
+        }
         loop {
             let now = self.now();
             // `listed_at` is a whole second: `now - listed_at <= window - 1` keeps the real
@@ -72,6 +88,14 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
                     };
                     self.store.save_listing(&listing)?;
                     self.keep_listing(&listing);
+                    if let Some(sightings) = self.sightings {
+                        // The room's new baseline, if callbacks flow.
+                        let pairs = listing
+                            .streams
+                            .iter()
+                            .map(|s| (s.user_id.as_str(), s.stream_id.as_str()));
+                        sightings.record_listing(room, pairs, now);
+                    }
                     return Ok(listing);
                 }
                 Err(EngineError::Call { source, .. })
