@@ -294,6 +294,7 @@ fn resolve_redis(
 /// A Redis URL or server that is misconfigured (bad URL, wrong password or ACL, unknown
 /// master): a usage error (exit 2) with a hint, never the password. One place for the
 /// coordinator's and the ban store's Redis.
+#[allow(clippy::needless_pass_by_value)] // The shape `map_err` takes.
 pub(crate) fn redis_config_error(e: zego_redis::RedisConfigError) -> CliError {
     let hint = match e {
             zego_redis::RedisConfigError::Authentication { .. } => {

@@ -94,7 +94,7 @@ fn ban_list_audit_and_unban_by_id(store: &TestStore) {
     sim.try_publish_stream(APP, Env::Production, "room1", "host", "s-host")
         .unwrap();
 
-    let out = bans(&sim, &store)
+    let out = bans(&sim, store)
         .args(["--json", "ban", "user", "troll", "--room", "room1"])
         .args(["--for", "3d", "--reason", "spam", "--actor", "mod-1"])
         .output()
@@ -123,7 +123,7 @@ fn ban_list_audit_and_unban_by_id(store: &TestStore) {
     );
 
     // Text: the ban and how it is enforced.
-    let out = bans(&sim, &store)
+    let out = bans(&sim, store)
         .args(["ban", "stream", "s9", "--for", "30m", "--reason", "nsfw"])
         .output()
         .unwrap();
@@ -136,7 +136,7 @@ fn ban_list_audit_and_unban_by_id(store: &TestStore) {
     assert!(text.contains("enforcement: full"), "{text}");
     assert!(forbidden(&sim).contains("s9"));
 
-    let out = bans(&sim, &store)
+    let out = bans(&sim, store)
         .args(["bans", "list", "--json"])
         .output()
         .unwrap();
@@ -149,7 +149,7 @@ fn ban_list_audit_and_unban_by_id(store: &TestStore) {
         .collect();
     assert_eq!(ids, ["b1", "b2"]);
     assert_eq!(list["bans"][0]["active"], true);
-    let out = bans(&sim, &store).args(["bans", "list"]).output().unwrap();
+    let out = bans(&sim, store).args(["bans", "list"]).output().unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.starts_with("ID  TARGET"), "{table}");
     assert!(
@@ -158,8 +158,8 @@ fn ban_list_audit_and_unban_by_id(store: &TestStore) {
     );
     assert!(table.contains("forbade s-troll; kicked"), "{table}");
 
-    audit_shows_the_ban_and_its_application(&sim, &store);
-    unban_by_id_undoes_it(&sim, &store);
+    audit_shows_the_ban_and_its_application(&sim, store);
+    unban_by_id_undoes_it(&sim, store);
 }
 
 fn audit_shows_the_ban_and_its_application(sim: &SimHandle, store: &TestStore) {
@@ -240,7 +240,7 @@ fn tick_lifts_a_ban_once_it_has_ended_on_redis() {
 
 fn tick_lifts_an_ended_ban(store: &TestStore) {
     let sim = sim();
-    let out = bans(&sim, &store)
+    let out = bans(&sim, store)
         .args([
             "--json", "ban", "stream", "s1", "--for", "1s", "--reason", "r",
         ])
@@ -257,7 +257,7 @@ fn tick_lifts_an_ended_ban(store: &TestStore) {
         assert!(Instant::now() < deadline, "the clock does not move");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = bans(&sim, &store)
+    let out = bans(&sim, store)
         .args(["bans", "tick", "--json"])
         .output()
         .unwrap();
@@ -270,14 +270,14 @@ fn tick_lifts_an_ended_ban(store: &TestStore) {
     assert!(!forbidden(&sim).contains("s1"), "resumed at the end");
 
     // Nothing left: a quiet pass, in text.
-    let out = bans(&sim, &store).args(["bans", "tick"]).output().unwrap();
+    let out = bans(&sim, store).args(["bans", "tick"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "Tick: 0 piece(s) of work done, 0 failed\n"
     );
     let list = json_of(
-        &bans(&sim, &store)
+        &bans(&sim, store)
             .args(["--json", "bans", "list"])
             .output()
             .unwrap(),
