@@ -4,7 +4,7 @@
 //!
 //! - `SqliteStore` on a file against a bare `INSERT` of a same-shaped row into a
 //!   same-shaped table in another file with the same settings (WAL, the busy timeout,
-//!   SQLite's default `synchronous`), autocommit;
+//!   `synchronous=NORMAL`, as `SqliteStore` sets), autocommit;
 //! - `RedisStore` against a bare round trip on the same `redis-server`: `EVALSHA` of
 //!   `return 1` through the same bounded connection (`zego_redis::RedisScriptRunner`), and
 //!   `PING` and `EVALSHA` on a plain redis-rs connection of the caller.
@@ -82,6 +82,8 @@ fn sqlite(iterations: u32) -> (f64, f64) {
     bare.busy_timeout(Duration::from_secs(10)).expect("busy");
     bare.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
         .expect("WAL");
+    bare.execute_batch("PRAGMA synchronous=NORMAL")
+        .expect("synchronous");
     bare.execute_batch(
         "CREATE TABLE bans (id INTEGER PRIMARY KEY AUTOINCREMENT, request TEXT NOT NULL,
          created_at INTEGER NOT NULL, ends_at INTEGER, enforcement TEXT NOT NULL,
