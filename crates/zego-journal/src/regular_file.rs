@@ -177,11 +177,14 @@ mod tests {
     fn a_fifo_is_refused_at_once_without_being_opened() {
         let path = std::env::temp_dir().join(format!("zego-journal-fifo-{}", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        let made = std::process::Command::new("mkfifo").arg(&path).status();
-        if !made.is_ok_and(|s| s.success()) {
-            eprintln!("no mkfifo here: skipped");
-            return;
-        }
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )
+        .expect("mkfifo");
         // No writer ever comes: opening it for reading would block this test forever.
         let err = read_regular(&path, 1024).unwrap_err();
         assert!(
