@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use zego_callback::{callback_signature, CallbackSecret, CallbackVerifier};
 use zego_moderation::{
-    AuditEntry, AuditFilter, BanId, BanRequest, DueWork, Engine, Enforcement, RoomListing, Scopes,
+    AuditEntry, AuditFilter, BanId, BanRequest, DueWork, Enforcement, Engine, RoomListing, Scopes,
     SqliteStore, Store, StoreError, StoredBan, WorkKind,
 };
 use zego_sim::{Env, SimHandle};
