@@ -80,13 +80,12 @@ impl Effects {
     /// assert_eq!(mine.rule_expires_at, Some(9));
     /// ```
     pub fn merge_stored(&mut self, stored: &Effects) {
-        let mut streams = stored.forbidden_streams.clone();
-        for s in self.forbidden_streams.drain(..) {
-            if !streams.contains(&s) {
-                streams.push(s);
+        let mine = std::mem::take(&mut self.forbidden_streams);
+        for s in stored.forbidden_streams.iter().cloned().chain(mine) {
+            if !self.forbidden_streams.contains(&s) {
+                self.forbidden_streams.push(s);
             }
         }
-        self.forbidden_streams = streams;
         self.user_rule |= stored.user_rule;
         self.stream_rule |= stored.stream_rule;
         self.kicked |= stored.kicked;
