@@ -51,7 +51,7 @@ fn one_ban(store: &dyn Store, i: u32, now: i64) {
     ban.effects.kicked = true;
     ban.effects.user_rule = true;
     ban.effects.rule_expires_at = Some(now + 86_400);
-    assert!(store.update_ban(&ban).expect("update_ban"));
+    assert!(store.update_ban(&mut ban).expect("update_ban"));
     assert!(store.complete(&work[0], "bench").expect("complete"));
     store
         .append_audit(&AuditEntry {

@@ -48,6 +48,12 @@
 //! - **Lift** undoes exactly what the ban did ([`Effects`]): resumes only the streams it
 //!   forbade and deletes only the rule it set, and neither when another active ban still
 //!   needs it (two overlapping bans on one user: lifting the first keeps the second in force).
+//! - **No lost effect**: [`Store::update_ban`] merges a writer's effects with the stored
+//!   ones atomically (forbidden streams as a set union, the rule and kick flags as OR:
+//!   [`Effects::merge_stored`]) and hands the merged ones back, so a forbid on callback, a
+//!   worker's apply and another's renewal, each on its own copy of one ban, all keep what
+//!   they recorded; a stream recorded while a lift runs comes back with the lift's write,
+//!   which resumes it too.
 //! - **Callbacks as a shortcut** (where the service receives ZEGO's stream callbacks):
 //!   [`Engine::on_stream_event`] takes the verified event (`zego_callback::CallbackEvent`, as
 //!   the `zego_axum::ZegoCallback` extractor yields it), forbids at once a `stream_create` that
@@ -93,9 +99,7 @@
 //! app-wide user ban has no room to list or kick from, so the streams the user already
 //! publishes are not forbidden (with callbacks, their new ones are, in every room).
 //! Sightings live in one process's memory (a restart starts them empty, hence incomplete
-//! until a listing or a declared feed start); a forbid on callback that lands while a worker
-//! is applying the same ban can be overwritten in its stored effects by that worker (the
-//! store has no atomic "add a stream"), so that lift would not resume that stream.
+//! until a listing or a declared feed start).
 //!
 //! Time: [`Engine::tick`] reads the client's clock (inject one with `ClientBuilder::clock`);
 //! [`Engine::tick_at`] takes it. [`Engine::ban`] stores the ban and runs due work at once

@@ -361,7 +361,7 @@ impl Store for RedisStore {
         }
     }
 
-    fn update_ban(&self, ban: &StoredBan) -> Result<bool, StoreError> {
+    fn update_ban(&self, ban: &mut StoredBan) -> Result<bool, StoreError> {
         let lifted = ban.enforcement == Enforcement::Lifted;
         let reply = self.run(
             &self.scripts.update_ban,
@@ -373,10 +373,14 @@ impl Store for RedisStore {
                 LIFTED_BAN_RETENTION_SECS.to_string().as_bytes(),
             ],
         )?;
-        match int("update's answer", &reply)? {
-            1 => Ok(true),
-            0 => Ok(false),
-            _ => Err(StoreError::NoSuchBan(ban.id)),
+        let what = format!("effects of ban {}", ban.id);
+        match reply {
+            redis::Value::Int(0) => Ok(false),
+            redis::Value::Int(_) => Err(StoreError::NoSuchBan(ban.id)),
+            stored => {
+                ban.effects = decode::<Effects>(&what, &text(&what, &stored)?)?;
+                Ok(true)
+            }
         }
     }
 

@@ -221,26 +221,39 @@ impl Store for SqliteStore {
         rows.into_iter().map(Self::decode).collect()
     }
 
-    fn update_ban(&self, ban: &StoredBan) -> Result<bool, StoreError> {
+    fn update_ban(&self, ban: &mut StoredBan) -> Result<bool, StoreError> {
         let lifted = ban.enforcement == Enforcement::Lifted;
-        let conn = self.conn();
-        let n = conn
-            .execute(
-                "UPDATE bans SET enforcement = ?2, effects = ?3, lifted = ?4 WHERE id = ?1 AND lifted = 0",
-                params![ban.id.0, json(&ban.enforcement)?, json(&ban.effects)?, lifted],
-            )
+        let mut conn = self.conn();
+        // Read, merge and write under the write lock, so no other writer slips in between.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        if n == 1 {
-            return Ok(true);
-        }
-        let exists = conn
-            .query_row("SELECT 1 FROM bans WHERE id = ?1", [ban.id.0], |_| Ok(()))
+        let stored: Option<(String, bool)> = tx
+            .query_row(
+                "SELECT effects, lifted FROM bans WHERE id = ?1",
+                [ban.id.0],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()
             .map_err(db)?;
-        match exists {
-            Some(()) => Ok(false),
-            None => Err(StoreError::NoSuchBan(ban.id)),
+        let Some((stored, was_lifted)) = stored else {
+            return Err(StoreError::NoSuchBan(ban.id));
+        };
+        if was_lifted {
+            return Ok(false);
         }
+        let stored: Effects = serde_json::from_str(&stored)
+            .map_err(|e| corrupt(format!("effects of ban {}", ban.id), e))?;
+        let mut effects = ban.effects.clone();
+        effects.merge_stored(&stored);
+        tx.execute(
+            "UPDATE bans SET enforcement = ?2, effects = ?3, lifted = ?4 WHERE id = ?1",
+            params![ban.id.0, json(&ban.enforcement)?, json(&effects)?, lifted],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        ban.effects = effects;
+        Ok(true)
     }
 
     fn schedule(&self, ban: BanId, kind: WorkKind, due_at: i64) -> Result<(), StoreError> {

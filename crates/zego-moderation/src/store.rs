@@ -61,6 +61,37 @@ pub struct Effects {
     pub room_done_at: Option<i64>,
 }
 
+impl Effects {
+    /// Merges the effects a store already holds into these (a writer's), as
+    /// [`Store::update_ban`] does: what only grows while a ban is unlifted is kept —
+    /// `forbidden_streams` becomes the stored streams (in their order) followed by this
+    /// writer's streams not stored yet, and `user_rule`, `stream_rule` and `kicked` are set
+    /// if either side set them — while `rule_expires_at` and `room_done_at`, which move both
+    /// ways, are this writer's. So two workers (or a worker and a callback) that each
+    /// recorded something in their own copy of a ban both keep it.
+    ///
+    /// ```
+    /// use zego_moderation::Effects;
+    /// let stored = Effects { forbidden_streams: vec!["s1".into()], kicked: true, ..Effects::default() };
+    /// let mut mine = Effects { forbidden_streams: vec!["s2".into()], rule_expires_at: Some(9), ..Effects::default() };
+    /// mine.merge_stored(&stored);
+    /// assert_eq!(mine.forbidden_streams, ["s1", "s2"]);
+    /// assert!(mine.kicked);
+    /// assert_eq!(mine.rule_expires_at, Some(9));
+    /// ```
+    pub fn merge_stored(&mut self, stored: &Effects) {
+        let mine = std::mem::take(&mut self.forbidden_streams);
+        for s in stored.forbidden_streams.iter().cloned().chain(mine) {
+            if !self.forbidden_streams.contains(&s) {
+                self.forbidden_streams.push(s);
+            }
+        }
+        self.user_rule |= stored.user_rule;
+        self.stream_rule |= stored.stream_rule;
+        self.kicked |= stored.kicked;
+    }
+}
+
 /// A ban as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredBan {
@@ -223,9 +254,18 @@ pub trait Store: Send + Sync {
     fn ban(&self, id: BanId) -> Result<StoredBan, StoreError>;
     /// Every ban not lifted (those past their end but not lifted yet included).
     fn unlifted_bans(&self) -> Result<Vec<StoredBan>, StoreError>;
-    /// Replaces a ban's enforcement and effects; `false` (nothing changes) when the ban is
+    /// Writes a ban's enforcement and effects, atomically, and never loses an effect another
+    /// writer recorded: the enforcement is replaced (last writer wins), the effects are
+    /// merged with the stored ones ([`Effects::merge_stored`]: forbidden streams and the
+    /// rule/kick flags only grow while a ban is unlifted; `rule_expires_at` and
+    /// `room_done_at` are the writer's). On `true`, `ban.effects` is what is now stored, so
+    /// the writer's copy is current (a lift written this way learns of every stream
+    /// recorded until then). `false` (nothing changes, `ban` untouched) when the ban is
     /// already lifted, so a worker never revives a ban another worker lifted meanwhile.
-    fn update_ban(&self, ban: &StoredBan) -> Result<bool, StoreError>;
+    ///
+    /// No engine path removes a stream or clears a flag of an unlifted ban: a lift marks
+    /// the ban lifted and keeps its effects as the record of what it undid.
+    fn update_ban(&self, ban: &mut StoredBan) -> Result<bool, StoreError>;
     /// Schedules work for a ban (replacing any unleased work of the same kind for it).
     fn schedule(&self, ban: BanId, kind: WorkKind, due_at: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` pieces of work due at `now_secs` that no live lease holds, leasing

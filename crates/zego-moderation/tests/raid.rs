@@ -135,7 +135,7 @@ impl Store for SlowCompletes<'_> {
     fn unlifted_bans(&self) -> Result<Vec<StoredBan>, StoreError> {
         self.inner.unlifted_bans()
     }
-    fn update_ban(&self, b: &StoredBan) -> Result<bool, StoreError> {
+    fn update_ban(&self, b: &mut StoredBan) -> Result<bool, StoreError> {
         self.inner.update_ban(b)
     }
     fn schedule(&self, id: BanId, kind: WorkKind, at: i64) -> Result<(), StoreError> {

@@ -49,6 +49,12 @@ fn lifted_bans_leave_the_unlifted_list_and_enforcement_round_trips() {
 }
 
 #[test]
+fn no_writer_loses_another_writers_effects() {
+    let server = RedisServer::start();
+    contract::no_writer_loses_another_writers_effects(&store(&server.url()));
+}
+
+#[test]
 fn the_audit_log_is_queryable_per_user_and_stream() {
     let server = RedisServer::start();
     contract::the_audit_log_is_queryable_per_user_and_stream(&store(&server.url()));
@@ -117,7 +123,7 @@ fn every_key_carries_the_app_hash_tag_and_a_lifted_ban_expires_after_its_retenti
     let ban_key = format!("zego:ban:{{7}}:b:{}", ban.id.0);
     assert_eq!(ttl(&ban_key, &mut redis), -1, "an active ban never expires");
     ban.enforcement = Enforcement::Lifted;
-    assert!(store.update_ban(&ban).unwrap());
+    assert!(store.update_ban(&mut ban).unwrap());
     let left = ttl(&ban_key, &mut redis);
     assert!(
         (LIFTED_BAN_RETENTION_SECS - 60..=LIFTED_BAN_RETENTION_SECS).contains(&left),
@@ -151,6 +157,7 @@ fn the_store_works_on_a_cluster_one_slot_per_app() {
         .connect()
         .unwrap();
     contract::lifted_bans_are_never_revived(&other);
+    contract::no_writer_loses_another_writers_effects(&other);
     contract::the_audit_log_is_queryable_per_user_and_stream(&other);
     // A room whose ID has braces of its own still lands on the app's slot.
     contract::a_rooms_newest_listing_is_shared(&other);

@@ -343,7 +343,7 @@ fn a_stream_ban_is_resumed_at_its_end_unless_a_user_ban_still_holds_the_stream()
         )
         .unwrap();
     user.effects.forbidden_streams = vec!["s-b".into()];
-    store.update_ban(&user).unwrap();
+    store.update_ban(&mut user).unwrap();
     run_until(&sim, &engine, short.ends_at.unwrap() + 60, 60);
     let forbidden = sim.forbidden_rtc_streams(APP, Env::Production);
     assert!(!forbidden.contains("s-a"), "s-a resumed at its end");
@@ -458,7 +458,7 @@ impl Store for LiftsMidway<'_> {
     }
     fn update_ban(
         &self,
-        b: &zego_moderation::StoredBan,
+        b: &mut zego_moderation::StoredBan,
     ) -> Result<bool, zego_moderation::StoreError> {
         self.inner.update_ban(b)
     }

@@ -43,6 +43,11 @@ fn lifted_bans_leave_the_unlifted_list_and_enforcement_round_trips() {
 }
 
 #[test]
+fn no_writer_loses_another_writers_effects() {
+    contract::no_writer_loses_another_writers_effects(&SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
 fn the_audit_log_is_queryable_per_user_and_stream_as_json_lines() {
     contract::the_audit_log_is_queryable_per_user_and_stream(
         &SqliteStore::open_in_memory().unwrap(),

@@ -144,7 +144,8 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
         let mut covered = Vec::with_capacity(bans.len());
         for ban in &bans {
             if forbidden.is_ok() {
-                // Read again: a worker may have updated the ban since the list was read.
+                // Read again (the enforcement is last-writer's: keep it current); the store
+                // merges the stream into whatever effects a worker writes meanwhile.
                 let mut fresh = self.store.ban(ban.id)?;
                 if !fresh.effects.forbidden_streams.contains(&created.stream_id) {
                     fresh
@@ -152,7 +153,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
                         .forbidden_streams
                         .push(created.stream_id.clone());
                 }
-                if !self.store.update_ban(&fresh)? {
+                if !self.store.update_ban(&mut fresh)? {
                     // Lifted meanwhile: its lift did not know this stream; another ban
                     // covering it keeps it, else nothing would resume it.
                     continue;

@@ -19,23 +19,7 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
         ids: &mut RequestIds,
     ) -> Result<(), EngineError> {
         let others = self.others(ban.id, now)?;
-        // Streams: resume those this ban forbade that no other active ban holds.
-        let needed = |s: &String| {
-            others.iter().any(|o| {
-                o.effects.forbidden_streams.contains(s)
-                    || matches!(o.request.target(), Target::Stream { stream_id } if stream_id == s)
-            })
-        };
-        let resume: Vec<String> = ban
-            .effects
-            .forbidden_streams
-            .iter()
-            .filter(|s| !needed(s))
-            .cloned()
-            .collect();
-        for chunk in resume.chunks(MAX_STREAMS_PER_BATCH) {
-            self.call(&ResumeRtcStreams::new(chunk.iter().cloned())?, ids)?;
-        }
+        self.resume_unneeded(&ban.effects.forbidden_streams, &others, ids)?;
         match ban.request.target().clone() {
             Target::User {
                 user_id, room_id, ..
@@ -58,7 +42,7 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
                     // Narrow the rule to what the remaining bans need.
                     let mut rest = still[0].clone();
                     self.set_rule(&mut rest, Some(ban.id), now, ids)?;
-                    self.store.update_ban(&rest)?;
+                    self.store.update_ban(&mut rest)?;
                 }
             }
             Target::Media {
@@ -76,12 +60,55 @@ impl<S: Store + ?Sized, C: Caller> Engine<'_, S, C> {
                 } else {
                     let mut rest = still[0].clone();
                     self.set_rule(&mut rest, Some(ban.id), now, ids)?;
-                    self.store.update_ban(&rest)?;
+                    self.store.update_ban(&mut rest)?;
                 }
             }
             _ => {}
         }
         ban.enforcement = Enforcement::Lifted;
+        Ok(())
+    }
+
+    /// After a lift's write: resumes the streams of `ban` (as the write returned it) that
+    /// the lift did not know of (`undone`), unless another active ban holds them.
+    pub(super) fn resume_late_streams(
+        &self,
+        ban: &StoredBan,
+        undone: &[String],
+        now: i64,
+        ids: &mut RequestIds,
+    ) -> Result<(), EngineError> {
+        let late: Vec<String> = ban
+            .effects
+            .forbidden_streams
+            .iter()
+            .filter(|s| !undone.contains(s))
+            .cloned()
+            .collect();
+        if late.is_empty() {
+            return Ok(());
+        }
+        let others = self.others(ban.id, now)?;
+        self.resume_unneeded(&late, &others, ids)
+    }
+
+    /// Resumes those of `streams` that none of `others` (the other active bans) holds.
+    fn resume_unneeded(
+        &self,
+        streams: &[String],
+        others: &[StoredBan],
+        ids: &mut RequestIds,
+    ) -> Result<(), EngineError> {
+        let needed = |s: &String| {
+            others.iter().any(|o| {
+                o.effects.forbidden_streams.contains(s)
+                    || matches!(o.request.target(), Target::Stream { stream_id } if stream_id == s)
+            })
+        };
+        let resume: Vec<String> = streams.iter().filter(|s| !needed(s)).cloned().collect();
+        for chunk in resume.chunks(MAX_STREAMS_PER_BATCH) {
+            self.call(&ResumeRtcStreams::new(chunk.iter().cloned())?, ids)?;
+        }
         Ok(())
     }
 }

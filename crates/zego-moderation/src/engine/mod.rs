@@ -337,7 +337,7 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
         ban.enforcement = Enforcement::Failing {
             reason: e.to_string(),
         };
-        self.store.update_ban(&ban)?;
+        self.store.update_ban(&mut ban)?;
         let actor = ban.request.actor().to_owned();
         self.audit(&ban, now, kind.as_str(), &actor, ids, &e.to_string())
     }
@@ -376,7 +376,14 @@ impl<'a, S: Store + ?Sized, C: Caller> Engine<'a, S, C> {
             }
         };
         let mut action = action;
-        if !self.store.update_ban(&ban)? && action != "lift" {
+        let undone = ban.effects.forbidden_streams.clone();
+        let written = self.store.update_ban(&mut ban)?;
+        if written && action == "lift" {
+            // A stream a callback recorded after this lift read the ban: the write returned
+            // it (the store merges effects), so resume it too.
+            self.resume_late_streams(&ban, &undone, now, ids)?;
+        }
+        if !written && action != "lift" {
             // Another worker lifted the ban while this one applied or renewed it: undo what
             // this work just did too (a rule set after that lift, say).
             self.lift(&mut ban, now, ids)?;

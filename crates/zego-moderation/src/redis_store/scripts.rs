@@ -52,21 +52,55 @@ return out
 ";
 
 /// `ARGV`: ID, enforcement, effects, lifted (`0`/`1`), the retention of a lifted ban (s).
-/// Returns 1 (updated), 0 (already lifted: unchanged), -1 (no such ban).
-const UPDATE_BAN: &str = r"
+/// Returns the effects now stored (updated: the writer's merged with the stored ones, as
+/// `Effects::merge_stored` merges them, so that no writer loses another's), 0 (already
+/// lifted: unchanged) or -1 (no such ban). When the stored effects add nothing, the
+/// writer's JSON is stored as sent; otherwise it is re-encoded by cjson (which writes an
+/// empty array as `{}`, hence the fix-up, and numbers to 14 digits: Unix seconds).
+const UPDATE_BAN: &str = r#"
 local p = KEYS[1]
 local k = p .. ':b:' .. ARGV[1]
-local lifted = redis.call('HGET', k, 'lifted')
-if not lifted then return -1 end
-if lifted ~= '0' then return 0 end
-redis.call('HSET', k, 'enforcement', ARGV[2], 'effects', ARGV[3], 'lifted', ARGV[4])
+local f = redis.call('HMGET', k, 'lifted', 'effects')
+if not f[1] then return -1 end
+if f[1] ~= '0' then return 0 end
+local effects = ARGV[3]
+local stored = cjson.decode(f[2])
+local mine = cjson.decode(effects)
+local streams, seen = {}, {}
+for _, list in ipairs({stored.forbidden_streams or {}, mine.forbidden_streams or {}}) do
+  for _, s in ipairs(list) do
+    if not seen[s] then
+      seen[s] = true
+      streams[#streams + 1] = s
+    end
+  end
+end
+local mine_streams = mine.forbidden_streams or {}
+local changed = #streams ~= #mine_streams
+for i = 1, #streams do
+  if streams[i] ~= mine_streams[i] then changed = true end
+end
+for _, flag in ipairs({'user_rule', 'stream_rule', 'kicked'}) do
+  if stored[flag] == true and mine[flag] ~= true then
+    mine[flag] = true
+    changed = true
+  end
+end
+if changed then
+  mine.forbidden_streams = streams
+  effects = cjson.encode(mine)
+  if #streams == 0 then
+    effects = string.gsub(effects, '"forbidden_streams":{}', '"forbidden_streams":[]', 1)
+  end
+end
+redis.call('HSET', k, 'enforcement', ARGV[2], 'effects', effects, 'lifted', ARGV[4])
 if ARGV[4] == '1' then
   redis.call('ZREM', p .. ':unlifted', ARGV[1])
   redis.call('EXPIRE', k, ARGV[5])
   redis.call('EXPIRE', p .. ':bw:' .. ARGV[1], ARGV[5])
 end
-return 1
-";
+return effects
+"#;
 
 /// `ARGV`: ban, kind, due_at. Drops the ban's never-leased work of that kind, then adds
 /// the new work.

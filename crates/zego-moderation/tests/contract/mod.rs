@@ -131,7 +131,7 @@ pub fn lifted_bans_are_never_revived<S: Store + ?Sized>(store: &S) {
     };
     ban.effects.forbidden_streams = vec!["s1".into()];
     ban.effects.rule_expires_at = Some(86_400);
-    assert!(store.update_ban(&ban).unwrap());
+    assert!(store.update_ban(&mut ban).unwrap());
     assert_eq!(store.ban(ban.id).unwrap(), ban);
     let forever = store
         .insert_ban(
@@ -149,14 +149,14 @@ pub fn lifted_bans_are_never_revived<S: Store + ?Sized>(store: &S) {
         .unwrap();
     assert_eq!(store.ban(forever.id).unwrap().ends_at, None);
     ban.enforcement = Enforcement::Lifted;
-    assert!(store.update_ban(&ban).unwrap());
+    assert!(store.update_ban(&mut ban).unwrap());
     assert_eq!(
         store.unlifted_bans().unwrap(),
         std::slice::from_ref(&forever)
     );
     // A worker that still holds the old copy cannot revive it.
     ban.enforcement = Enforcement::Full;
-    assert!(!store.update_ban(&ban).unwrap());
+    assert!(!store.update_ban(&mut ban).unwrap());
     assert_eq!(store.ban(ban.id).unwrap().enforcement, Enforcement::Lifted);
     assert_eq!(store.unlifted_bans().unwrap(), [forever]);
     assert!(!store.ban(ban.id).unwrap().is_active_at(1));
@@ -165,9 +165,64 @@ pub fn lifted_bans_are_never_revived<S: Store + ?Sized>(store: &S) {
     assert!(matches!(store.ban(missing), Err(StoreError::NoSuchBan(id)) if id == missing));
     ban.id = missing;
     assert!(matches!(
-        store.update_ban(&ban),
+        store.update_ban(&mut ban),
         Err(StoreError::NoSuchBan(_))
     ));
+}
+
+/// Two writers holding copies of one ban (a worker applying it, a callback forbidding a new
+/// stream) each record a stream: the store keeps both, and the flags either set; the
+/// writer's copy comes back current; a lifted ban is still never revived.
+pub fn no_writer_loses_another_writers_effects<S: Store + ?Sized>(store: &S) {
+    let ban = store.insert_ban(&user_ban("u1", 600), 0).unwrap();
+    let (mut worker, mut callback) = (store.ban(ban.id).unwrap(), store.ban(ban.id).unwrap());
+    callback.effects.forbidden_streams.push("s-callback".into());
+    assert!(store.update_ban(&mut callback).unwrap());
+    worker.enforcement = Enforcement::Full;
+    worker.effects.forbidden_streams.push("s-listed".into());
+    worker.effects.kicked = true;
+    worker.effects.user_rule = true;
+    worker.effects.rule_expires_at = Some(86_400);
+    assert!(store.update_ban(&mut worker).unwrap());
+    let stored = store.ban(ban.id).unwrap();
+    assert_eq!(stored.effects.forbidden_streams, ["s-callback", "s-listed"]);
+    assert_eq!(worker, stored, "the writer's copy is what is stored");
+    // A stale copy neither drops a stream nor clears a flag; it moves what moves both ways.
+    let mut stale = callback.clone();
+    stale.enforcement = Enforcement::WithoutRule {
+        means: vec!["kick".into()],
+    };
+    stale.effects.rule_expires_at = None;
+    stale.effects.room_done_at = Some(5);
+    assert!(store.update_ban(&mut stale).unwrap());
+    let stored = store.ban(ban.id).unwrap();
+    assert_eq!(stored.effects.forbidden_streams, ["s-callback", "s-listed"]);
+    assert!(stored.effects.kicked && stored.effects.user_rule && !stored.effects.stream_rule);
+    assert_eq!(stored.effects.rule_expires_at, None);
+    assert_eq!(stored.effects.room_done_at, Some(5));
+    assert_eq!(stored.enforcement, stale.enforcement);
+    // A writer whose effects add nothing to the stored ones keeps them as they are, even
+    // with no stream at all on either side.
+    let other = store.insert_ban(&user_ban("u2", 600), 0).unwrap();
+    let mut flagged = other.clone();
+    flagged.effects.kicked = true;
+    assert!(store.update_ban(&mut flagged).unwrap());
+    let mut unflagged = other.clone();
+    assert!(store.update_ban(&mut unflagged).unwrap());
+    assert!(unflagged.effects.kicked && unflagged.effects.forbidden_streams.is_empty());
+    assert_eq!(store.ban(other.id).unwrap(), unflagged);
+    // Lifted: a late writer (with a stream the lift never saw) changes nothing.
+    let mut lift = store.ban(ban.id).unwrap();
+    lift.enforcement = Enforcement::Lifted;
+    assert!(store.update_ban(&mut lift).unwrap());
+    let mut late = worker.clone();
+    late.effects.forbidden_streams.push("s-late".into());
+    let before = late.clone();
+    assert!(!store.update_ban(&mut late).unwrap());
+    assert_eq!(late, before, "a refused write leaves the copy as it was");
+    let stored = store.ban(ban.id).unwrap();
+    assert_eq!(stored.enforcement, Enforcement::Lifted);
+    assert_eq!(stored.effects.forbidden_streams, ["s-callback", "s-listed"]);
 }
 
 /// The audit log, oldest first, per user, per stream, both, and longer than a page.
