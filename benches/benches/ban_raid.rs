@@ -217,6 +217,37 @@ fn requests(sim: &zego_sim::SimHandle) -> (BTreeMap<String, usize>, usize) {
     (requests, limited)
 }
 
+/// When the room was listed and when the bans' room parts (listing, stream forbid, kick)
+/// were begun (`room_done_at`, the time of the tick that did them), in seconds after the
+/// raid's first request: why a second listing came, if one did.
+fn room_parts(
+    sim: &zego_sim::SimHandle,
+    bans: &[zego_moderation::StoredBan],
+) -> (String, usize, i64) {
+    let log = sim.request_log();
+    let first_ms = log.iter().map(|r| r.time_ms).min().unwrap_or(0);
+    let listed: Vec<String> = log
+        .iter()
+        .filter(|r| r.action == "DescribeSimpleStreamList")
+        .map(|r| format!("+{} s", (r.time_ms - first_ms) / 1000))
+        .collect();
+    let first_s = first_ms / 1000;
+    let within_window = bans
+        .iter()
+        .filter(|b| b.effects.room_done_at.is_some_and(|t| t - first_s < 10))
+        .count();
+    let last = bans
+        .iter()
+        .filter_map(|b| b.effects.room_done_at)
+        .max()
+        .map_or(0, |t| t - first_s);
+    let text = format!(
+        "listed at {}; room part begun for {within_window} bans within 10 s, the last at +{last} s",
+        listed.join(", ")
+    );
+    (text, within_window, last)
+}
+
 /// One raid on a fresh simulator with `backend`'s fleet: its figures, keys as in the JSON.
 fn raid(name: &str, backend: &Backend, users: usize) -> Vec<(&'static str, f64)> {
     let sim = zego_sim::Simulator::builder()
@@ -270,11 +301,13 @@ fn raid(name: &str, backend: &Backend, users: usize) -> Vec<(&'static str, f64)>
         .iter()
         .filter(|e| e.action == "apply" && e.outcome == "ok")
         .count();
+    let (room, room_parts_within_10s, room_part_last_s) = room_parts(&sim, &bans);
     sim.shutdown();
 
     println!("  {name}: requests: {requests:?}");
     println!("  {name}: storing {users} bans: {stored_s:.3} s (inside the wall time, the workers applying meanwhile)");
     println!("  {name}: applied: {full} with their rule, {without_rule} without (ZEGO's 200-rule cap: 50123), {kicked} kicked, {forbidden} streams forbidden, {audited} apply audits, {handed_back} pieces handed back");
+    println!("  {name}: {room} (seconds after the raid's first request)");
     println!(
         "  {name}: wall {elapsed:.3} s, ideal {ideal:.3} s (quota bound {quota_bound:.3} s + {} extra listing(s) x 10 s) = {:.4}x (target <= 1.10x), {rate_limit_answers} rate-limit answer(s) (target 0)",
         listings.saturating_sub(1),
@@ -291,6 +324,8 @@ fn raid(name: &str, backend: &Backend, users: usize) -> Vec<(&'static str, f64)>
         ("ratio", elapsed / ideal),
         ("rate_limit_answers", rate_limit_answers as f64),
         ("listings", listings as f64),
+        ("room_parts_within_10s", room_parts_within_10s as f64),
+        ("room_part_last_s", room_part_last_s as f64),
         ("forbid_requests", count("ForbidRTCStreams") as f64),
         ("kick_requests", count("KickoutUser") as f64),
         ("rule_requests", count("SetForbidUserRule") as f64),
