@@ -492,33 +492,41 @@ fn bulk_run_rows(table: &mut Table, results: &Results, file: &str, what: &str, i
 }
 
 /// A raid of 1,000 user bans in one room across 4 workers (`benches/ban_raid.rs`): wall time
-/// against the ideal its requests allow at ZEGO's quotas, and its rate-limit answers (none).
+/// against the ideal its requests allow at ZEGO's quotas, and its rate-limit answers (none);
+/// the fleet on one SQLite file and one in-process coordinator (keys as they are), then on
+/// one Redis, each worker its own coordinator and store handle (keys prefixed `redis_`).
 fn ban_raid_rows(table: &mut Table, results: &Results) {
     let json = results.read("ban_raid");
-    let get = |key| json.as_ref().ok().and_then(|j| json_number(j, key));
-    let users = get("users").map_or_else(String::new, |n| format!("{n}"));
-    let ratio = match (get("wall_s"), get("ideal_s")) {
-        (Some(t), Some(ideal)) if ideal > 0.0 => Some(t / ideal),
-        _ => None,
-    };
-    table.ratio_row(
-        format!("ban_raid {users} user bans in one room, 4 workers"),
-        [
-            get("wall_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
-            "ideal max(requests/quota) + extra listings x 10 s".to_owned(),
-            get("ideal_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
-        ],
-        ratio,
-        Target::MaxRatio(BAN_RAID_MAX_RATIO),
-        get("failed").is_some_and(is_zero),
-    );
-    let answers = get("rate_limit_answers");
-    table.check_row(
-        "ban_raid rate-limit answers".to_owned(),
-        answers.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
-        "= 0".to_owned(),
-        answers.map(is_zero),
-    );
+    for (variant, prefix) in [("", ""), (" on Redis", "redis_")] {
+        let get = |key: &str| {
+            json.as_ref()
+                .ok()
+                .and_then(|j| json_number(j, &format!("{prefix}{key}")))
+        };
+        let users = get("users").map_or_else(String::new, |n| format!("{n}"));
+        let ratio = match (get("wall_s"), get("ideal_s")) {
+            (Some(t), Some(ideal)) if ideal > 0.0 => Some(t / ideal),
+            _ => None,
+        };
+        table.ratio_row(
+            format!("ban_raid{variant} {users} user bans in one room, 4 workers"),
+            [
+                get("wall_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
+                "ideal max(requests/quota) + extra listings x 10 s".to_owned(),
+                get("ideal_s").map_or_else(|| "missing".to_owned(), |t| format!("{t:.3} s")),
+            ],
+            ratio,
+            Target::MaxRatio(BAN_RAID_MAX_RATIO),
+            get("failed").is_some_and(is_zero),
+        );
+        let answers = get("rate_limit_answers");
+        table.check_row(
+            format!("ban_raid{variant} rate-limit answers"),
+            answers.map_or_else(|| "missing".to_owned(), |n| format!("{n}")),
+            "= 0".to_owned(),
+            answers.map(is_zero),
+        );
+    }
 }
 
 /// CPU per request of a bulk run of 10,000 IDs against single calls in a loop, both
