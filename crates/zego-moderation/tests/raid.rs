@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use common::hooked::HookedStore;
 use common::{client, count, sim_without_quotas as sim, user_ban, APP, DAY};
 use zego_moderation::{
-    AuditEntry, AuditFilter, BanId, DueWork, Enforcement, Engine, RoomListing, Scopes, SqliteStore,
-    Store, StoreError, StoredBan, WorkKind,
+    AuditEntry, AuditFilter, BanId, Enforcement, Engine, Scopes, SqliteStore, Store,
 };
 use zego_sim::{Env, SimHandle};
 
@@ -115,58 +114,10 @@ fn a_raid_in_one_room_costs_one_listing_and_batched_forbids_and_kicks() {
 
 /// A store whose every `complete` takes 7 simulated seconds, so a batch uses half its
 /// lease (30 s of 60) after five pieces.
-struct SlowCompletes<'a> {
-    inner: &'a SqliteStore,
-    sim: &'a SimHandle,
-    completes: AtomicI64,
-}
-
-impl Store for SlowCompletes<'_> {
-    fn insert_ban(
-        &self,
-        r: &zego_moderation::BanRequest,
-        now: i64,
-    ) -> Result<StoredBan, StoreError> {
-        self.inner.insert_ban(r, now)
-    }
-    fn ban(&self, id: BanId) -> Result<StoredBan, StoreError> {
-        self.inner.ban(id)
-    }
-    fn unlifted_bans(&self) -> Result<Vec<StoredBan>, StoreError> {
-        self.inner.unlifted_bans()
-    }
-    fn update_ban(&self, b: &mut StoredBan) -> Result<bool, StoreError> {
-        self.inner.update_ban(b)
-    }
-    fn schedule(&self, id: BanId, kind: WorkKind, at: i64) -> Result<(), StoreError> {
-        self.inner.schedule(id, kind, at)
-    }
-    fn claim_due(
-        &self,
-        w: &str,
-        now: i64,
-        lease: i64,
-        limit: usize,
-    ) -> Result<Vec<DueWork>, StoreError> {
-        self.inner.claim_due(w, now, lease, limit)
-    }
-    fn complete(&self, work: &DueWork, w: &str) -> Result<bool, StoreError> {
-        self.completes.fetch_add(1, Ordering::Relaxed);
-        self.sim.clock().advance(Duration::from_secs(7));
-        self.inner.complete(work, w)
-    }
-    fn append_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        self.inner.append_audit(e)
-    }
-    fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.audit(f)
-    }
-    fn recent_listing(&self, room: &str, since: i64) -> Result<Option<RoomListing>, StoreError> {
-        self.inner.recent_listing(room, since)
-    }
-    fn save_listing(&self, listing: &RoomListing) -> Result<(), StoreError> {
-        self.inner.save_listing(listing)
-    }
+fn slow_completes<'a>(inner: &'a SqliteStore, sim: &'a SimHandle) -> HookedStore<'a> {
+    let mut store = HookedStore::new(inner);
+    store.before_complete = Box::new(move |_| sim.clock().advance(Duration::from_secs(7)));
+    store
 }
 
 #[test]
@@ -174,11 +125,7 @@ fn a_batch_that_used_half_its_lease_hands_the_rest_back_and_the_room_part_is_not
     let sim = sim();
     let client = client(&sim);
     let inner = SqliteStore::open_in_memory().unwrap();
-    let slow = SlowCompletes {
-        inner: &inner,
-        sim: &sim,
-        completes: AtomicI64::new(0),
-    };
+    let slow = slow_completes(&inner, &sim);
     let engine = Engine::new(&client, &slow, "w1");
     let users = raiders(&sim, 10);
     let bans = ban_all(&inner, &users, sim.clock().now_secs());

@@ -2,7 +2,7 @@
 //! every simulated minute, overlapping bans, two workers on one SQLite file (a crashed one
 //! included), and the 200-rule cap.
 
-mod sim_common;
+mod common;
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use zego_proto::token::TokenRequest;
 use zego_proto::Credentials;
 use zego_sim::{Env, Refusal, SimHandle};
 
-use sim_common::{client, count, login, publish, sim, user_ban, APP, DAY, SECRET};
+use common::{client, count, login, publish, sim, user_ban, APP, DAY, SECRET};
 
 #[test]
 fn a_three_day_ban_holds_every_simulated_minute_and_is_lifted_at_the_end() {

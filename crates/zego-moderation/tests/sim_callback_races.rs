@@ -4,76 +4,41 @@
 //! ban and before its write. The store merges effects, so neither writer loses the other's
 //! stream, and the unban resumes every stream the ban forbade.
 
-mod sim_common;
+mod common;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use zego_callback::{callback_signature, CallbackSecret, CallbackVerifier};
-use zego_moderation::{
-    AuditEntry, AuditFilter, BanId, BanRequest, DueWork, Enforcement, Engine, RoomListing, Scopes,
-    SqliteStore, Store, StoreError, StoredBan, WorkKind,
-};
+use zego_moderation::{Enforcement, Engine, Scopes, SqliteStore, StoredBan};
 use zego_sim::{Env, SimHandle};
 use zego_transport_blocking::Client;
 
-use sim_common::{client, count, publish, sim, user_ban, APP, DAY};
+use common::hooked::HookedStore;
+use common::{client, count, publish, sim, user_ban, APP, DAY};
 
 const CALLBACK_SECRET: &str = "cb-S3cr3t-of-the-races";
 
-/// A store that, at the first `update_ban` matching `when`, runs `hook` (the callback)
-/// before passing the write on.
-struct CallbackDuringUpdate<'a> {
+/// A store that, at the first `update_ban` matching `when`, runs `callback` before passing
+/// the write on; `ran` tells whether it ran.
+fn callback_during_update<'a>(
     inner: &'a SqliteStore,
     when: fn(&StoredBan) -> bool,
-    hook: Mutex<Option<Box<dyn FnOnce() + Send + 'a>>>,
-}
-
-impl Store for CallbackDuringUpdate<'_> {
-    fn insert_ban(&self, r: &BanRequest, now: i64) -> Result<StoredBan, StoreError> {
-        self.inner.insert_ban(r, now)
-    }
-    fn ban(&self, id: BanId) -> Result<StoredBan, StoreError> {
-        self.inner.ban(id)
-    }
-    fn unlifted_bans(&self) -> Result<Vec<StoredBan>, StoreError> {
-        self.inner.unlifted_bans()
-    }
-    fn update_ban(&self, b: &mut StoredBan) -> Result<bool, StoreError> {
-        if (self.when)(b) {
-            let hook = self.hook.lock().unwrap().take();
-            if let Some(callback) = hook {
+    callback: impl FnOnce() + Send + 'a,
+) -> (HookedStore<'a>, Arc<Mutex<bool>>) {
+    let pending: Mutex<Option<Box<dyn FnOnce() + Send + 'a>>> =
+        Mutex::new(Some(Box::new(callback)));
+    let ran = Arc::new(Mutex::new(false));
+    let mut store = HookedStore::new(inner);
+    let flag = Arc::clone(&ran);
+    store.before_update = Box::new(move |ban| {
+        if when(ban) {
+            if let Some(callback) = pending.lock().unwrap().take() {
                 callback();
+                *flag.lock().unwrap() = true;
             }
         }
-        self.inner.update_ban(b)
-    }
-    fn schedule(&self, id: BanId, kind: WorkKind, at: i64) -> Result<(), StoreError> {
-        self.inner.schedule(id, kind, at)
-    }
-    fn claim_due(
-        &self,
-        w: &str,
-        now: i64,
-        lease: i64,
-        limit: usize,
-    ) -> Result<Vec<DueWork>, StoreError> {
-        self.inner.claim_due(w, now, lease, limit)
-    }
-    fn complete(&self, work: &DueWork, w: &str) -> Result<bool, StoreError> {
-        self.inner.complete(work, w)
-    }
-    fn append_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        self.inner.append_audit(e)
-    }
-    fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.audit(f)
-    }
-    fn recent_listing(&self, room: &str, since: i64) -> Result<Option<RoomListing>, StoreError> {
-        self.inner.recent_listing(room, since)
-    }
-    fn save_listing(&self, listing: &RoomListing) -> Result<(), StoreError> {
-        self.inner.save_listing(listing)
-    }
+    });
+    (store, ran)
 }
 
 /// The callback service's part: `user` publishes `stream` in room1, and the service's own
@@ -101,18 +66,18 @@ fn a_stream_forbidden_on_callback_during_the_apply_is_kept_and_resumed_at_the_un
     let inner = SqliteStore::open_in_memory().unwrap();
     publish(&sim, "room1", "troll", "s-old").unwrap();
     // The worker's first write (its forbid of the listed s-old), with its copy read before.
-    let store = CallbackDuringUpdate {
-        inner: &inner,
-        when: |_| true,
-        hook: Mutex::new(Some(Box::new(|| {
+    let (store, ran) = callback_during_update(
+        &inner,
+        |_| true,
+        || {
             stream_created(&sim, &client, &inner, "troll", "s-new");
-        }))),
-    };
+        },
+    );
     let engine = Engine::new(&client, &store, "w1");
     let ban = engine
         .ban(&user_ban("troll", "room1", Scopes::ALL, DAY))
         .unwrap();
-    assert!(store.hook.lock().unwrap().is_none(), "the callback ran");
+    assert!(*ran.lock().unwrap(), "the callback ran");
     assert_eq!(ban.enforcement, Enforcement::Full);
     assert_eq!(ban.effects.forbidden_streams, ["s-new", "s-old"]);
     let forbidden = sim.forbidden_rtc_streams(APP, Env::Production);
@@ -132,13 +97,11 @@ fn a_stream_forbidden_on_callback_during_the_lift_is_resumed_by_it() {
     let inner = SqliteStore::open_in_memory().unwrap();
     publish(&sim, "room1", "troll", "s-old").unwrap();
     // The lift's write, after it resumed s-old and deleted the rule (so troll can publish).
-    let store = CallbackDuringUpdate {
-        inner: &inner,
-        when: |b| b.enforcement == Enforcement::Lifted,
-        hook: Mutex::new(Some(Box::new(|| {
-            stream_created(&sim, &client, &inner, "troll", "s-new");
-        }))),
-    };
+    let (store, ran) = callback_during_update(
+        &inner,
+        |b| b.enforcement == Enforcement::Lifted,
+        || stream_created(&sim, &client, &inner, "troll", "s-new"),
+    );
     let engine = Engine::new(&client, &store, "w1");
     let ban = engine
         .ban(&user_ban("troll", "room1", Scopes::ALL, DAY))
@@ -146,7 +109,7 @@ fn a_stream_forbidden_on_callback_during_the_lift_is_resumed_by_it() {
     assert_eq!(ban.effects.forbidden_streams, ["s-old"]);
 
     let lifted = engine.unban(ban.id, "mod-2").unwrap();
-    assert!(store.hook.lock().unwrap().is_none(), "the callback ran");
+    assert!(*ran.lock().unwrap(), "the callback ran");
     assert_eq!(lifted.enforcement, Enforcement::Lifted);
     assert_eq!(lifted.effects.forbidden_streams, ["s-old", "s-new"]);
     let forbidden = sim.forbidden_rtc_streams(APP, Env::Production);

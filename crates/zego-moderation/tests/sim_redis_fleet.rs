@@ -4,9 +4,9 @@
 //! Redis that goes down makes the engine fail cleanly (an error, no panic).
 #![cfg(feature = "redis")]
 
+mod common;
 #[path = "../../zego-redis/tests/common/mod.rs"]
 mod redis_common;
-mod sim_common;
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use zego_moderation::{Enforcement, Engine, EngineError, RedisStore, Scopes, Stor
 use zego_proto::AppId;
 use zego_sim::Refusal;
 
-use sim_common::{client, count, login, sim, user_ban, APP, DAY};
+use common::{client, count, login, sim, user_ban, APP, DAY};
 
 fn store(url: &str) -> RedisStore {
     RedisStore::builder(url, AppId::new(APP))

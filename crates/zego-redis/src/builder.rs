@@ -123,10 +123,14 @@ impl RedisCoordinatorBuilder {
     ///
     /// ```
     /// use zego_redis::RedisCoordinator;
+    /// # // `rediss` URLs need the `tls-rustls` feature (without it they are refused).
+    /// # #[cfg(feature = "tls-rustls")]
+    /// # {
     /// # let ca_pem = b"-----BEGIN CERTIFICATE-----\n...".to_vec();
     /// let coordinator = RedisCoordinator::builder("rediss+cluster://10.0.0.1:7000,10.0.0.2:7000")?
     ///     .extra_root_certificate(ca_pem) // e.g. std::fs::read("redis-ca.pem")?
     ///     .build();
+    /// # }
     /// # Ok::<(), zego_redis::RedisConfigError>(())
     /// ```
     #[must_use]

@@ -833,21 +833,8 @@ impl Inner {
                 return Err(failure);
             }
         };
-        let result = match tokio::time::timeout(
-            self.response_timeout,
-            command.query_async::<redis::Value>(&mut connection),
-        )
-        .await
-        {
-            Ok(result) => result.map_err(Failure::of_request),
-            Err(_) => Err(Failure::outage(
-                "Redis did not answer within the response timeout",
-            )),
-        };
-        if result.is_err() {
-            self.forget();
-        }
-        result
+        self.answer(command.query_async::<redis::Value>(&mut connection))
+            .await
     }
 
     /// `script` on the connection of `keys[0]`, within one response timeout once connected;
@@ -873,12 +860,17 @@ impl Inner {
         for arg in &args {
             invocation.arg(arg.as_slice());
         }
-        let result = match tokio::time::timeout(
-            self.response_timeout,
-            invocation.invoke_async::<redis::Value>(&mut connection),
-        )
-        .await
-        {
+        self.answer(invocation.invoke_async::<redis::Value>(&mut connection))
+            .await
+    }
+
+    /// Redis's answer to a request sent on a connection, within one response timeout; an
+    /// error forgets the connection (and a Cluster's slot map).
+    async fn answer(
+        &self,
+        request: impl std::future::Future<Output = redis::RedisResult<redis::Value>>,
+    ) -> Result<redis::Value, Failure> {
+        let result = match tokio::time::timeout(self.response_timeout, request).await {
             Ok(result) => result.map_err(Failure::of_request),
             Err(_) => Err(Failure::outage(
                 "Redis did not answer within the response timeout",

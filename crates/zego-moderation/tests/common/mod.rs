@@ -1,6 +1,8 @@
-//! What the simulator tests share: a simulator on a manual clock and a blocking client
-//! reading that clock.
+//! The simulator on its manual clock, and clients that read that clock: shared by the
+//! tests that run bans against `zego-sim` over HTTP.
 #![allow(dead_code)] // each test file uses its own part
+
+pub mod hooked;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use zego_moderation::{BanDuration, BanRequest, Scopes, Target};
 use zego_proto::clock::Clock;
 use zego_proto::{Credentials, Endpoint};
-use zego_sim::{SimClock, SimHandle, Simulator};
+use zego_sim::{Env, Refusal, SimClock, SimHandle, Simulator};
 use zego_transport_blocking::Client;
 
 pub const APP: u32 = 1;
@@ -78,4 +80,14 @@ pub fn count(sim: &SimHandle, action: &str) -> usize {
         .iter()
         .filter(|r| r.action == action && r.code == Some(0))
         .count()
+}
+
+/// A stand-in client's login, as the simulator judges it against the rules in force.
+pub fn login(sim: &SimHandle, room: &str, user: &str) -> Result<(), Refusal> {
+    sim.try_login_user(APP, Env::Production, room, user, user, 2)
+}
+
+/// A stand-in client's publish, as the simulator judges it against forbids and rules.
+pub fn publish(sim: &SimHandle, room: &str, user: &str, stream: &str) -> Result<(), Refusal> {
+    sim.try_publish_stream(APP, Env::Production, room, user, stream)
 }
