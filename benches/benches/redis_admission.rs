@@ -13,10 +13,11 @@
 mod redis_server;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use zego_benches::admission::{unbounded_quotas, unix_now};
 use zego_benches::results;
-use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, Quotas, RateLimitKey};
+use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, RateLimitKey};
 use zego_proto::{ops::RateLimitGroup, AppId, Environment};
 
 fn request_key() -> RateLimitKey {
@@ -27,27 +28,13 @@ fn request_key() -> RateLimitKey {
     }
 }
 
-fn unbounded() -> Quotas {
-    Quotas::default().with(
-        RateLimitGroup::StreamForbid,
-        Environment::Production,
-        1_000_000,
-    )
-}
-
-fn now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-}
-
 fn main() {
     let iterations: u32 = if results::quick() { 5_000 } else { 20_000 };
     let server = redis_server::RedisServer::start();
     let coordinator = Arc::new(
         zego_redis::RedisCoordinator::builder(&server.url())
             .expect("a loopback URL")
-            .quotas(unbounded())
+            .quotas(unbounded_quotas())
             .response_timeout(Duration::from_secs(2))
             .build(),
     );
@@ -58,7 +45,7 @@ fn main() {
     // Sync, paired call by call.
     let (mut admit_ns, mut bare_ns) = (0u128, 0u128);
     for _ in 0..iterations {
-        let request = AdmissionRequest::new(request_key(), now()).with_sequence_for(&streams);
+        let request = AdmissionRequest::new(request_key(), unix_now()).with_sequence_for(&streams);
         let t = Instant::now();
         let answer = coordinator.admit(&request).expect("admitted");
         admit_ns += t.elapsed().as_nanos();
@@ -86,7 +73,8 @@ fn main() {
             .expect("a connection manager");
         let (mut admit_ns, mut bare_ns) = (0u128, 0u128);
         for _ in 0..iterations {
-            let request = AdmissionRequest::new(request_key(), now()).with_sequence_for(&streams);
+            let request =
+                AdmissionRequest::new(request_key(), unix_now()).with_sequence_for(&streams);
             let t = Instant::now();
             let answer = coordinator.admit_async(&request).await.expect("admitted");
             admit_ns += t.elapsed().as_nanos();
@@ -106,7 +94,7 @@ fn main() {
     // of the admission is the script's work rather than the client's.
     let mut stats = server.connection();
     let server_admit = server_us_per_evalsha(&mut stats, || {
-        let request = AdmissionRequest::new(request_key(), now()).with_sequence_for(&streams);
+        let request = AdmissionRequest::new(request_key(), unix_now()).with_sequence_for(&streams);
         coordinator.admit(&request).expect("admitted");
     });
     let server_bare = server_us_per_evalsha(&mut stats, || {

@@ -26,10 +26,11 @@
 mod redis_server;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use zego_benches::admission::{unbounded_quotas, unix_now};
 use zego_benches::results;
-use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, Quotas, RateLimitKey};
+use zego_proto::admission::{Admission, AdmissionRequest, Coordinator, RateLimitKey};
 use zego_proto::{ops::RateLimitGroup, AppId, Environment};
 use zego_redis::RedisCoordinator;
 
@@ -100,7 +101,7 @@ impl Bare {
                 .arg(-1)
                 .arg(0)
                 .arg(1)
-                .arg(u64::try_from(now().as_millis()).unwrap_or(0))
+                .arg(u64::try_from(unix_now().as_millis()).unwrap_or(0))
                 .arg(60_000)
                 .arg(0)
                 .arg(0)
@@ -118,20 +119,6 @@ impl Bare {
             _ => panic!("unexpected bare reply {reply:?}"),
         }
     }
-}
-
-fn unbounded() -> Quotas {
-    Quotas::default().with(
-        RateLimitGroup::StreamForbid,
-        Environment::Production,
-        1_000_000,
-    )
-}
-
-fn now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
 }
 
 /// Where the apps' keys live.
@@ -226,7 +213,7 @@ fn coordinator(setup: &Setup) -> Arc<RedisCoordinator> {
     Arc::new(
         RedisCoordinator::builder(&setup.url)
             .expect("a loopback URL")
-            .quotas(unbounded())
+            .quotas(unbounded_quotas())
             .response_timeout(Duration::from_secs(2))
             .retry_interval(Duration::from_secs(3600))
             .connect()
@@ -263,7 +250,7 @@ async fn admit_async(coordinator: &Arc<RedisCoordinator>, length: Duration) -> P
                 while Instant::now() < until {
                     app = (app + 1) % APPS;
                     let request =
-                        AdmissionRequest::new(app_key(app), now()).with_sequence_for(&streams);
+                        AdmissionRequest::new(app_key(app), unix_now()).with_sequence_for(&streams);
                     let t = Instant::now();
                     let answer = coordinator.admit_async(&request).await.expect("admitted");
                     latencies.push(elapsed_ns(t));
@@ -340,8 +327,8 @@ fn admit_blocking(coordinator: &RedisCoordinator, length: Duration) -> Phase {
                     let mut app = u32::try_from(worker).unwrap_or(0);
                     while Instant::now() < until {
                         app = (app + 1) % APPS;
-                        let request =
-                            AdmissionRequest::new(app_key(app), now()).with_sequence_for(&streams);
+                        let request = AdmissionRequest::new(app_key(app), unix_now())
+                            .with_sequence_for(&streams);
                         let t = Instant::now();
                         let answer = coordinator.admit(&request).expect("admitted");
                         latencies.push(elapsed_ns(t));

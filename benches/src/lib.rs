@@ -24,6 +24,7 @@
 //! `ZEGO_BENCH_QUICK=1` ([`results::quick`]); `cargo xtask bench` reads the files. Fixtures
 //! the benches share go in [`fixtures`] and [`loopback`].
 
+pub mod admission;
 pub mod baseline;
 pub mod bulk_run;
 pub mod fixtures;

@@ -101,7 +101,16 @@ pub struct BanRequest {
     actor: String,
 }
 
-fn check_text(field: &'static str, text: &str) -> Result<(), ValidationError> {
+/// Checks an audit text (a reason or an actor, for a ban or an unban): at most
+/// [`MAX_TEXT_BYTES`] bytes, else an error naming `field` and the limit.
+///
+/// ```
+/// use zego_moderation::{check_text, MAX_TEXT_BYTES};
+/// assert!(check_text("actor", "moderator-7").is_ok());
+/// let err = check_text("actor", &"x".repeat(MAX_TEXT_BYTES + 1)).unwrap_err();
+/// assert_eq!(err.field(), "actor");
+/// ```
+pub fn check_text(field: &'static str, text: &str) -> Result<(), ValidationError> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(ValidationError::new(
             field,

@@ -131,7 +131,7 @@ mod token;
 
 #[cfg(feature = "async")]
 pub use async_engine::AsyncEngine;
-pub use ban::{BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
+pub use ban::{check_text, BanDuration, BanRequest, Scopes, Target, MAX_TEXT_BYTES};
 pub use engine::{CallbackForbid, Caller, Engine, EngineError, TickReport, DEFAULT_LEASE_SECS};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, LIFTED_BAN_RETENTION_SECS};

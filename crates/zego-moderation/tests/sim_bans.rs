@@ -15,7 +15,10 @@ use zego_proto::token::TokenRequest;
 use zego_proto::Credentials;
 use zego_sim::{Env, Refusal, SimHandle};
 
-use common::{client, count, login, publish, sim, user_ban, APP, DAY, SECRET};
+use common::{
+    client, count, login, publish, sim, two_workers_through_a_crashed_renewal, user_ban, APP, DAY,
+    SECRET,
+};
 
 #[test]
 fn a_three_day_ban_holds_every_simulated_minute_and_is_lifted_at_the_end() {
@@ -132,41 +135,11 @@ fn two_workers_on_one_sqlite_file_send_each_renewal_and_lift_once_even_after_a_c
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bans.sqlite");
     let sim = sim();
-    let (c1, c2) = (client(&sim), client(&sim));
     let (s1, s2) = (
         SqliteStore::open(&path).unwrap(),
         SqliteStore::open(&path).unwrap(),
     );
-    let (w1, w2) = (Engine::new(&c1, &s1, "w1"), Engine::new(&c2, &s2, "w2"));
-    let ban = w1
-        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
-        .unwrap();
-    let end = ban.ends_at.unwrap();
-
-    // w1 claims the first renewal and "crashes" before doing it.
-    let first_renewal = end - 3 * 86_400 + 86_400 - 3600;
-    sim.clock().set(first_renewal * 1000);
-    let lost = s1.claim_due("w1", first_renewal, 60, 10).unwrap();
-    assert_eq!(lost.len(), 1);
-    let mut minute = 0;
-    while sim.clock().now_secs() < end + 120 {
-        sim.clock().advance(Duration::from_secs(60));
-        minute += 1;
-        // Both workers tick every minute, in turn first.
-        if minute % 2 == 0 {
-            w1.tick().unwrap();
-            w2.tick().unwrap();
-        } else {
-            w2.tick().unwrap();
-            w1.tick().unwrap();
-        }
-        if sim.clock().now_secs() < end {
-            assert!(
-                login(&sim, "room1", "troll").is_err(),
-                "minute {minute} after the crash"
-            );
-        }
-    }
+    two_workers_through_a_crashed_renewal(&sim, &s1, &s2);
     assert_eq!(count(&sim, "SetForbidUserRule"), 4);
     assert_eq!(
         count(&sim, "DelForbidUserRule") + count(&sim, "ResumeRTCStreams"),

@@ -13,9 +13,10 @@ use std::time::Duration;
 use redis_common::RedisServer;
 use zego_moderation::{Enforcement, Engine, EngineError, RedisStore, Scopes, Store, StoreError};
 use zego_proto::AppId;
-use zego_sim::Refusal;
 
-use common::{client, count, login, sim, user_ban, APP, DAY};
+use common::{
+    client, count, login, sim, two_workers_through_a_crashed_renewal, user_ban, APP, DAY,
+};
 
 fn store(url: &str) -> RedisStore {
     RedisStore::builder(url, AppId::new(APP))
@@ -28,43 +29,11 @@ fn store(url: &str) -> RedisStore {
 fn two_workers_on_one_redis_send_each_renewal_and_lift_once_even_after_a_lapsed_lease() {
     let server = RedisServer::start();
     let sim = sim();
-    let (c1, c2) = (client(&sim), client(&sim));
     let (s1, s2) = (store(&server.url()), store(&server.url()));
-    let (w1, w2) = (Engine::new(&c1, &s1, "w1"), Engine::new(&c2, &s2, "w2"));
-    let ban = w1
-        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
-        .unwrap();
-    assert_eq!(ban.enforcement, Enforcement::Full);
-    let end = ban.ends_at.unwrap();
-
     // At the first renewal w1 claims the work and "crashes" in the middle of it: its lease
     // (60 s) lapses, and w2 takes the renewal over.
-    let first_renewal = ban.created_at + 86_400 - 3600;
-    sim.clock().set(first_renewal * 1000);
-    let lost = s1.claim_due("w1", first_renewal, 60, 10).unwrap();
-    assert_eq!(lost.len(), 1);
-    let mut minute = 0;
-    while sim.clock().now_secs() < end + 120 {
-        sim.clock().advance(Duration::from_secs(60));
-        minute += 1;
-        // Both workers tick every minute, each first in turn.
-        if minute % 2 == 0 {
-            w1.tick().unwrap();
-            w2.tick().unwrap();
-        } else {
-            w2.tick().unwrap();
-            w1.tick().unwrap();
-        }
-        if sim.clock().now_secs() < end {
-            assert!(
-                matches!(
-                    login(&sim, "room1", "troll"),
-                    Err(Refusal::LoginForbidden { .. })
-                ),
-                "minute {minute}: no rule in force"
-            );
-        }
-    }
+    let (ban, lost) = two_workers_through_a_crashed_renewal(&sim, &s1, &s2);
+    assert_eq!(ban.enforcement, Enforcement::Full);
     assert!(!s1.complete(&lost[0], "w1").unwrap(), "the lapsed lease");
     // The rule at the ban, then one renewal a day: each sent once across both workers.
     assert_eq!(count(&sim, "SetForbidUserRule"), 4);

@@ -7,7 +7,7 @@ pub mod hooked;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zego_moderation::{BanDuration, BanRequest, Scopes, Target};
+use zego_moderation::{BanDuration, BanRequest, DueWork, Engine, Scopes, Store, StoredBan, Target};
 use zego_proto::clock::Clock;
 use zego_proto::{Credentials, Endpoint};
 use zego_sim::{Env, Refusal, SimClock, SimHandle, Simulator};
@@ -90,4 +90,48 @@ pub fn login(sim: &SimHandle, room: &str, user: &str) -> Result<(), Refusal> {
 /// A stand-in client's publish, as the simulator judges it against forbids and rules.
 pub fn publish(sim: &SimHandle, room: &str, user: &str, stream: &str) -> Result<(), Refusal> {
     sim.try_publish_stream(APP, Env::Production, room, user, stream)
+}
+
+/// Two workers, each with its own client and store handle (`s1`, `s2`: one store), hold a
+/// 3-day user ban in room1 while the first "crashes" at the first renewal: it claims that
+/// work and never does it, so its lease (60 s) lapses and the other takes over. Both tick
+/// every simulated minute, each first in turn, until 2 minutes past the end; troll's login
+/// is refused every minute of the ban. Returns the ban and the work the crashed worker lost.
+pub fn two_workers_through_a_crashed_renewal<S: Store>(
+    sim: &SimHandle,
+    s1: &S,
+    s2: &S,
+) -> (StoredBan, Vec<DueWork>) {
+    let (c1, c2) = (client(sim), client(sim));
+    let (w1, w2) = (Engine::new(&c1, s1, "w1"), Engine::new(&c2, s2, "w2"));
+    let ban = w1
+        .ban(&user_ban("troll", "room1", Scopes::ALL, 3 * DAY))
+        .unwrap();
+    let end = ban.ends_at.unwrap();
+    let first_renewal = ban.created_at + 86_400 - 3600;
+    sim.clock().set(first_renewal * 1000);
+    let lost = s1.claim_due("w1", first_renewal, 60, 10).unwrap();
+    assert_eq!(lost.len(), 1);
+    let mut minute = 0;
+    while sim.clock().now_secs() < end + 120 {
+        sim.clock().advance(Duration::from_secs(60));
+        minute += 1;
+        if minute % 2 == 0 {
+            w1.tick().unwrap();
+            w2.tick().unwrap();
+        } else {
+            w2.tick().unwrap();
+            w1.tick().unwrap();
+        }
+        if sim.clock().now_secs() < end {
+            assert!(
+                matches!(
+                    login(sim, "room1", "troll"),
+                    Err(Refusal::LoginForbidden { .. })
+                ),
+                "minute {minute} after the crash: no rule in force"
+            );
+        }
+    }
+    (ban, lost)
 }

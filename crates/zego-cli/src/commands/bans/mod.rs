@@ -10,11 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use zego_moderation::{
-    AuditFilter, BanDuration, BanId, BanRequest, Enforcement, Engine, EngineError, Scopes,
-    StoredBan, Target, MAX_TEXT_BYTES,
+    check_text, AuditFilter, BanDuration, BanId, BanRequest, Enforcement, Engine, EngineError,
+    Scopes, StoredBan, Target,
 };
 use zego_proto::ids::{check_stream_id, check_user_id};
-use zego_proto::{Problem, ValidationError};
 
 use super::Ctx;
 use crate::cli::{BanCommand, BanTermArgs, BansCommand, Privilege, UnbanArgs};
@@ -397,19 +396,6 @@ fn actor(given: Option<&str>) -> String {
         },
         str::to_owned,
     )
-}
-
-fn check_text(field: &'static str, text: &str) -> Result<(), ValidationError> {
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(ValidationError::new(
-            field,
-            Problem::TooLong {
-                max_bytes: MAX_TEXT_BYTES,
-                actual: text.len(),
-            },
-        ));
-    }
-    Ok(())
 }
 
 /// This worker's name in the fleet's leases: the host and the process.
